@@ -8,8 +8,8 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
- * A worker that can own partitions: an id, a relative weight, an optional failure zone and a set
- * of labels.
+ * A worker that can own partitions: an id, a relative weight, an optional failure zone and a set of
+ * labels.
  *
  * <p>Ids are what every other part of Ringwork keys on (ZooKeeper node names, assignment tables,
  * CLI output), so they are validated strictly: non-empty, at most {@value #MAX_ID_LENGTH}
