@@ -1,0 +1,433 @@
+package io.ringwork.ring;
+
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The sticky, exactly balanced placement: the default strategy.
+ *
+ * <h2>Design</h2>
+ *
+ * <p>Every member gets its weighted fair share of primaries, a quota of {@code floor(P * w / W)} or
+ * one more, the remainders handed out by largest fraction (Hamilton's method) so the quotas sum to
+ * P. Starting from the previous table, the step is a minimum-cost transportation problem with a
+ * trivial optimum, because every unit of surplus must move somewhere and every unit of deficit must
+ * be filled:
+ *
+ * <ol>
+ *   <li>Partitions of members that left are orphans.
+ *   <li>Each staying member over its quota releases exactly its surplus (its lowest partitions), no
+ *       more. Members within quota release nothing, so nothing ever moves between two members that
+ *       are both within quota.
+ *   <li>Orphans go to members under quota, first to an orphan's previous standby when that member
+ *       has room (the warm replica takes over: failover), then in a seeded order of members.
+ * </ol>
+ *
+ * <p>So the number of moved primaries is exactly {@code orphans + sum(max(0, count - quota))}, the
+ * minimum any placement with exact quotas must move. With no previous table, every partition is an
+ * orphan and members are visited in the order of the XXH3 hash of their ids, which makes the first
+ * table a function of the member set alone (not of its order). A throttle ({@code maxMovesPerStep})
+ * bounds step 2 only: orphans of departed members are always re-homed at once; the largest
+ * surpluses are released first, so a plan converges in {@code ceil(surplus / max)} steps.
+ *
+ * <p>Standbys ({@code replicas > 1}) are chosen after primaries. A partition keeps a previous
+ * standby while that member is alive, not the primary, in a zone not yet used by the partition's
+ * owners (when enough zones exist) and under its standby cap {@code ceil((r - 1) * P * w / W)}.
+ * Missing standbys are found by probing members from a per-partition hashed offset, preferring in
+ * turn: a new zone and room under the cap; a new zone; room under the cap; anyone not yet an owner.
+ * Zone spread is a hard rule whenever enough zones exist; standby balance is best effort.
+ *
+ * <p>Cost: one pass over the previous table, O(P * r) for the standbys, and O(N log N) for the
+ * quotas and orders. This is the same shape as Kafka's sticky assignors and Helix's CrushEd/Waged
+ * rebalancers, but with the exact-quota guarantee those lack.
+ */
+public final class BalancedPlacement implements PartitionPlacement {
+
+  /** Probes of the under-cap levels before falling back to the next preference. */
+  private static final int PROBES = 64;
+
+  private final Partitioner partitioner;
+  private final int replicas;
+  private final int maxMovesPerStep;
+
+  BalancedPlacement(Partitioner partitioner, int replicas, int maxMovesPerStep) {
+    this.partitioner = partitioner;
+    this.replicas = replicas;
+    this.maxMovesPerStep = maxMovesPerStep;
+  }
+
+  @Override
+  public String name() {
+    return BALANCED;
+  }
+
+  @Override
+  public Partitioner partitioner() {
+    return partitioner;
+  }
+
+  @Override
+  public int replicas() {
+    return replicas;
+  }
+
+  /** Returns the most surplus partitions moved per step, {@code Integer.MAX_VALUE} when unset. */
+  public int maxMovesPerStep() {
+    return maxMovesPerStep;
+  }
+
+  /**
+   * Returns each member's primary quota for a member set: {@code floor(P * w / W)} or one more,
+   * summing to P, in the order of {@code members} sorted by id.
+   *
+   * @throws IllegalArgumentException if the members are empty or repeat an id
+   */
+  public Map<String, Integer> quotas(Collection<Member> members) {
+    Member[] sorted = Placements.sortedMembers(members);
+    int[] quota = Placements.quotas(sorted, partitioner.partitions());
+    Map<String, Integer> result = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < sorted.length; i++) {
+      result.put(sorted[i].id(), quota[i]);
+    }
+    return result;
+  }
+
+  @Override
+  public Assignment assign(Assignment previous, Collection<Member> members) {
+    checkPrevious(previous);
+    Member[] ms = Placements.sortedMembers(members);
+    Map<String, Integer> index = Placements.indexById(ms);
+    int n = ms.length;
+    int partitions = partitioner.partitions();
+    int stride = Math.min(replicas, n);
+    int[] quota = Placements.quotas(ms, partitions);
+    long[] seed = new long[n];
+    for (int i = 0; i < n; i++) {
+      seed[i] = Placements.seedOf(ms[i]);
+    }
+
+    // Map the previous table onto the new member indices (-1: departed).
+    int[] prevTable = null;
+    int prevStride = 0;
+    int[] prevMap = null;
+    if (previous != null) {
+      Member[] prevMembers = previous.memberArray();
+      prevMap = new int[prevMembers.length];
+      for (int i = 0; i < prevMembers.length; i++) {
+        Integer j = index.get(prevMembers[i].id());
+        prevMap[i] = j == null ? -1 : j;
+      }
+      prevTable = previous.tableUnsafe();
+      prevStride = previous.ownersPerPartition();
+    }
+
+    int[] primary = new int[partitions];
+    int[] count = new int[n];
+    int departed = 0;
+    if (previous == null) {
+      Arrays.fill(primary, -1);
+      departed = partitions;
+    } else {
+      for (int p = 0; p < partitions; p++) {
+        int m = prevMap[prevTable[p * prevStride]];
+        primary[p] = m;
+        if (m < 0) {
+          departed++;
+        } else {
+          count[m]++;
+        }
+      }
+    }
+
+    // Release surplus, throttled; largest surplus first so a plan converges fastest.
+    int[] release = surplusToRelease(count, quota, seed);
+    int released = 0;
+    for (int r : release) {
+      released += r;
+    }
+    int[] orphans = new int[departed + released];
+    int orphanCount = 0;
+    for (int p = 0; p < partitions; p++) {
+      int m = primary[p];
+      if (m < 0) {
+        orphans[orphanCount++] = p;
+      } else if (release[m] > 0) {
+        release[m]--;
+        count[m]--;
+        primary[p] = -1;
+        orphans[orphanCount++] = p;
+      }
+    }
+
+    int[] deficit = new int[n];
+    for (int i = 0; i < n; i++) {
+      deficit[i] = Math.max(0, quota[i] - count[i]);
+    }
+
+    // Failover: a warm standby with room takes over the partition it was standing by for.
+    int remaining = orphanCount;
+    if (previous != null && prevStride > 1) {
+      int kept = 0;
+      for (int k = 0; k < orphanCount; k++) {
+        int p = orphans[k];
+        int taker = -1;
+        for (int r = 1; r < prevStride; r++) {
+          int s = prevMap[prevTable[p * prevStride + r]];
+          if (s >= 0 && deficit[s] > 0) {
+            taker = s;
+            break;
+          }
+        }
+        if (taker >= 0) {
+          primary[p] = taker;
+          deficit[taker]--;
+          count[taker]++;
+        } else {
+          orphans[kept++] = p;
+        }
+      }
+      remaining = kept;
+    }
+
+    // Fill deficits in seeded member order: independent of the order members were given in.
+    Integer[] order = seededOrder(seed);
+    int next = 0;
+    for (int k = 0; k < n && next < remaining; k++) {
+      int m = order[k];
+      while (deficit[m] > 0 && next < remaining) {
+        primary[orphans[next++]] = m;
+        deficit[m]--;
+        count[m]++;
+      }
+    }
+    if (next < remaining) {
+      throw new IllegalStateException(
+          "internal error: " + (remaining - next) + " partitions left without an owner");
+    }
+
+    int[] table = new int[partitions * stride];
+    for (int p = 0; p < partitions; p++) {
+      table[p * stride] = primary[p];
+    }
+    if (stride > 1) {
+      new Standbys(ms, seed, partitions, stride, table, prevTable, prevStride, prevMap).place();
+    }
+    long version = previous == null ? 1 : previous.version() + 1;
+    return new Assignment(BALANCED, version, partitioner, replicas, ms, index, table);
+  }
+
+  private int[] surplusToRelease(int[] count, int[] quota, long[] seed) {
+    int n = count.length;
+    int[] release = new int[n];
+    long total = 0;
+    for (int i = 0; i < n; i++) {
+      release[i] = Math.max(0, count[i] - quota[i]);
+      total += release[i];
+    }
+    if (total <= maxMovesPerStep) {
+      return release;
+    }
+    Integer[] bySurplus = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      bySurplus[i] = i;
+    }
+    int[] surplus = release.clone();
+    Arrays.sort(
+        bySurplus,
+        (a, b) -> {
+          int c = Integer.compare(surplus[b], surplus[a]);
+          return c != 0 ? c : Long.compareUnsigned(seed[a], seed[b]);
+        });
+    Arrays.fill(release, 0);
+    int budget = maxMovesPerStep;
+    for (int k = 0; k < n && budget > 0; k++) {
+      int m = bySurplus[k];
+      int take = Math.min(surplus[m], budget);
+      release[m] = take;
+      budget -= take;
+    }
+    return release;
+  }
+
+  private static Integer[] seededOrder(long[] seed) {
+    Integer[] order = new Integer[seed.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(
+        order,
+        (a, b) -> {
+          int c = Long.compareUnsigned(seed[a], seed[b]);
+          return c != 0 ? c : Integer.compare(a, b);
+        });
+    return order;
+  }
+
+  @Override
+  public String toString() {
+    return "BalancedPlacement{partitions="
+        + partitioner.partitions()
+        + ", replicas="
+        + replicas
+        + (maxMovesPerStep == Integer.MAX_VALUE ? "" : ", maxMovesPerStep=" + maxMovesPerStep)
+        + "}";
+  }
+
+  /** Chooses standbys for a table whose primaries are set. */
+  private static final class Standbys {
+    private final int n;
+    private final int partitions;
+    private final int stride;
+    private final int[] table;
+    private final int[] prevTable;
+    private final int prevStride;
+    private final int[] prevMap;
+    private final int[] zone;
+    private final int zones;
+    private final int[][] zoneMembers;
+    private final int[] order;
+    private final int[] load;
+    private final int[] cap;
+    private final int[] usedZones;
+
+    Standbys(
+        Member[] ms,
+        long[] seed,
+        int partitions,
+        int stride,
+        int[] table,
+        int[] prevTable,
+        int prevStride,
+        int[] prevMap) {
+      this.n = ms.length;
+      this.partitions = partitions;
+      this.stride = stride;
+      this.table = table;
+      this.prevTable = prevTable;
+      this.prevStride = prevStride;
+      this.prevMap = prevMap;
+      Map<String, Integer> zoneIndex = new HashMap<>();
+      this.zone = Placements.zoneIds(ms, zoneIndex);
+      this.zones = zoneIndex.size();
+      Integer[] seeded = seededOrder(seed);
+      this.order = new int[n];
+      int[] zoneSizes = new int[zones];
+      for (int k = 0; k < n; k++) {
+        order[k] = seeded[k];
+        zoneSizes[zone[seeded[k]]]++;
+      }
+      this.zoneMembers = new int[zones][];
+      for (int z = 0; z < zones; z++) {
+        zoneMembers[z] = new int[zoneSizes[z]];
+      }
+      int[] fill = new int[zones];
+      for (int k = 0; k < n; k++) {
+        int m = order[k];
+        zoneMembers[zone[m]][fill[zone[m]]++] = m;
+      }
+      this.load = new int[n];
+      this.cap = new int[n];
+      double weight = Placements.totalWeight(ms);
+      for (int i = 0; i < n; i++) {
+        cap[i] = (int) Math.ceil((double) (stride - 1) * partitions * ms[i].weight() / weight);
+      }
+      this.usedZones = new int[stride];
+    }
+
+    void place() {
+      for (int p = 0; p < partitions; p++) {
+        int base = p * stride;
+        int owners = 1;
+        int used = 0;
+        usedZones[used++] = zone[table[base]];
+        if (prevTable != null) {
+          for (int r = 1; r < prevStride && owners < stride; r++) {
+            int s = prevMap[prevTable[p * prevStride + r]];
+            if (s >= 0
+                && !isOwner(base, owners, s)
+                && (used >= zones || !zoneUsed(used, zone[s]))
+                && load[s] < cap[s]) {
+              table[base + owners++] = s;
+              load[s]++;
+              if (!zoneUsed(used, zone[s])) {
+                usedZones[used++] = zone[s];
+              }
+            }
+          }
+        }
+        while (owners < stride) {
+          int s = pick(p, base, owners, used);
+          table[base + owners++] = s;
+          load[s]++;
+          if (!zoneUsed(used, zone[s])) {
+            usedZones[used++] = zone[s];
+          }
+        }
+      }
+    }
+
+    private int pick(int p, int base, int owners, int used) {
+      long h = Placements.mix(0x9E3779B97F4A7C15L * (p + 1) + owners);
+      if (used < zones) {
+        // A zone not yet used: first with room under the cap, then regardless of it.
+        int z0 = Placements.reduce(h, zones);
+        int probes = 0;
+        for (int dz = 0; dz < zones && probes < PROBES; dz++) {
+          int z = (z0 + dz) % zones;
+          if (zoneUsed(used, z)) {
+            continue;
+          }
+          int[] zm = zoneMembers[z];
+          int start = Placements.reduce(Placements.mix(h + z), zm.length);
+          for (int k = 0; k < zm.length && probes < PROBES; k++, probes++) {
+            int m = zm[(start + k) % zm.length];
+            if (load[m] < cap[m]) {
+              return m;
+            }
+          }
+        }
+        for (int dz = 0; dz < zones; dz++) {
+          int z = (z0 + dz) % zones;
+          if (!zoneUsed(used, z)) {
+            int[] zm = zoneMembers[z];
+            return zm[Placements.reduce(Placements.mix(h + z), zm.length)];
+          }
+        }
+      }
+      int start = Placements.reduce(h, n);
+      for (int k = 0; k < Math.min(n, PROBES); k++) {
+        int m = order[(start + k) % n];
+        if (load[m] < cap[m] && !isOwner(base, owners, m)) {
+          return m;
+        }
+      }
+      for (int k = 0; k < n; k++) {
+        int m = order[(start + k) % n];
+        if (!isOwner(base, owners, m)) {
+          return m;
+        }
+      }
+      throw new IllegalStateException("internal error: no standby candidate for partition " + p);
+    }
+
+    private boolean isOwner(int base, int owners, int m) {
+      for (int r = 0; r < owners; r++) {
+        if (table[base + r] == m) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private boolean zoneUsed(int used, int z) {
+      for (int k = 0; k < used; k++) {
+        if (usedZones[k] == z) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+}
