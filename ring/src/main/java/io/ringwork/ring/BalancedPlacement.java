@@ -34,10 +34,11 @@ import java.util.Map;
  *
  * <p>Standbys ({@code replicas > 1}) are chosen after primaries. A partition keeps a previous
  * standby while that member is alive, not the primary, in a zone not yet used by the partition's
- * owners (when enough zones exist) and under its standby cap {@code ceil((r - 1) * P * w / W)}.
- * Missing standbys are found by probing members from a per-partition hashed offset, preferring in
- * turn: a new zone and room under the cap; a new zone; room under the cap; anyone not yet an owner.
- * Zone spread is a hard rule whenever enough zones exist; standby balance is best effort.
+ * owners (when enough zones exist) and under its standby cap (its zone-aware fair share of standby
+ * slots, see {@code standbyCaps}). Missing standbys are found by probing members from a
+ * per-partition hashed offset, preferring in turn: a new zone and room under the cap; a new zone;
+ * room under the cap; anyone not yet an owner. Zone spread is a hard rule whenever enough zones
+ * exist; standby balance is best effort.
  *
  * <p>Cost: one pass over the previous table, O(P * r) for the standbys, and O(N log N) for the
  * quotas and orders. This is the same shape as Kafka's sticky assignors and Helix's CrushEd/Waged
@@ -291,6 +292,8 @@ public final class BalancedPlacement implements PartitionPlacement {
     private final int[] load;
     private final int[] cap;
     private final int[] usedZones;
+    private final int[] deferred;
+    private int deferredCount;
 
     Standbys(
         Member[] ms,
@@ -328,15 +331,63 @@ public final class BalancedPlacement implements PartitionPlacement {
         zoneMembers[zone[m]][fill[zone[m]]++] = m;
       }
       this.load = new int[n];
-      this.cap = new int[n];
-      double weight = Placements.totalWeight(ms);
-      for (int i = 0; i < n; i++) {
-        cap[i] = (int) Math.ceil((double) (stride - 1) * partitions * ms[i].weight() / weight);
-      }
+      this.cap = standbyCaps(ms, zone, zones, partitions, stride);
       this.usedZones = new int[stride];
+      this.deferred = new int[Math.max(1, prevStride)];
+    }
+
+    /**
+     * Returns each member's standby cap: its fair share of owner slots minus its primary share,
+     * rounded up, plus one for rounding slack. When every partition spans {@code stride} distinct
+     * zones, a zone can hold at most one owner per partition, so zone shares are found by water
+     * filling: proportional to zone weight, capped at P, the excess shared by the other zones.
+     */
+    private static int[] standbyCaps(
+        Member[] ms, int[] zone, int zones, int partitions, int stride) {
+      double weight = Placements.totalWeight(ms);
+      double[] zoneWeight = new double[zones];
+      for (int i = 0; i < ms.length; i++) {
+        zoneWeight[zone[i]] += ms[i].weight();
+      }
+      double[] zoneSlots = new double[zones];
+      boolean[] full = new boolean[zones];
+      double remaining = (double) partitions * stride;
+      boolean changed = true;
+      while (changed) {
+        changed = false;
+        double open = 0;
+        for (int z = 0; z < zones; z++) {
+          if (!full[z]) {
+            open += zoneWeight[z];
+          }
+        }
+        for (int z = 0; z < zones; z++) {
+          if (full[z]) {
+            continue;
+          }
+          zoneSlots[z] = remaining * zoneWeight[z] / open;
+          if (zones >= stride && zoneSlots[z] > partitions) {
+            full[z] = true;
+            zoneSlots[z] = partitions;
+            remaining -= partitions;
+            changed = true;
+          }
+        }
+      }
+      int[] cap = new int[ms.length];
+      for (int i = 0; i < ms.length; i++) {
+        double slots = zoneSlots[zone[i]] * ms[i].weight() / zoneWeight[zone[i]];
+        double primaries = partitions * ms[i].weight() / weight;
+        cap[i] = (int) Math.ceil(Math.max(0, slots - primaries)) + 1;
+      }
+      return cap;
     }
 
     void place() {
+      // Pass 1 keeps every valid previous standby that fits, before any new pick competes for
+      // room, so that standbys move only when their member left, the primary changed, or a
+      // member's cap (balance) forces it.
+      int[] filled = new int[partitions];
       for (int p = 0; p < partitions; p++) {
         int base = p * stride;
         int owners = 1;
@@ -354,6 +405,31 @@ public final class BalancedPlacement implements PartitionPlacement {
               if (!zoneUsed(used, zone[s])) {
                 usedZones[used++] = zone[s];
               }
+            }
+          }
+        }
+        filled[p] = owners;
+      }
+      // Pass 2 fills the gaps.
+      for (int p = 0; p < partitions; p++) {
+        int owners = filled[p];
+        if (owners == stride) {
+          continue;
+        }
+        int base = p * stride;
+        int used = 0;
+        for (int r = 0; r < owners; r++) {
+          if (!zoneUsed(used, zone[table[base + r]])) {
+            usedZones[used++] = zone[table[base + r]];
+          }
+        }
+        deferredCount = 0;
+        if (prevTable != null) {
+          for (int r = 1; r < prevStride; r++) {
+            int s = prevMap[prevTable[p * prevStride + r]];
+            if (s >= 0 && !isOwner(base, owners, s)) {
+              // Over its cap or in a used zone: kept only if nothing better turns up.
+              deferred[deferredCount++] = s;
             }
           }
         }
@@ -388,6 +464,12 @@ public final class BalancedPlacement implements PartitionPlacement {
             }
           }
         }
+        for (int k = 0; k < deferredCount; k++) {
+          int m = deferred[k];
+          if (!zoneUsed(used, zone[m]) && !isOwner(base, owners, m)) {
+            return m;
+          }
+        }
         for (int dz = 0; dz < zones; dz++) {
           int z = (z0 + dz) % zones;
           if (!zoneUsed(used, z)) {
@@ -401,6 +483,11 @@ public final class BalancedPlacement implements PartitionPlacement {
         int m = order[(start + k) % n];
         if (load[m] < cap[m] && !isOwner(base, owners, m)) {
           return m;
+        }
+      }
+      for (int k = 0; k < deferredCount; k++) {
+        if (!isOwner(base, owners, deferred[k])) {
+          return deferred[k];
         }
       }
       for (int k = 0; k < n; k++) {

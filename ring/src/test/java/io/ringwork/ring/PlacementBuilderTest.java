@@ -1,0 +1,76 @@
+package io.ringwork.ring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+final class PlacementBuilderTest {
+
+  @Test
+  void defaults_balancedOver4096() {
+    Placement p = Placement.newBuilder().build();
+    assertThat(p.name()).isEqualTo("balanced");
+    assertThat(((PartitionPlacement) p).partitioner().partitions()).isEqualTo(4096);
+    assertThat(((PartitionPlacement) p).replicas()).isEqualTo(1);
+  }
+
+  @Test
+  void strategy_byName() {
+    for (String name : Placement.NAMES) {
+      assertThat(Placement.newBuilder().strategy(name).build().name()).isEqualTo(name);
+    }
+    assertThat(Placement.newBuilder().strategy(" Rendezvous ").build().name())
+        .isEqualTo("rendezvous");
+  }
+
+  @Test
+  void badSettings_clearErrors() {
+    assertThatThrownBy(() -> Placement.newBuilder().strategy("maglev"))
+        .hasMessage("unknown strategy 'maglev', expected one of [balanced, rendezvous, tooz]");
+    assertThatThrownBy(() -> Placement.newBuilder().replicas(0))
+        .hasMessage("replicas must be at least 1, got 0");
+    assertThatThrownBy(() -> Placement.newBuilder().partitions(0))
+        .hasMessage("partitions must be at least 1, got 0");
+    assertThatThrownBy(() -> Placement.newBuilder().partitions(1000).build())
+        .hasMessageContaining("power of two")
+        .hasMessageContaining("1000");
+    assertThatThrownBy(() -> Placement.newBuilder().maxMovesPerStep(0))
+        .hasMessage("maxMovesPerStep must be at least 1, got 0");
+    assertThatThrownBy(
+            () -> Placement.newBuilder().strategy("rendezvous").maxMovesPerStep(5).build())
+        .hasMessageContaining("only to the balanced strategy");
+    assertThatThrownBy(
+            () -> Placement.newBuilder().strategy("tooz").router(KeyRouter.upTo('/')).build())
+        .hasMessageContaining("router does not apply to the tooz strategy");
+  }
+
+  @Test
+  void setters_refuseBeingSetTwice() {
+    assertThatThrownBy(() -> Placement.newBuilder().partitions(16).partitions(32))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("partitions was already set");
+    assertThatThrownBy(() -> Placement.newBuilder().strategy("tooz").strategy("balanced"))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void tooz_partitionsArePointsPerNode() {
+    Ring ring =
+        Placement.newBuilder()
+            .strategy("tooz")
+            .partitions(100)
+            .build()
+            .place(null, List.of(Member.of("a"), Member.of("b")));
+    assertThat(((ToozRing) ring).points()).isEqualTo(200);
+  }
+
+  @Test
+  void place_fromAnotherStrategysRing_rejected() {
+    Ring tooz =
+        Placement.newBuilder().strategy("tooz").build().place(null, List.of(Member.of("a")));
+    assertThatThrownBy(() -> Placement.newBuilder().build().place(tooz, List.of(Member.of("a"))))
+        .hasMessageContaining("continues from an Assignment");
+  }
+}
