@@ -44,6 +44,19 @@ public final class Assignment implements Ring {
       Member[] sortedMembers,
       Map<String, Integer> indexById,
       int[] owners) {
+    this(strategy, version, partitioner, replicas, sortedMembers, indexById, owners, null);
+  }
+
+  /** Trusted constructor that also takes the primary counts when the caller has them. */
+  Assignment(
+      String strategy,
+      long version,
+      Partitioner partitioner,
+      int replicas,
+      Member[] sortedMembers,
+      Map<String, Integer> indexById,
+      int[] owners,
+      int[] primaryCounts) {
     this.strategy = strategy;
     this.version = version;
     this.partitioner = partitioner;
@@ -53,10 +66,13 @@ public final class Assignment implements Ring {
     this.indexById = indexById;
     this.stride = Math.min(replicas, sortedMembers.length);
     this.owners = owners;
-    this.primaryCounts = new int[sortedMembers.length];
-    for (int p = 0; p < partitioner.partitions(); p++) {
-      primaryCounts[owners[p * stride]]++;
+    if (primaryCounts == null) {
+      primaryCounts = new int[sortedMembers.length];
+      for (int p = 0; p < partitioner.partitions(); p++) {
+        primaryCounts[owners[p * stride]]++;
+      }
     }
+    this.primaryCounts = primaryCounts;
   }
 
   /**

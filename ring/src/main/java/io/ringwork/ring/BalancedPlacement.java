@@ -193,7 +193,7 @@ public final class BalancedPlacement implements PartitionPlacement {
     }
 
     // Fill deficits in seeded member order: independent of the order members were given in.
-    Integer[] order = seededOrder(seed);
+    int[] order = seededOrder(seed);
     int next = 0;
     for (int k = 0; k < n && next < remaining; k++) {
       int m = order[k];
@@ -208,15 +208,16 @@ public final class BalancedPlacement implements PartitionPlacement {
           "internal error: " + (remaining - next) + " partitions left without an owner");
     }
 
-    int[] table = new int[partitions * stride];
-    for (int p = 0; p < partitions; p++) {
-      table[p * stride] = primary[p];
-    }
+    int[] table = primary;
     if (stride > 1) {
+      table = new int[partitions * stride];
+      for (int p = 0; p < partitions; p++) {
+        table[p * stride] = primary[p];
+      }
       new Standbys(ms, seed, partitions, stride, table, prevTable, prevStride, prevMap).place();
     }
     long version = previous == null ? 1 : previous.version() + 1;
-    return new Assignment(BALANCED, version, partitioner, replicas, ms, index, table);
+    return new Assignment(BALANCED, version, partitioner, replicas, ms, index, table, count);
   }
 
   private int[] surplusToRelease(int[] count, int[] quota, long[] seed) {
@@ -252,17 +253,22 @@ public final class BalancedPlacement implements PartitionPlacement {
     return release;
   }
 
-  private static Integer[] seededOrder(long[] seed) {
-    Integer[] order = new Integer[seed.length];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
+  /**
+   * Returns member indices ordered by their seeds (ties by index), sorting packed primitive keys:
+   * the top 40 bits of the seed above a 24-bit index.
+   */
+  static int[] seededOrder(long[] seed) {
+    int n = seed.length;
+    long[] keys = new long[n];
+    for (int i = 0; i < n; i++) {
+      // Flip the sign bit so that a signed sort orders the seeds as unsigned numbers.
+      keys[i] = ((seed[i] & ~0xFFFFFFL) | i) ^ Long.MIN_VALUE;
     }
-    Arrays.sort(
-        order,
-        (a, b) -> {
-          int c = Long.compareUnsigned(seed[a], seed[b]);
-          return c != 0 ? c : Integer.compare(a, b);
-        });
+    Arrays.sort(keys);
+    int[] order = new int[n];
+    for (int k = 0; k < n; k++) {
+      order[k] = (int) (keys[k] & 0xFFFFFF);
+    }
     return order;
   }
 
@@ -314,12 +320,10 @@ public final class BalancedPlacement implements PartitionPlacement {
       Map<String, Integer> zoneIndex = new HashMap<>();
       this.zone = Placements.zoneIds(ms, zoneIndex);
       this.zones = zoneIndex.size();
-      Integer[] seeded = seededOrder(seed);
-      this.order = new int[n];
+      this.order = seededOrder(seed);
       int[] zoneSizes = new int[zones];
       for (int k = 0; k < n; k++) {
-        order[k] = seeded[k];
-        zoneSizes[zone[seeded[k]]]++;
+        zoneSizes[zone[order[k]]]++;
       }
       this.zoneMembers = new int[zones][];
       for (int z = 0; z < zones; z++) {

@@ -9,6 +9,9 @@ import java.util.Objects;
 /** Arithmetic shared by the placements: member validation, quotas and seeded hashing. */
 final class Placements {
 
+  /** The most members a ring may have: member indices are packed into 24 bits when sorting. */
+  static final int MAX_MEMBERS = 1 << 24;
+
   private Placements() {}
 
   /**
@@ -20,6 +23,10 @@ final class Placements {
     Objects.requireNonNull(members, "members");
     if (members.isEmpty()) {
       throw new IllegalArgumentException("members must not be empty: a ring needs one member");
+    }
+    if (members.size() > MAX_MEMBERS) {
+      throw new IllegalArgumentException(
+          "at most " + MAX_MEMBERS + " members are supported, got " + members.size());
     }
     Member[] sorted = members.toArray(new Member[0]);
     for (int i = 0; i < sorted.length; i++) {
