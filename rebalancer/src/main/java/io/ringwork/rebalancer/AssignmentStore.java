@@ -1,0 +1,265 @@
+package io.ringwork.rebalancer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.ring.Assignment;
+import io.ringwork.ring.KeyRouter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * Stores a group's assignment in ZooKeeper: a small header naming the version, plus a base snapshot
+ * (chunked under ZooKeeper's 1 MB node limit) and the deltas written since.
+ *
+ * <pre>
+ * &lt;group&gt;/assignment                      header JSON {format, version, base, chunks}
+ * &lt;group&gt;/assignment-data/base-V-I        chunk I of the snapshot of version V
+ * &lt;group&gt;/assignment-data/delta-V         the change from V-1 to V
+ * </pre>
+ *
+ * <p>The header is the commit point: chunks are written first, then the header moves (with the
+ * delta, in one transaction) by compare-and-set on its node version, so a deposed leader that has
+ * not noticed yet cannot overwrite its successor. A reader holding version V applies deltas V+1..
+ * and reloads the base only when it is too far behind.
+ */
+final class AssignmentStore {
+
+  /** Largest chunk written, safely under ZooKeeper's default 1 MB jute.maxbuffer. */
+  static final int CHUNK_BYTES = 512 * 1024;
+
+  /** Deltas kept before a new base is written. */
+  static final int MAX_DELTAS = 32;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final CuratorFramework client;
+  private final String headerPath;
+  private final String dataPath;
+  private final KeyRouter router;
+
+  AssignmentStore(CuratorFramework client, String groupPath, KeyRouter router) {
+    this.client = client;
+    this.headerPath = groupPath + "/assignment";
+    this.dataPath = groupPath + "/assignment-data";
+    this.router = router;
+  }
+
+  String headerPath() {
+    return headerPath;
+  }
+
+  /** An assignment as read back, with the zxid and node version of its header write. */
+  record Stored(Assignment assignment, long zxid, int headerVersion, long base) {}
+
+  /** A header that names version {@code version}, with base {@code base} of {@code chunks}. */
+  private record Header(long version, long base, int chunks) {}
+
+  /**
+   * Reads the stored assignment, or null when none has been published. {@code cached} (may be null)
+   * is brought forward by deltas when it can be.
+   *
+   * @throws CorruptAssignmentException if the stored data cannot be decoded
+   */
+  Stored read(Stored cached) throws Exception {
+    for (int attempt = 0; ; attempt++) {
+      Stat stat = new Stat();
+      byte[] data;
+      try {
+        data = client.getData().storingStatIn(stat).forPath(headerPath);
+      } catch (KeeperException.NoNodeException e) {
+        return null;
+      }
+      Header header = parseHeader(data);
+      try {
+        Assignment a;
+        if (cached != null
+            && cached.assignment().version() == header.version()
+            && cached.zxid() == stat.getMzxid()) {
+          return cached;
+        }
+        if (cached != null
+            && cached.assignment().version() >= header.base()
+            && cached.assignment().version() < header.version()) {
+          a = cached.assignment();
+          for (long v = a.version() + 1; v <= header.version(); v++) {
+            a = AssignmentCodec.applyDelta(a, client.getData().forPath(deltaPath(v)));
+          }
+        } else {
+          a = readBase(header);
+          for (long v = header.base() + 1; v <= header.version(); v++) {
+            a = AssignmentCodec.applyDelta(a, client.getData().forPath(deltaPath(v)));
+          }
+        }
+        if (a.version() != header.version()) {
+          throw new CorruptAssignmentException(
+              "stored assignment is version " + a.version() + " but its header says " + header);
+        }
+        return new Stored(a, stat.getMzxid(), stat.getVersion(), header.base());
+      } catch (KeeperException.NoNodeException e) {
+        // A newer leader compacted while we read; start again from the header.
+        if (attempt >= 5) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private Assignment readBase(Header header) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    for (int i = 0; i < header.chunks(); i++) {
+      bytes.write(client.getData().forPath(chunkPath(header.base(), i)));
+    }
+    Assignment base = AssignmentCodec.readSnapshot(bytes.toByteArray(), router);
+    if (base.version() != header.base()) {
+      throw new CorruptAssignmentException(
+          "stored base is version " + base.version() + " but the header says " + header.base());
+    }
+    return base;
+  }
+
+  /**
+   * Publishes {@code next} after {@code previous} (null when there is none) and returns what was
+   * stored. Returns the bytes written through {@code written} for the metrics.
+   *
+   * @throws KeeperException.BadVersionException if someone else moved the header meanwhile
+   */
+  Stored publish(Stored previous, Assignment next, long[] written) throws Exception {
+    byte[] delta = null;
+    if (previous != null && next.version() - previous.base() <= MAX_DELTAS) {
+      delta = AssignmentCodec.delta(previous.assignment(), next);
+      if (delta != null && delta.length > CHUNK_BYTES) {
+        delta = null;
+      }
+    }
+    long bytes = 0;
+    Header header;
+    List<CuratorOp> ops = new ArrayList<>();
+    if (delta != null) {
+      header = new Header(next.version(), previous.base(), currentChunks(previous));
+      ops.add(
+          client
+              .transactionOp()
+              .create()
+              .withMode(CreateMode.PERSISTENT)
+              .forPath(deltaPath(next.version()), delta));
+      bytes += delta.length;
+    } else {
+      byte[] snapshot = AssignmentCodec.snapshot(next);
+      int chunks = Math.max(1, (snapshot.length + CHUNK_BYTES - 1) / CHUNK_BYTES);
+      for (int i = 0; i < chunks; i++) {
+        int from = i * CHUNK_BYTES;
+        int to = Math.min(snapshot.length, from + CHUNK_BYTES);
+        byte[] chunk = java.util.Arrays.copyOfRange(snapshot, from, to);
+        String path = chunkPath(next.version(), i);
+        try {
+          client.create().creatingParentsIfNeeded().forPath(path, chunk);
+        } catch (KeeperException.NodeExistsException e) {
+          // Left by a leader that died before committing the header; same version, overwrite.
+          client.setData().forPath(path, chunk);
+        }
+        bytes += chunk.length;
+      }
+      header = new Header(next.version(), next.version(), chunks);
+    }
+    byte[] headerBytes = headerJson(header);
+    bytes += headerBytes.length;
+    if (previous == null) {
+      try {
+        client.create().creatingParentsIfNeeded().forPath(dataPath);
+      } catch (KeeperException.NodeExistsException e) {
+        // fine
+      }
+      ops.add(client.transactionOp().create().forPath(headerPath, headerBytes));
+    } else {
+      // First, so that a lost compare-and-set is what the transaction reports.
+      ops.add(
+          0,
+          client
+              .transactionOp()
+              .setData()
+              .withVersion(previous.headerVersion())
+              .forPath(headerPath, headerBytes));
+    }
+    client.transaction().forOperations(ops);
+    written[0] = bytes;
+    Stat stat = client.checkExists().forPath(headerPath);
+    Stored stored = new Stored(next, stat.getMzxid(), stat.getVersion(), header.base());
+    if (delta == null && previous != null) {
+      deleteOlderThan(header.base());
+    }
+    return stored;
+  }
+
+  private int currentChunks(Stored previous) throws Exception {
+    return parseHeader(client.getData().forPath(headerPath)).chunks();
+  }
+
+  private void deleteOlderThan(long base) throws Exception {
+    for (String child : client.getChildren().forPath(dataPath)) {
+      long v = versionOf(child);
+      if (v >= 0 && v < base) {
+        try {
+          client.delete().forPath(dataPath + "/" + child);
+        } catch (KeeperException.NoNodeException e) {
+          // already gone
+        }
+      }
+    }
+  }
+
+  private static long versionOf(String child) {
+    try {
+      String[] parts = child.split("-");
+      return Long.parseLong(parts[1]);
+    } catch (RuntimeException e) {
+      return -1;
+    }
+  }
+
+  private String deltaPath(long version) {
+    return dataPath + "/delta-" + String.format(Locale.ROOT, "%019d", version);
+  }
+
+  private String chunkPath(long version, int chunk) {
+    return dataPath + "/base-" + String.format(Locale.ROOT, "%019d-%04d", version, chunk);
+  }
+
+  private byte[] headerJson(Header header) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("format", 1);
+    node.put("version", header.version());
+    node.put("base", header.base());
+    node.put("chunks", header.chunks());
+    return node.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private Header parseHeader(byte[] data) {
+    try {
+      JsonNode node = JSON.readTree(data);
+      if (node == null || node.path("format").asInt() != 1) {
+        throw new CorruptAssignmentException(
+            "assignment header at " + headerPath + " has an unknown format: " + text(data));
+      }
+      return new Header(
+          node.path("version").asLong(), node.path("base").asLong(), node.path("chunks").asInt());
+    } catch (IOException e) {
+      throw new CorruptAssignmentException(
+          "assignment header at " + headerPath + " is not JSON: " + text(data));
+    }
+  }
+
+  private static String text(byte[] data) {
+    String s = data == null ? "null" : new String(data, StandardCharsets.UTF_8);
+    return s.length() > 80 ? s.substring(0, 80) + "..." : s;
+  }
+}
