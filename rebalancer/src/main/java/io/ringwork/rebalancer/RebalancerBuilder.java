@@ -1,0 +1,327 @@
+package io.ringwork.rebalancer;
+
+import com.codahale.metrics.MetricRegistry;
+import io.ringwork.ring.KeyRouter;
+import io.ringwork.ring.Member;
+import io.ringwork.ring.PartitionPlacement;
+import io.ringwork.ring.Placement;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+import org.apache.curator.framework.CuratorFramework;
+
+/**
+ * Builds a {@link Rebalancer}. Each setter validates its argument at once and may be called only
+ * once; {@link #build()} checks the combination.
+ */
+public final class RebalancerBuilder {
+
+  /** How long {@code onRevoked} may take before the handoff goes on without it. */
+  public static final Duration DEFAULT_REVOKE_DEADLINE = Duration.ofSeconds(5);
+
+  /** How long membership must be quiet before a new assignment is computed. */
+  public static final Duration DEFAULT_SETTLE_DELAY = Duration.ofMillis(100);
+
+  /** The ZooKeeper session timeout when the rebalancer makes its own client. */
+  public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
+
+  /** The namespace under which groups live. */
+  public static final String DEFAULT_NAMESPACE = "/ringwork";
+
+  private String group;
+  private Member member;
+  private CuratorFramework client;
+  private String connectString;
+  private boolean embedded;
+  private Path embeddedDataDir;
+  private Duration sessionTimeout;
+  private String namespace;
+  private String strategy;
+  private int partitions = -1;
+  private int replicas = -1;
+  private KeyRouter router;
+  private int maxMovesPerStep = -1;
+  private Duration revokeDeadline;
+  private Duration settleDelay;
+  private MetricRegistry metrics;
+  private LongSupplier nanoTime;
+  private OwnershipListener listener;
+
+  RebalancerBuilder() {}
+
+  /**
+   * Sets the group name: one ring per group.
+   *
+   * @throws IllegalArgumentException if it is empty or has a '/' or control character
+   */
+  public RebalancerBuilder group(String name) {
+    requireUnset(group == null, "group");
+    Objects.requireNonNull(name, "group");
+    if (name.isEmpty() || name.contains("/") || name.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException(
+          "group must be non-empty without '/' or control characters, got '" + name + "'");
+    }
+    this.group = name;
+    return this;
+  }
+
+  /** Sets this member: its id, weight, zone and labels. */
+  public RebalancerBuilder member(Member self) {
+    requireUnset(member == null, "member");
+    this.member = Objects.requireNonNull(self, "member");
+    return this;
+  }
+
+  /** Uses the embedding service's started Curator client; the rebalancer does not close it. */
+  public RebalancerBuilder curator(CuratorFramework curator) {
+    requireUnset(client == null && connectString == null && !embedded, "the ZooKeeper source");
+    this.client = Objects.requireNonNull(curator, "curator");
+    return this;
+  }
+
+  /**
+   * Connects to a ZooKeeper ensemble, for example {@code "zk1:2181,zk2:2181,zk3:2181"}.
+   *
+   * @throws IllegalArgumentException if it is empty
+   */
+  public RebalancerBuilder connectString(String hosts) {
+    requireUnset(client == null && connectString == null && !embedded, "the ZooKeeper source");
+    Objects.requireNonNull(hosts, "connectString");
+    if (hosts.isBlank()) {
+      throw new IllegalArgumentException("connectString must not be empty");
+    }
+    this.connectString = hosts;
+    return this;
+  }
+
+  /** Runs an embedded ZooKeeper server on 127.0.0.1 in {@code dataDir} (null: a temporary one). */
+  public RebalancerBuilder embedded(Path dataDir) {
+    requireUnset(client == null && connectString == null && !embedded, "the ZooKeeper source");
+    this.embedded = true;
+    this.embeddedDataDir = dataDir;
+    return this;
+  }
+
+  /**
+   * Sets the session timeout of a client the rebalancer makes itself.
+   *
+   * @throws IllegalArgumentException if it is not positive
+   */
+  public RebalancerBuilder sessionTimeout(Duration timeout) {
+    requireUnset(sessionTimeout == null, "sessionTimeout");
+    this.sessionTimeout = positive(timeout, "sessionTimeout");
+    return this;
+  }
+
+  /** Sets the namespace under which groups live; {@value #DEFAULT_NAMESPACE} by default. */
+  public RebalancerBuilder namespace(String path) {
+    requireUnset(namespace == null, "namespace");
+    Objects.requireNonNull(path, "namespace");
+    if (!path.startsWith("/") || (path.length() > 1 && path.endsWith("/"))) {
+      throw new IllegalArgumentException(
+          "namespace must be an absolute path without a trailing '/', got '" + path + "'");
+    }
+    this.namespace = path;
+    return this;
+  }
+
+  /**
+   * Sets the strategy: {@code balanced} (coordinated, the default) or {@code rendezvous}
+   * (leaderless).
+   *
+   * @throws IllegalArgumentException for an unknown strategy, or {@code tooz}, which maps keys
+   *     directly and has no partitions to grant
+   */
+  public RebalancerBuilder strategy(String name) {
+    requireUnset(strategy == null, "strategy");
+    Objects.requireNonNull(name, "strategy");
+    if (name.equals(Placement.TOOZ)) {
+      throw new IllegalArgumentException(
+          "the rebalancer grants partitions; the tooz strategy maps keys directly and has none."
+              + " Use balanced or rendezvous, or ToozRing for lookups");
+    }
+    if (!Placement.NAMES.contains(name)) {
+      throw new IllegalArgumentException(
+          "unknown strategy '" + name + "', expected balanced or rendezvous");
+    }
+    this.strategy = name;
+    return this;
+  }
+
+  /** Sets P, a power of two; 4096 by default. */
+  public RebalancerBuilder partitions(int count) {
+    requireUnset(partitions < 0, "partitions");
+    io.ringwork.ring.Partitioner.checkPartitions(count);
+    this.partitions = count;
+    return this;
+  }
+
+  /** Sets the owners per partition (primary plus standbys); 1 by default. */
+  public RebalancerBuilder replicas(int count) {
+    requireUnset(replicas < 0, "replicas");
+    if (count < 1) {
+      throw new IllegalArgumentException("replicas must be at least 1, got " + count);
+    }
+    this.replicas = count;
+    return this;
+  }
+
+  /** Sets the key router; the whole key by default. */
+  public RebalancerBuilder router(KeyRouter keyRouter) {
+    requireUnset(router == null, "router");
+    this.router = Objects.requireNonNull(keyRouter, "router");
+    return this;
+  }
+
+  /** Limits surplus moves per step (balanced only); departed members' partitions always move. */
+  public RebalancerBuilder maxMovesPerStep(int max) {
+    requireUnset(maxMovesPerStep < 0, "maxMovesPerStep");
+    if (max < 1) {
+      throw new IllegalArgumentException("maxMovesPerStep must be at least 1, got " + max);
+    }
+    this.maxMovesPerStep = max;
+    return this;
+  }
+
+  /** Sets how long {@code onRevoked} may take; {@link #DEFAULT_REVOKE_DEADLINE} by default. */
+  public RebalancerBuilder revokeDeadline(Duration deadline) {
+    requireUnset(revokeDeadline == null, "revokeDeadline");
+    this.revokeDeadline = positive(deadline, "revokeDeadline");
+    return this;
+  }
+
+  /** Sets the debounce of membership changes; {@link #DEFAULT_SETTLE_DELAY} by default. */
+  public RebalancerBuilder settleDelay(Duration delay) {
+    requireUnset(settleDelay == null, "settleDelay");
+    Objects.requireNonNull(delay, "settleDelay");
+    if (delay.isNegative()) {
+      throw new IllegalArgumentException("settleDelay must not be negative, got " + delay);
+    }
+    this.settleDelay = delay;
+    return this;
+  }
+
+  /** Sets the registry that receives metrics under {@code ringwork.<group>.}. */
+  public RebalancerBuilder metrics(MetricRegistry registry) {
+    requireUnset(metrics == null, "metrics");
+    this.metrics = Objects.requireNonNull(registry, "metrics");
+    return this;
+  }
+
+  /** Sets the monotonic clock, in nanoseconds, used for timings; {@link System#nanoTime()}. */
+  public RebalancerBuilder nanoTime(LongSupplier clock) {
+    requireUnset(nanoTime == null, "nanoTime");
+    this.nanoTime = Objects.requireNonNull(clock, "nanoTime");
+    return this;
+  }
+
+  /** Sets the listener told of grants, revocations and connection changes. */
+  public RebalancerBuilder listener(OwnershipListener ownershipListener) {
+    requireUnset(listener == null, "listener");
+    this.listener = Objects.requireNonNull(ownershipListener, "listener");
+    return this;
+  }
+
+  /**
+   * Builds the rebalancer; call {@link Rebalancer#start()} to join.
+   *
+   * @throws IllegalStateException if the group, member or ZooKeeper source is missing
+   * @throws IllegalArgumentException if {@code maxMovesPerStep} is set for rendezvous
+   */
+  public Rebalancer build() {
+    if (group == null) {
+      throw new IllegalStateException("group is required");
+    }
+    if (member == null) {
+      throw new IllegalStateException("member is required");
+    }
+    if (client == null && connectString == null && !embedded) {
+      throw new IllegalStateException(
+          "a ZooKeeper source is required: curator(...), connectString(...) or embedded(...)");
+    }
+    placement();
+    return new Rebalancer(this, MembershipSession.create(this));
+  }
+
+  PartitionPlacement placement() {
+    Placement.Builder b =
+        Placement.newBuilder()
+            .strategy(strategy == null ? Placement.BALANCED : strategy)
+            .partitions(partitions < 0 ? Placement.Builder.DEFAULT_PARTITIONS : partitions)
+            .replicas(replicas < 0 ? 1 : replicas);
+    if (router != null) {
+      b.router(router);
+    }
+    if (maxMovesPerStep > 0) {
+      b.maxMovesPerStep(maxMovesPerStep);
+    }
+    return (PartitionPlacement) b.build();
+  }
+
+  String group() {
+    return group;
+  }
+
+  Member member() {
+    return member;
+  }
+
+  CuratorFramework client() {
+    return client;
+  }
+
+  String connectString() {
+    return connectString;
+  }
+
+  boolean embedded() {
+    return embedded;
+  }
+
+  Path embeddedDataDir() {
+    return embeddedDataDir;
+  }
+
+  Duration sessionTimeout() {
+    return sessionTimeout == null ? DEFAULT_SESSION_TIMEOUT : sessionTimeout;
+  }
+
+  String namespace() {
+    return namespace == null ? DEFAULT_NAMESPACE : namespace;
+  }
+
+  Duration revokeDeadline() {
+    return revokeDeadline == null ? DEFAULT_REVOKE_DEADLINE : revokeDeadline;
+  }
+
+  Duration settleDelay() {
+    return settleDelay == null ? DEFAULT_SETTLE_DELAY : settleDelay;
+  }
+
+  MetricRegistry metrics() {
+    return metrics == null ? new MetricRegistry() : metrics;
+  }
+
+  LongSupplier nanoTime() {
+    return nanoTime == null ? System::nanoTime : nanoTime;
+  }
+
+  OwnershipListener listener() {
+    return listener == null ? new OwnershipListener() {} : listener;
+  }
+
+  private static Duration positive(Duration d, String what) {
+    Objects.requireNonNull(d, what);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive, got " + d);
+    }
+    return d;
+  }
+
+  private static void requireUnset(boolean unset, String what) {
+    if (!unset) {
+      throw new IllegalStateException(what + " was already set");
+    }
+  }
+}

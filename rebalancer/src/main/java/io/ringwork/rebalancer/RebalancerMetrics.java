@@ -1,0 +1,84 @@
+package io.ringwork.rebalancer;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Histogram;
+import com.codahale.metrics.Meter;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The rebalancer's metrics, named {@code ringwork.<group>.<metric>} in the injected registry.
+ *
+ * <ul>
+ *   <li>{@code rebalances}: meter of assignment versions applied;
+ *   <li>{@code rebalance.time}: timer from a view change to all of this member's grants active;
+ *   <li>{@code partitions.owned}: gauge of active grants;
+ *   <li>{@code handoff.wait}: timer from applying a version to activating its new grants;
+ *   <li>{@code revocations.overdue}: counter of {@code onRevoked} calls past their deadline;
+ *   <li>{@code assignment.version}: gauge of the version in force;
+ *   <li>{@code assignment.bytes.written}: histogram of bytes the leader wrote per publish.
+ * </ul>
+ */
+final class RebalancerMetrics {
+
+  private final MetricRegistry registry;
+  private final String prefix;
+  private final Meter rebalances;
+  private final Timer rebalanceTime;
+  private final Timer handoffWait;
+  private final Counter overdue;
+  private final Histogram bytesWritten;
+  private volatile long version;
+
+  RebalancerMetrics(MetricRegistry registry, String group, Supplier<Ownership> ownership) {
+    this.registry = registry;
+    this.prefix = MetricRegistry.name("ringwork", group);
+    this.rebalances = registry.meter(name("rebalances"));
+    this.rebalanceTime = registry.timer(name("rebalance.time"));
+    this.handoffWait = registry.timer(name("handoff.wait"));
+    this.overdue = registry.counter(name("revocations.overdue"));
+    this.bytesWritten = registry.histogram(name("assignment.bytes.written"));
+    registry.gauge(
+        name("partitions.owned"), () -> (Gauge<Integer>) () -> ownership.get().activeCount());
+    registry.gauge(name("assignment.version"), () -> (Gauge<Long>) () -> version);
+  }
+
+  private String name(String metric) {
+    return MetricRegistry.name(prefix, metric);
+  }
+
+  void rebalance() {
+    rebalances.mark();
+  }
+
+  void rebalanceTime(long nanos) {
+    rebalanceTime.update(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  void handoffWait(long nanos) {
+    handoffWait.update(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  void overdueRevocation() {
+    overdue.inc();
+  }
+
+  void bytesWritten(long bytes) {
+    bytesWritten.update(bytes);
+  }
+
+  void version(long v) {
+    version = v;
+  }
+
+  /** Removes the gauges, which would otherwise keep this rebalancer reachable. */
+  void close() {
+    for (String gauge : List.of("partitions.owned", "assignment.version")) {
+      registry.remove(name(gauge));
+    }
+  }
+}

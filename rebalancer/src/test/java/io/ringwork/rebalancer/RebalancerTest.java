@@ -1,0 +1,243 @@
+package io.ringwork.rebalancer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.codahale.metrics.MetricRegistry;
+import io.ringwork.ring.Member;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+final class RebalancerTest {
+
+  private static final int P = 256;
+  private static final Duration STABLE = Duration.ofSeconds(20);
+
+  private TestingServer server;
+  private final List<Rebalancer> workers = new ArrayList<>();
+  private final History history = new History();
+
+  @BeforeEach
+  void start() throws Exception {
+    server = new TestingServer(true);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    workers.forEach(Rebalancer::close);
+    server.close();
+  }
+
+  private Rebalancer worker(String id, String strategy) {
+    return worker(
+        id, strategy, history.listenerFor(id), new MetricRegistry(), Duration.ofMillis(50));
+  }
+
+  private Rebalancer worker(
+      String id,
+      String strategy,
+      OwnershipListener listener,
+      MetricRegistry metrics,
+      Duration settle) {
+    Rebalancer r =
+        Rebalancer.newBuilder()
+            .group("conductors")
+            .member(Member.of(id, 1, "z" + (id.hashCode() & 1)))
+            .connectString(server.getConnectString())
+            .sessionTimeout(Duration.ofSeconds(4))
+            .strategy(strategy)
+            .partitions(P)
+            .settleDelay(settle)
+            .revokeDeadline(Duration.ofSeconds(1))
+            .metrics(metrics)
+            .listener(listener)
+            .build();
+    workers.add(r);
+    r.start();
+    return r;
+  }
+
+  private void awaitAllStable() throws InterruptedException {
+    for (Rebalancer r : workers) {
+      if (!r.isClosedForTest()) {
+        assertThat(r.awaitStable(STABLE)).as("%s stable", r.memberId()).isTrue();
+      }
+    }
+  }
+
+  /** Every partition is owned by exactly one live worker, as grants and as callbacks say. */
+  private void assertExactlyOneOwnerEach() {
+    Set<Integer> seen = new HashSet<>();
+    for (Rebalancer r : workers) {
+      if (r.isClosedForTest()) {
+        continue;
+      }
+      for (int p : r.ownedPartitions()) {
+        assertThat(seen.add(p)).as("partition %d owned twice", p).isTrue();
+        assertThat(r.assignment().orElseThrow().primary(p).id()).isEqualTo(r.memberId());
+      }
+    }
+    assertThat(seen).hasSize(P);
+    history.assertExclusiveAndFenced();
+  }
+
+  @Test
+  void joinAndLeave_balanced_everyPartitionOwnedOnceAndFenced() throws Exception {
+    worker("c1", "balanced");
+    worker("c2", "balanced");
+    awaitAllStable();
+    assertExactlyOneOwnerEach();
+    Rebalancer c3 = worker("c3", "balanced");
+    awaitAllStable();
+    assertExactlyOneOwnerEach();
+    assertThat(c3.ownedPartitions()).hasSizeBetween(P / 3, P / 3 + 1);
+    workers.get(0).close();
+    awaitAllStable();
+    assertExactlyOneOwnerEach();
+    assertThat(c3.owners("node-1")).hasSize(1);
+    assertThat(c3.grant("anything"))
+        .isEqualTo(c3.grant(c3.assignment().get().partition("anything")));
+  }
+
+  @Test
+  void joinAndLeave_rendezvous_leaderlessOwnership() throws Exception {
+    worker("r1", "rendezvous");
+    worker("r2", "rendezvous");
+    worker("r3", "rendezvous");
+    awaitAllStable();
+    assertExactlyOneOwnerEach();
+    workers.get(1).close();
+    awaitAllStable();
+    assertExactlyOneOwnerEach();
+  }
+
+  @Test
+  void drain_handsEverythingOverThenLeaves() throws Exception {
+    Rebalancer a = worker("d1", "balanced");
+    worker("d2", "balanced");
+    awaitAllStable();
+    assertThat(a.drain(STABLE)).isTrue();
+    awaitAllStable();
+    assertExactlyOneOwnerEach();
+  }
+
+  @Test
+  void sessionExpiry_workerReportsLostThenRejoinsWithHigherTokens() throws Exception {
+    Rebalancer a = worker("e1", "balanced");
+    Rebalancer b = worker("e2", "balanced");
+    awaitAllStable();
+    long before = b.grant(b.ownedPartitions().iterator().next()).orElseThrow().token();
+    b.sessionForTest()
+        .client()
+        .getZookeeperClient()
+        .getZooKeeper()
+        .getTestable()
+        .injectSessionExpiration();
+    await()
+        .atMost(STABLE)
+        .until(() -> history.events().stream().anyMatch(e -> e.startsWith("e2 lost")));
+    awaitAllStable();
+    assertExactlyOneOwnerEach();
+    assertThat(b.ownedPartitions()).isNotEmpty();
+    long after = b.grant(b.ownedPartitions().iterator().next()).orElseThrow().token();
+    assertThat(after).isGreaterThan(before);
+    assertThat(a.ownedPartitions().size() + b.ownedPartitions().size()).isEqualTo(P);
+  }
+
+  @Test
+  void onRevokedPastDeadline_countedAndHandoffGoesOn() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    MetricRegistry metrics = new MetricRegistry();
+    OwnershipListener blocking =
+        new OwnershipListener() {
+          @Override
+          public void onRevoked(Set<Integer> partitions) {
+            try {
+              release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        };
+    worker("slow", "balanced", blocking, metrics, Duration.ofMillis(50));
+    assertThat(workers.get(0).awaitStable(STABLE)).isTrue();
+    worker("fast", "balanced");
+    awaitAllStable();
+    assertThat(metrics.counter("ringwork.conductors.revocations.overdue").getCount()).isEqualTo(1);
+    Set<Integer> all = new HashSet<>(workers.get(0).ownedPartitions());
+    all.addAll(workers.get(1).ownedPartitions());
+    assertThat(all).hasSize(P);
+    release.countDown();
+  }
+
+  @Test
+  void flappingMember_debouncedBySettleDelay() throws Exception {
+    MetricRegistry metrics = new MetricRegistry();
+    worker("steady", "balanced", history.listenerFor("steady"), metrics, Duration.ofMillis(1500));
+    assertThat(workers.get(0).awaitStable(STABLE)).isTrue();
+    long version = workers.get(0).assignment().orElseThrow().version();
+    for (int i = 0; i < 3; i++) {
+      CuratorFramework flapper =
+          CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
+      flapper.start();
+      flapper
+          .create()
+          .creatingParentsIfNeeded()
+          .withMode(org.apache.zookeeper.CreateMode.EPHEMERAL)
+          .forPath(
+              "/ringwork/conductors/members/flap",
+              "{\"format\":1,\"weight\":1.0,\"labels\":[]}".getBytes());
+      flapper.close();
+    }
+    assertThat(workers.get(0).awaitStable(STABLE)).isTrue();
+    // The joins and leaves came faster than the settle delay: no assignment was published.
+    assertThat(workers.get(0).assignment().orElseThrow().version()).isEqualTo(version);
+    assertThat(workers.get(0).ownedPartitions()).hasSize(P);
+  }
+
+  @Test
+  void mismatchedSettings_failFastNamingTheField() throws Exception {
+    worker("m1", "balanced");
+    Rebalancer other =
+        Rebalancer.newBuilder()
+            .group("conductors")
+            .member(Member.of("m2"))
+            .connectString(server.getConnectString())
+            .partitions(512)
+            .build();
+    assertThatThrownBy(other::start)
+        .hasMessageContaining("partitions is 256 in the group but 512 here");
+  }
+
+  @Test
+  void builder_badInput_clearErrors() {
+    assertThatThrownBy(() -> Rebalancer.newBuilder().group("a/b"))
+        .hasMessageContaining("group must be non-empty without '/'");
+    assertThatThrownBy(() -> Rebalancer.newBuilder().strategy("tooz"))
+        .hasMessageContaining("tooz strategy maps keys directly");
+    assertThatThrownBy(() -> Rebalancer.newBuilder().group("g").member(Member.of("x")).build())
+        .hasMessageContaining("a ZooKeeper source is required");
+    assertThatThrownBy(() -> Rebalancer.newBuilder().partitions(100))
+        .hasMessageContaining("power of two");
+    assertThatThrownBy(() -> Rebalancer.newBuilder().settleDelay(Duration.ofMillis(-1)))
+        .hasMessageContaining("must not be negative");
+  }
+
+  static Map<String, Set<Integer>> snapshot(History h) {
+    return h.current();
+  }
+}
