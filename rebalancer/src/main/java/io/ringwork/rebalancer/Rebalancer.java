@@ -297,6 +297,17 @@ public final class Rebalancer implements AutoCloseable {
     return session;
   }
 
+  /**
+   * Stops dead, as a crash would: no revocation, no cleanup, and the ZooKeeper session closed so
+   * that its ephemeral nodes go at once.
+   */
+  void crashForTest() {
+    lifecycle.close();
+    events.shutdownNow();
+    callbacks.shutdownNow();
+    session.client().close();
+  }
+
   /** Leaves the group at once. Idempotent; throws nothing. */
   @Override
   public void close() {

@@ -95,6 +95,12 @@ final class History {
     }
   }
 
+  /** Ends every hold of a member that crashed now: it acts no more. */
+  synchronized void crashed(String member) {
+    Map<Integer, long[]> mine = open.getOrDefault(member, Map.of());
+    end(member, Set.copyOf(mine.keySet()), "crashed");
+  }
+
   /** Returns the holds so far, open ones ending at {@link Long#MAX_VALUE}. */
   synchronized List<Hold> holds() {
     List<Hold> all = new ArrayList<>(closed);
