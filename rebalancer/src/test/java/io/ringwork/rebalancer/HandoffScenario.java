@@ -1,0 +1,223 @@
+package io.ringwork.rebalancer;
+
+import com.codahale.metrics.MetricRegistry;
+import io.ringwork.ring.Member;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingServer;
+
+/**
+ * Measures handoff latency, not a test: 10 workers, P = 4096, an embedded ZooKeeper server
+ * (curator-test's TestingServer, which runs ZooKeeperServerEmbedded, tick 200 ms), session timeout
+ * 2 s.
+ *
+ * <ul>
+ *   <li>join: an 11th worker starts; until every worker is stable (all moved partitions active);
+ *   <li>drain: that worker drains; until its partitions are active elsewhere;
+ *   <li>kill -9: a worker in its own JVM is killed with SIGKILL; until the others hold its
+ *       partitions;
+ *   <li>bytes written to ZooKeeper by the leader for one join at P = 65,536.
+ * </ul>
+ *
+ * <p>Run: {@code mvn -B -q -pl rebalancer test-compile exec:java
+ * -Dexec.mainClass=io.ringwork.rebalancer.HandoffScenario -Dexec.classpathScope=test}
+ */
+public final class HandoffScenario {
+
+  private HandoffScenario() {}
+
+  /** Runs the scenario and prints a Markdown table. */
+  public static void main(String[] args) throws Exception {
+    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+    int kills = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    // A 200 ms tick: ZooKeeper expires sessions on tick boundaries, so the tick bounds how late
+    // past the session timeout a dead member is noticed.
+    InstanceSpec spec = new InstanceSpec(null, -1, -1, -1, true, -1, 200, -1);
+    try (TestingServer server = new TestingServer(spec, true)) {
+      List<Rebalancer> workers = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        workers.add(start(server, "g", "w" + i, 4096));
+      }
+      awaitStable(workers);
+      long[] join = new long[rounds];
+      long[] drain = new long[rounds];
+      for (int k = 0; k < rounds; k++) {
+        long t0 = System.nanoTime();
+        Rebalancer extra = start(server, "g", "extra-" + k, 4096);
+        List<Rebalancer> all = new ArrayList<>(workers);
+        all.add(extra);
+        awaitStable(all);
+        join[k] = System.nanoTime() - t0;
+        t0 = System.nanoTime();
+        if (!extra.drain(Duration.ofSeconds(30))) {
+          throw new IllegalStateException("drain did not complete");
+        }
+        awaitStable(workers);
+        drain[k] = System.nanoTime() - t0;
+      }
+      long[] kill = new long[kills];
+      for (int k = 0; k < kills; k++) {
+        Process child = spawn(server.getConnectString(), "g", "victim-" + k, 4096, 2000);
+        awaitReady(child);
+        awaitStable(workers);
+        long t0 = System.nanoTime();
+        child.destroyForcibly(); // SIGKILL
+        child.waitFor();
+        awaitMembers(workers, 10);
+        kill[k] = System.nanoTime() - t0;
+      }
+      workers.forEach(Rebalancer::close);
+      System.out.println("| event | p50 | p99 | max | n |");
+      System.out.println("| --- | --- | --- | --- | --- |");
+      row("join -> all moved partitions active", join);
+      row("drain -> its partitions active elsewhere", drain);
+      row("kill -9 -> its partitions active elsewhere (session timeout 2 s)", kill);
+    }
+    try (TestingServer server = new TestingServer(true)) {
+      List<Rebalancer> workers = new ArrayList<>();
+      MetricRegistry metrics = new MetricRegistry();
+      for (int i = 0; i < 10; i++) {
+        workers.add(start(server, "big", "w" + i, 65536, metrics));
+      }
+      awaitStable(workers);
+      long before = metrics.histogram("ringwork.big.assignment.bytes.written").getCount();
+      long[] values =
+          metrics.histogram("ringwork.big.assignment.bytes.written").getSnapshot().getValues();
+      Rebalancer extra = start(server, "big", "joiner", 65536, metrics);
+      workers.add(extra);
+      awaitStable(workers);
+      long[] after =
+          metrics.histogram("ringwork.big.assignment.bytes.written").getSnapshot().getValues();
+      long total = Arrays.stream(after).sum() - Arrays.stream(values).sum();
+      long publishes =
+          metrics.histogram("ringwork.big.assignment.bytes.written").getCount() - before;
+      System.out.printf(
+          Locale.ROOT,
+          "%nbytes written by the leader for one join at P = 65,536 (10 -> 11 workers): %d in %d"
+              + " publish(es); plus one acknowledgement of about 80 bytes per worker%n",
+          total,
+          publishes);
+      workers.forEach(Rebalancer::close);
+    }
+  }
+
+  private static void row(String what, long[] nanos) {
+    long[] sorted = nanos.clone();
+    Arrays.sort(sorted);
+    System.out.printf(
+        Locale.ROOT,
+        "| %s | %.0f ms | %.0f ms | %.0f ms | %d |%n",
+        what,
+        percentile(sorted, 0.50) / 1e6,
+        percentile(sorted, 0.99) / 1e6,
+        sorted[sorted.length - 1] / 1e6,
+        sorted.length);
+  }
+
+  private static double percentile(long[] sorted, double q) {
+    int i = (int) Math.ceil(q * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+
+  private static Rebalancer start(TestingServer server, String group, String id, int p) {
+    return start(server, group, id, p, new MetricRegistry());
+  }
+
+  private static Rebalancer start(
+      TestingServer server, String group, String id, int p, MetricRegistry metrics) {
+    Rebalancer r =
+        Rebalancer.newBuilder()
+            .group(group)
+            .member(Member.of(id))
+            .connectString(server.getConnectString())
+            .partitions(p)
+            .sessionTimeout(Duration.ofSeconds(2))
+            .metrics(metrics)
+            .build();
+    r.start();
+    return r;
+  }
+
+  private static void awaitStable(List<Rebalancer> workers) throws InterruptedException {
+    for (Rebalancer r : workers) {
+      if (!r.awaitStable(Duration.ofSeconds(60))) {
+        throw new IllegalStateException(r.memberId() + " did not become stable");
+      }
+    }
+  }
+
+  private static void awaitMembers(List<Rebalancer> workers, int count)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      boolean done = true;
+      for (Rebalancer r : workers) {
+        done &=
+            r.awaitStable(Duration.ofMillis(1))
+                && r.assignment().map(a -> a.members().size() == count).orElse(false);
+      }
+      if (done) {
+        return;
+      }
+      Thread.onSpinWait();
+    }
+    throw new IllegalStateException("the killed worker's partitions were not re-owned");
+  }
+
+  private static Process spawn(String connect, String group, String id, int p, long sessionMs)
+      throws Exception {
+    String java =
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    return new ProcessBuilder(
+            java,
+            "-cp",
+            classPath(),
+            WorkerMain.class.getName(),
+            connect,
+            group,
+            id,
+            Integer.toString(p),
+            Long.toString(sessionMs))
+        .redirectErrorStream(true)
+        .start();
+  }
+
+  /** The class path of this class, also when run by Maven's exec:java in its own loader. */
+  private static String classPath() {
+    if (HandoffScenario.class.getClassLoader() instanceof java.net.URLClassLoader loader) {
+      StringBuilder sb = new StringBuilder();
+      for (java.net.URL url : loader.getURLs()) {
+        try {
+          sb.append(new File(url.toURI())).append(File.pathSeparator);
+        } catch (java.net.URISyntaxException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      return sb.toString();
+    }
+    return System.getProperty("java.class.path");
+  }
+
+  private static void awaitReady(Process child) throws Exception {
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+    String line;
+    while ((line = out.readLine()) != null) {
+      if (line.equals("READY")) {
+        Thread drainer = new Thread(() -> out.lines().forEach(l -> {}));
+        drainer.setDaemon(true);
+        drainer.start();
+        return;
+      }
+    }
+    throw new IllegalStateException("worker process exited before it was ready");
+  }
+}
