@@ -155,6 +155,10 @@ final class RebalancerTest {
     assertThat(b.ownedPartitions()).isNotEmpty();
     long after = b.grant(b.ownedPartitions().iterator().next()).orElseThrow().token();
     assertThat(after).isGreaterThan(before);
+    List<String> events = history.events();
+    int lostAt =
+        events.indexOf(events.stream().filter(e -> e.startsWith("e2 lost")).findFirst().get());
+    assertThat(events.subList(lostAt, events.size())).anyMatch(e -> e.startsWith("e2 assigned"));
     assertThat(a.ownedPartitions().size() + b.ownedPartitions().size()).isEqualTo(P);
   }
 
