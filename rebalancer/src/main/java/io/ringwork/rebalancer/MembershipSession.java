@@ -44,6 +44,7 @@ final class MembershipSession implements GroupSession {
   private CuratorCache members;
   private LeaderLatch latch;
   private long sessionId;
+  private EmbeddedZooKeeper embedded;
 
   private MembershipSession(
       CuratorFramework client, boolean ownsClient, String groupPath, Member self) {
@@ -65,18 +66,18 @@ final class MembershipSession implements GroupSession {
     if (b.client() != null) {
       return new MembershipSession(b.client(), false, groupPath, b.member());
     }
-    if (b.embedded()) {
-      throw new IllegalArgumentException("embedded servers come with ringwork-membership");
-    }
+    EmbeddedZooKeeper server = b.embedded() ? EmbeddedZooKeeper.start(b.embeddedDataDir()) : null;
     int timeout = (int) b.sessionTimeout().toMillis();
     CuratorFramework client =
         CuratorFrameworkFactory.builder()
-            .connectString(b.connectString())
+            .connectString(server != null ? server.connectString() : b.connectString())
             .sessionTimeoutMs(timeout)
             .connectionTimeoutMs(Math.max(1000, timeout / 2))
             .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000))
             .build();
-    return new MembershipSession(client, true, groupPath, b.member());
+    MembershipSession session = new MembershipSession(client, true, groupPath, b.member());
+    session.embedded = server;
+    return session;
   }
 
   @Override
@@ -249,6 +250,9 @@ final class MembershipSession implements GroupSession {
     thread.shutdownNow();
     if (ownsClient) {
       client.close();
+    }
+    if (embedded != null) {
+      embedded.close();
     }
   }
 

@@ -29,10 +29,14 @@ final class Placements {
           "at most " + MAX_MEMBERS + " members are supported, got " + members.size());
     }
     Member[] sorted = members.toArray(new Member[0]);
+    boolean inOrder = true;
     for (int i = 0; i < sorted.length; i++) {
       Objects.requireNonNull(sorted[i], "member at position " + i);
+      inOrder &= i == 0 || sorted[i - 1].id().compareTo(sorted[i].id()) < 0;
     }
-    Arrays.sort(sorted, (a, b) -> a.id().compareTo(b.id()));
+    if (!inOrder) {
+      Arrays.sort(sorted, (a, b) -> a.id().compareTo(b.id()));
+    }
     for (int i = 1; i < sorted.length; i++) {
       if (sorted[i].id().equals(sorted[i - 1].id())) {
         throw new IllegalArgumentException("duplicate member id '" + sorted[i].id() + "'");
@@ -61,8 +65,8 @@ final class Placements {
   /**
    * Returns each member's fair share of {@code total} slots: {@code floor(total * w / W)} or one
    * more, summing to {@code total}. The remainder goes to the largest fractional parts (Hamilton's
-   * largest remainder method), ties broken by the seeded hash of the id and then the id, so the
-   * result depends only on the member set.
+   * largest remainder method), ties broken by id order, so the result depends only on the member
+   * set.
    */
   static int[] quotas(Member[] sorted, long total) {
     int n = sorted.length;
@@ -81,40 +85,27 @@ final class Placements {
     if (remainder == 0) {
       return quota;
     }
-    Integer[] order = new Integer[n];
+    // Order by fraction, largest first for a remainder to hand out, smallest first for an
+    // overshoot to take back; ties (fractions equal to 28 bits of mantissa) go by id order. The
+    // keys are primitive longs, so the sort is cheap even for many members.
+    boolean give = remainder > 0;
+    long[] keys = new long[n];
     for (int i = 0; i < n; i++) {
-      order[i] = i;
+      long bits = Double.doubleToLongBits(fraction[i]); // monotonic for non-negative doubles
+      long rank = give ? (0x3FF0000000000000L - bits) : bits;
+      keys[i] = (rank & ~0xFFFFFFL) | i;
     }
-    long[] seed = new long[n];
-    for (int i = 0; i < n; i++) {
-      seed[i] = seedOf(sorted[i]);
-    }
-    if (remainder > 0) {
-      Arrays.sort(
-          order,
-          (a, b) -> {
-            int c = Double.compare(fraction[b], fraction[a]);
-            if (c != 0) {
-              return c;
-            }
-            c = Long.compareUnsigned(seed[a], seed[b]);
-            return c != 0 ? c : Integer.compare(a, b);
-          });
-      for (int k = 0; k < remainder; k++) {
-        quota[order[(int) (k % n)]]++;
+    java.util.Arrays.sort(keys);
+    if (give) {
+      for (long k = 0; k < remainder; k++) {
+        quota[(int) (keys[(int) (k % n)] & 0xFFFFFF)]++;
       }
     } else {
-      // Rounding error made the floors overshoot; take back from the smallest fractions.
-      Arrays.sort(
-          order,
-          (a, b) -> {
-            int c = Double.compare(fraction[a], fraction[b]);
-            return c != 0 ? c : Integer.compare(a, b);
-          });
       long take = -remainder;
       for (int k = 0; take > 0 && k < n; k++) {
-        if (quota[order[k]] > 0) {
-          quota[order[k]]--;
+        int i = (int) (keys[k] & 0xFFFFFF);
+        if (quota[i] > 0) {
+          quota[i]--;
           take--;
         }
       }

@@ -1,0 +1,233 @@
+package io.ringwork.simulator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.rebalancer.Grant;
+import io.ringwork.rebalancer.OwnershipListener;
+import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.rebalancer.RebalancerBuilder;
+import io.ringwork.ring.Assignment;
+import io.ringwork.ring.Member;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ringwork agent}: one worker that takes its share and prints every event as JSON. */
+@Command(
+    name = "agent",
+    mixinStandardHelpOptions = true,
+    description =
+        "Run one worker: join the group, take its share of partitions and print one JSON object"
+            + " per event (assigned, revoked, lost, suspended, resumed, view). SIGTERM drains, then"
+            + " exits 0.",
+    footer = {
+      "",
+      "Examples:",
+      "  ringwork agent --embedded --group demo --id w1",
+      "  ringwork agent --connect 127.0.0.1:2181 --group conductors --id c-7 --zone b --partitions 4096",
+    })
+final class AgentCommand implements Callable<Integer> {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Option(names = "--connect", paramLabel = "HOST:PORT", description = "ZooKeeper connect string.")
+  String connect;
+
+  @Option(
+      names = "--embedded",
+      description = "Run an embedded ZooKeeper on 127.0.0.1 (single machine).")
+  boolean embedded;
+
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description = "Data directory of the embedded server.")
+  Path dataDir;
+
+  @Option(names = "--group", required = true, paramLabel = "G", description = "Group name.")
+  String group;
+
+  @Option(names = "--id", required = true, paramLabel = "ID", description = "This worker's id.")
+  String id;
+
+  @Option(names = "--weight", paramLabel = "W", description = "Relative capacity (default 1).")
+  double weight = 1;
+
+  @Option(names = "--zone", paramLabel = "Z", description = "Failure zone.")
+  String zone;
+
+  @Option(
+      names = "--partitions",
+      paramLabel = "P",
+      description = "Partitions, a power of two (default 4096).")
+  int partitions = 4096;
+
+  @Option(names = "--replicas", paramLabel = "R", description = "Owners per partition (default 1).")
+  int replicas = 1;
+
+  @Option(names = "--strategy", paramLabel = "S", description = "balanced (default) or rendezvous.")
+  String strategy = "balanced";
+
+  @Option(
+      names = "--session-timeout",
+      paramLabel = "MS",
+      description = "ZooKeeper session timeout (default 10000).")
+  long sessionTimeoutMs = 10_000;
+
+  @Option(
+      names = "--drain-timeout",
+      paramLabel = "MS",
+      description = "How long SIGTERM waits for the handoff (default 30000).")
+  long drainTimeoutMs = 30_000;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  static boolean keepsRunning(String[] args) {
+    return args.length > 0 && args[0].equals("agent");
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if ((connect == null) == !embedded) {
+      throw new InputException("give exactly one of --connect HOST:PORT and --embedded");
+    }
+    Member self;
+    try {
+      self = Member.of(id, weight, zone);
+    } catch (IllegalArgumentException e) {
+      throw new InputException("--id/--weight/--zone: " + e.getMessage());
+    }
+    if (sessionTimeoutMs < 1) {
+      throw new InputException("--session-timeout must be positive, got " + sessionTimeoutMs);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    Events events = new Events(out);
+    RebalancerBuilder b;
+    try {
+      b =
+          Rebalancer.newBuilder()
+              .group(group)
+              .member(self)
+              .strategy(strategy)
+              .partitions(partitions)
+              .replicas(replicas)
+              .sessionTimeout(Duration.ofMillis(sessionTimeoutMs))
+              .listener(events);
+    } catch (IllegalArgumentException e) {
+      throw new InputException(e.getMessage());
+    }
+    if (embedded) {
+      b.embedded(dataDir);
+    } else {
+      b.connectString(connect);
+    }
+    Rebalancer rebalancer = b.build();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              try {
+                boolean handedOver = rebalancer.drain(Duration.ofMillis(drainTimeoutMs));
+                events.emit("drained", n -> n.put("complete", handedOver));
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              } finally {
+                rebalancer.close();
+                out.flush();
+                stopped.countDown();
+                // A SIGTERM'd JVM would exit 143; a completed drain is a clean exit.
+                Runtime.getRuntime().halt(0);
+              }
+            },
+            "ringwork-agent-drain");
+    Runtime.getRuntime().addShutdownHook(hook);
+    rebalancer.start();
+    events.emit("started", n -> n.put("id", id).put("group", group));
+    stopped.await();
+    return 0;
+  }
+
+  /** Prints listener callbacks as JSON lines. */
+  static final class Events implements OwnershipListener {
+    private final PrintWriter out;
+
+    Events(PrintWriter out) {
+      this.out = out;
+    }
+
+    void emit(String event, java.util.function.Consumer<ObjectNode> fill) {
+      ObjectNode n = JSON.createObjectNode();
+      n.put("event", event);
+      fill.accept(n);
+      n.put("ts", System.currentTimeMillis());
+      synchronized (out) {
+        out.println(n.toString());
+        out.flush();
+      }
+    }
+
+    @Override
+    public void onAssigned(List<Grant> grants) {
+      emit(
+          "assigned",
+          n -> {
+            ArrayNode parts = n.putArray("partitions");
+            ObjectNode tokens = n.putObject("tokens");
+            long version = 0;
+            for (Grant g : grants) {
+              parts.add(g.partition());
+              tokens.put(Integer.toString(g.partition()), g.token());
+              version = g.version();
+            }
+            n.put("version", version);
+          });
+    }
+
+    @Override
+    public void onRevoked(Set<Integer> partitions) {
+      emit("revoked", n -> partitions(n, partitions));
+    }
+
+    @Override
+    public void onLost(Set<Integer> partitions) {
+      emit("lost", n -> partitions(n, partitions));
+    }
+
+    @Override
+    public void onSuspended() {
+      emit("suspended", n -> {});
+    }
+
+    @Override
+    public void onResumed() {
+      emit("resumed", n -> {});
+    }
+
+    @Override
+    public void onAssignment(Assignment a) {
+      emit(
+          "view",
+          n -> {
+            n.put("version", a.version());
+            ArrayNode members = n.putArray("members");
+            for (Member m : a.members()) {
+              members.addObject().put("id", m.id()).put("partitions", a.primaryCount(m.id()));
+            }
+          });
+    }
+
+    private static void partitions(ObjectNode n, Set<Integer> partitions) {
+      ArrayNode parts = n.putArray("partitions");
+      new TreeSet<>(partitions).forEach(parts::add);
+    }
+  }
+}

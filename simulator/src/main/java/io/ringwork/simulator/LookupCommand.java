@@ -1,0 +1,167 @@
+package io.ringwork.simulator;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.ringwork.ring.Assignment;
+import io.ringwork.ring.Member;
+import io.ringwork.ring.PartitionPlacement;
+import io.ringwork.ring.ToozRing;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ringwork lookup}: who owns these keys? */
+@Command(
+    name = "lookup",
+    mixinStandardHelpOptions = true,
+    description = "Print the owners of keys: KEY<TAB>OWNER[,OWNER...], primary first.",
+    footer = {
+      "",
+      "Keys come as arguments, from --keys FILE, or from standard input, one per line (UTF-8).",
+      "",
+      "Examples:",
+      "  ringwork lookup --strategy tooz --member foo --member bar --member baz fake 1234",
+      "  ringwork lookup --cluster fleet.yaml --replicas 2 --keys nodes.txt",
+      "  seq 1000000 | ringwork lookup --member a --member b=2 > owners.tsv",
+    })
+final class LookupCommand implements Callable<Integer> {
+
+  @Mixin ClusterOptions cluster;
+
+  @Option(
+      names = "--ignore",
+      paramLabel = "ID",
+      description = "tooz only: skip this member while walking the ring; repeatable.")
+  List<String> ignore = new ArrayList<>();
+
+  @Option(names = "--keys", paramLabel = "FILE", description = "Read keys from FILE.")
+  Path keysFile;
+
+  @Option(
+      names = "--format",
+      paramLabel = "FORMAT",
+      description = "tsv (default) or json (one object per line).")
+  String format = "tsv";
+
+  @Parameters(paramLabel = "KEY", description = "Keys to look up.")
+  List<String> keys = new ArrayList<>();
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException {
+    ClusterOptions.Setup setup = cluster.resolve();
+    if (!format.equals("tsv") && !format.equals("json")) {
+      throw new InputException("--format must be tsv or json, got '" + format + "'");
+    }
+    if (!ignore.isEmpty() && setup.partitioned()) {
+      throw new InputException("--ignore applies to the tooz strategy only");
+    }
+    Owners owners = owners(setup);
+    boolean json = format.equals("json");
+    PrintWriter out = spec.commandLine().getOut();
+    Writer w = new BufferedWriter(out, 1 << 16);
+    if (!keys.isEmpty()) {
+      for (String k : keys) {
+        write(w, k, owners, json);
+      }
+    } else {
+      InputStream in;
+      if (keysFile != null) {
+        try {
+          in = new FileInputStream(keysFile.toFile());
+        } catch (IOException e) {
+          throw new InputException(keysFile + ": cannot read keys: " + e.getMessage());
+        }
+      } else {
+        in = System.in;
+      }
+      try (BufferedReader r =
+          new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16)) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          write(w, line, owners, json);
+        }
+      }
+    }
+    w.flush();
+    return 0;
+  }
+
+  /** The owners of a key as text, primary first, comma-separated. */
+  interface Owners {
+    void append(Writer w, String key, boolean json) throws IOException;
+  }
+
+  private Owners owners(ClusterOptions.Setup setup) {
+    List<Member> members = setup.members();
+    if (!setup.partitioned()) {
+      ToozRing ring;
+      try {
+        ring = ToozRing.of(members, setup.partitions(), setup.replicas());
+      } catch (IllegalArgumentException e) {
+        throw new InputException(e.getMessage());
+      }
+      List<String> skip = List.copyOf(ignore);
+      return (w, key, json) -> appendAll(w, ring.owners(key, setup.replicas(), skip), json);
+    }
+    Assignment a = ((PartitionPlacement) setup.placement(null)).assign(null, members);
+    if (a.ownersPerPartition() == 1) {
+      return (w, key, json) -> {
+        String id = a.primary(key).id();
+        if (json) {
+          w.write('"');
+          w.write(JsonStringEncoder.getInstance().quoteAsString(id));
+          w.write('"');
+        } else {
+          w.write(id);
+        }
+      };
+    }
+    return (w, key, json) -> appendAll(w, a.owners(key), json);
+  }
+
+  private static void appendAll(Writer w, List<Member> members, boolean json) throws IOException {
+    for (int i = 0; i < members.size(); i++) {
+      if (i > 0) {
+        w.write(',');
+      }
+      if (json) {
+        w.write('"');
+        w.write(JsonStringEncoder.getInstance().quoteAsString(members.get(i).id()));
+        w.write('"');
+      } else {
+        w.write(members.get(i).id());
+      }
+    }
+  }
+
+  private static void write(Writer w, String key, Owners owners, boolean json) throws IOException {
+    if (json) {
+      w.write("{\"key\":\"");
+      w.write(JsonStringEncoder.getInstance().quoteAsString(key));
+      w.write("\",\"owners\":[");
+      owners.append(w, key, true);
+      w.write("]}\n");
+    } else {
+      w.write(key);
+      w.write('\t');
+      owners.append(w, key, false);
+      w.write('\n');
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package io.ringwork.simulator;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code ringwork} command: plan rebalances, look up owners, compare strategies and run
+ * workers.
+ *
+ * <p>Exit status: 0 on success, 2 on a usage or input error (the message names the file, the line
+ * and what was wrong), 1 on a runtime failure.
+ */
+@Command(
+    name = "ringwork",
+    mixinStandardHelpOptions = true,
+    version = "ringwork 0.1.0",
+    description = "Hash-ring work distribution: plan rebalances, look up owners, run workers.",
+    subcommands = {
+      LookupCommand.class,
+      PlanCommand.class,
+      CompareCommand.class,
+      AgentCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  ringwork plan --example",
+      "  ringwork lookup --strategy tooz --member foo --member bar --member baz fake",
+      "  ringwork compare --cluster fleet.yaml --add c-13=2@zone-b",
+    })
+public final class RingworkCommand implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+  }
+
+  /** Returns a command line with Ringwork's error handling: input errors exit 2, failures 1. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new RingworkCommand());
+    cl.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          PrintWriter err = commandLine.getErr();
+          if (e instanceof InputException || e instanceof IllegalArgumentException) {
+            err.println("ringwork: " + e.getMessage());
+            err.flush();
+            return CommandLine.ExitCode.USAGE;
+          }
+          err.println("ringwork: failed: " + e);
+          err.flush();
+          return CommandLine.ExitCode.SOFTWARE;
+        });
+    cl.setParameterExceptionHandler(
+        (e, args) -> {
+          PrintWriter err = e.getCommandLine().getErr();
+          err.println("ringwork: " + e.getMessage());
+          err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+          err.flush();
+          return CommandLine.ExitCode.USAGE;
+        });
+    return cl;
+  }
+
+  /** Runs the command and exits with its status. */
+  public static void main(String[] args) {
+    int status = commandLine().execute(args);
+    if (status != 0 || !AgentCommand.keepsRunning(args)) {
+      System.exit(status);
+    }
+  }
+}

@@ -1,0 +1,128 @@
+package io.ringwork.simulator;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** The changes to plan, in the order given, and where keys come from. */
+final class StepOptions {
+
+  final List<Change> changes = new ArrayList<>();
+
+  @Option(names = "--add", paramLabel = "ID[=W][@Z]", description = "Add a member (one step each).")
+  void add(String spec) {
+    changes.add(new Change("add", spec));
+  }
+
+  @Option(names = "--remove", paramLabel = "ID", description = "Remove a member.")
+  void remove(String id) {
+    changes.add(new Change("remove", id));
+  }
+
+  @Option(names = "--set-weight", paramLabel = "ID=W", description = "Change a member's weight.")
+  void setWeight(String spec) {
+    changes.add(new Change("set-weight", spec));
+  }
+
+  @Option(
+      names = "--fail-zone",
+      paramLabel = "ZONE",
+      description = "Remove every member of a zone.")
+  void failZone(String zone) {
+    changes.add(new Change("fail-zone", zone));
+  }
+
+  @Option(
+      names = "--scenario",
+      paramLabel = "FILE",
+      description = "Ordered steps from a YAML/JSON file.")
+  Path scenario;
+
+  @Option(names = "--random-events", paramLabel = "N", description = "N random joins and leaves.")
+  Integer randomEvents;
+
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      description = "Seed of random events and sample keys (default 42).")
+  long seed = 42;
+
+  @Option(
+      names = "--keys",
+      paramLabel = "FILE",
+      description = "Keys, one per line, to count moved keys exactly.")
+  Path keys;
+
+  @Option(names = "--format", paramLabel = "FORMAT", description = "table (default), json or csv.")
+  String format = "table";
+
+  @Option(names = "--chart", paramLabel = "FILE", description = "Write a chart, .png or .svg.")
+  Path chart;
+
+  @Option(
+      names = "--progress",
+      description = "Show progress on stderr even when it is not a terminal.")
+  boolean progress;
+
+  /** Builds the steps: the CLI changes (one step each), a scenario file, or random events. */
+  List<Scenario.Step> steps(List<io.ringwork.ring.Member> initial) {
+    int sources =
+        (changes.isEmpty() ? 0 : 1) + (scenario == null ? 0 : 1) + (randomEvents == null ? 0 : 1);
+    if (sources > 1) {
+      throw new InputException(
+          "give changes as options, --scenario or --random-events, not several");
+    }
+    if (scenario != null) {
+      return Scenario.read(scenario);
+    }
+    if (randomEvents != null) {
+      if (randomEvents < 1) {
+        throw new InputException("--random-events must be at least 1, got " + randomEvents);
+      }
+      return Scenario.random(initial, randomEvents, seed);
+    }
+    List<Scenario.Step> steps = new ArrayList<>();
+    for (Change c : changes) {
+      steps.add(
+          new Scenario.Step(
+              Integer.toString(steps.size() + 1), List.of(c), "--" + c.kind() + " " + c.arg()));
+    }
+    if (steps.isEmpty()) {
+      throw new InputException(
+          "no changes: give --add, --remove, --set-weight, --fail-zone, --scenario or --random-events");
+    }
+    return steps;
+  }
+
+  void checkFormat() {
+    if (!List.of("table", "json", "csv").contains(format)) {
+      throw new InputException("--format must be table, json or csv, got '" + format + "'");
+    }
+    if (chart != null) {
+      String name = chart.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+      if (!name.endsWith(".png") && !name.endsWith(".svg")) {
+        throw new InputException("--chart " + chart + ": the file must end in .png or .svg");
+      }
+    }
+  }
+
+  /** Reads keys from {@link #keys}, or returns null when none were given. */
+  String[] readKeys() {
+    if (keys == null) {
+      return null;
+    }
+    try (var lines = Files.lines(keys)) {
+      String[] result = lines.toArray(String[]::new);
+      if (result.length == 0) {
+        throw new InputException(keys + ": the keys file is empty");
+      }
+      return result;
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new InputException(keys + ": no such file");
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      throw new InputException(keys + ": cannot read keys: " + e.getMessage());
+    }
+  }
+}
