@@ -42,6 +42,8 @@ public final class RingworkCommand implements Runnable {
   /** Returns a command line with Ringwork's error handling: input errors exit 2, failures 1. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new RingworkCommand());
+    // Lets --add/--remove/... repeat; each occurrence is recorded in order as its own step.
+    cl.setOverwrittenOptionsAllowed(true);
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           PrintWriter err = commandLine.getErr();

@@ -1,0 +1,38 @@
+package io.ringwork.simulator;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+
+/** Runs the CLI in-process and captures what it prints. */
+final class Cli {
+
+  record Result(int status, String out, String err) {}
+
+  private Cli() {}
+
+  static Result run(String... args) {
+    return runWithStdin(null, args);
+  }
+
+  static synchronized Result runWithStdin(String stdin, String... args) {
+    CommandLine cl = RingworkCommand.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    InputStream saved = System.in;
+    try {
+      if (stdin != null) {
+        System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+      }
+      int status = cl.execute(args);
+      return new Result(status, out.toString(), err.toString());
+    } finally {
+      System.setIn(saved);
+    }
+  }
+}

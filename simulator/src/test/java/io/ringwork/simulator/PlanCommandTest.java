@@ -1,0 +1,215 @@
+package io.ringwork.simulator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+final class PlanCommandTest {
+
+  @TempDir Path dir;
+
+  private Path file(String name, String text) throws Exception {
+    return Files.writeString(dir.resolve(name), text);
+  }
+
+  @Test
+  void example_movesExactlyTheOptimumEveryStep() throws Exception {
+    Cli.Result r = Cli.run("plan", "--example", "--format", "json");
+    assertThat(r.status()).as(r.err()).isZero();
+    JsonNode root = new ObjectMapper().readTree(r.out());
+    assertThat(root.get("steps")).hasSize(3);
+    for (JsonNode step : root.get("steps")) {
+      assertThat(step.get("moved").asLong())
+          .isEqualTo(step.get("optimalMoved").asLong())
+          .isPositive();
+      assertThat(step.get("peakToAverage").asDouble()).isBetween(1.0, 1.01);
+      assertThat(step.get("minToAverage").asDouble()).isBetween(0.99, 1.0);
+      assertThat(step.get("zoneViolations").asLong()).isZero();
+      assertThat(step.has("computeMillis")).isTrue();
+      for (JsonNode m : step.get("members")) {
+        assertThat(m.has("id") && m.has("before") && m.has("after") && m.has("quota")).isTrue();
+        if (m.get("quota").asLong() > 0) {
+          assertThat(m.get("after").asLong()).isEqualTo(m.get("quota").asLong());
+        }
+      }
+    }
+    assertThat(root.get("steps").get(2).get("change").asText()).isEqualTo("fail-zone zone-c");
+  }
+
+  @Test
+  void tableAndCsv_andKeysMovedExactly() throws Exception {
+    Path cluster =
+        file("c.yaml", "partitions: 256\nmembers:\n  - {id: a, zone: z1}\n  - {id: b, zone: z2}\n");
+    Path keys =
+        file(
+            "keys.txt",
+            String.join(
+                "\n", java.util.stream.IntStream.range(0, 5000).mapToObj(i -> "k" + i).toList()));
+    Cli.Result table =
+        Cli.run(
+            "plan", "--cluster", cluster.toString(), "--add", "c@z1", "--keys", keys.toString());
+    assertThat(table.status()).as(table.err()).isZero();
+    assertThat(table.out()).contains("step 1: add c@z1 -> 3 members").contains("keys moved");
+    Cli.Result csv =
+        Cli.run(
+            "plan",
+            "--cluster",
+            cluster.toString(),
+            "--add",
+            "c@z1",
+            "--keys",
+            keys.toString(),
+            "--format",
+            "csv");
+    String[] lines = csv.out().split("\n");
+    assertThat(lines[0]).startsWith("step,change,members,moved,optimalMoved,keysMoved");
+    String[] row = lines[1].split(",");
+    assertThat(Long.parseLong(row[5])).isBetween(1000L, 2400L); // about a third of 5000 keys
+  }
+
+  @Test
+  void maxMoves_showsThrottledConvergence() throws Exception {
+    Cli.Result r =
+        Cli.run(
+            "plan",
+            "--member",
+            "a",
+            "--member",
+            "b",
+            "--partitions",
+            "1024",
+            "--add",
+            "c",
+            "--max-moves",
+            "100",
+            "--format",
+            "csv");
+    assertThat(r.status()).as(r.err()).isZero();
+    // c's quota is 341: 4 throttled steps of at most 100 moves each.
+    assertThat(r.out().lines().skip(1).toList()).hasSize(4);
+    assertThat(r.out()).contains("1.3,throttled step 3");
+  }
+
+  @Test
+  void scenarioFile_andRandomEvents() throws Exception {
+    Path scenario =
+        file("s.yaml", "steps:\n  - add: [c, d=2]\n  - remove: a\n  - set-weight: b=3\n");
+    Cli.Result r =
+        Cli.run(
+            "plan",
+            "--member",
+            "a",
+            "--member",
+            "b",
+            "--scenario",
+            scenario.toString(),
+            "--format",
+            "csv");
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.out().lines().skip(1).toList()).hasSize(3);
+    Cli.Result random =
+        Cli.run(
+            "plan",
+            "--member",
+            "a",
+            "--member",
+            "b",
+            "--random-events",
+            "50",
+            "--seed",
+            "3",
+            "--format",
+            "csv",
+            "--progress");
+    assertThat(random.status()).isZero();
+    assertThat(random.out().lines().skip(1).toList()).hasSize(50);
+    assertThat(random.err()).contains("50/50 steps");
+  }
+
+  @Test
+  void tooz_plannedOverKeys() {
+    Cli.Result r =
+        Cli.run(
+            "plan",
+            "--strategy",
+            "tooz",
+            "--member",
+            "foo",
+            "--member",
+            "bar",
+            "--add",
+            "baz",
+            "--sample-keys",
+            "3000",
+            "--format",
+            "json");
+    assertThat(r.status()).as(r.err()).isZero();
+    assertThat(r.out()).contains("\"unit\" : \"keys\"");
+  }
+
+  @Test
+  void charts_pngAndSvg() throws Exception {
+    Path png = dir.resolve("plan.png");
+    Path svg = dir.resolve("plan.svg");
+    assertThat(Cli.run("plan", "--example", "--chart", png.toString()).status()).isZero();
+    assertThat(
+            Cli.run("compare", "--example", "--sample-keys", "2000", "--chart", svg.toString())
+                .status())
+        .isZero();
+    byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(png), 8);
+    assertThat(head).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
+    assertThat(Files.readString(svg)).contains("<svg").contains("<path");
+    assertThat(Files.size(svg)).isGreaterThan(10_000);
+  }
+
+  @Test
+  void badInput_eachExits2NamingTheLocation() throws Exception {
+    assertBad(file("m.yaml", "members: [ {id: a\n"), "m.yaml:", "malformed");
+    assertBad(
+        file("u.yaml", "partitions: 64\ncolour: red\nmembers: [{id: a}]\n"),
+        "u.yaml:2:",
+        "unknown field 'colour'");
+    assertBad(
+        file("um.yaml", "members:\n  - id: a\n    wieght: 2\n"),
+        "um.yaml:2:",
+        "unknown member field 'wieght'");
+    assertBad(
+        file("d.yaml", "members:\n  - id: a\n  - id: b\n  - id: a\n"),
+        "d.yaml:4:",
+        "duplicate member id 'a'");
+    assertBad(
+        file("w.yaml", "members:\n  - id: a\n  - id: b\n    weight: 0\n"),
+        "w.yaml:3:",
+        "weight must be positive");
+    assertBad(file("p.yaml", "partitions: 1000\nmembers: [{id: a}]\n"), "p.yaml", "power of two");
+    assertBad(
+        file("r.yaml", "replicas: 0\nmembers: [{id: a}]\n"),
+        "r.yaml",
+        "replicas must be at least 1");
+    assertBad(file("e.yaml", "partitions: 64\n"), "", "the cluster is empty");
+    Path ok = file("ok.yaml", "members: [{id: a}, {id: b}]\n");
+    Cli.Result r = Cli.run("plan", "--cluster", ok.toString(), "--remove", "zz");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("--remove zz").contains("no member 'zz'");
+    r = Cli.run("plan", "--cluster", ok.toString(), "--remove", "a", "--remove", "b");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("leaves the cluster empty");
+    r = Cli.run("plan", "--cluster", dir.resolve("missing.yaml").toString(), "--add", "x");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("missing.yaml: no such file");
+    r = Cli.run("plan", "--cluster", ok.toString(), "--add", "c", "--chart", "x.gif");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains(".png or .svg");
+  }
+
+  private void assertBad(Path cluster, String where, String what) {
+    Cli.Result r = Cli.run("plan", "--cluster", cluster.toString(), "--add", "new");
+    assertThat(r.status()).as(r.err()).isEqualTo(2);
+    assertThat(r.err()).contains(where).contains(what);
+  }
+}

@@ -1,0 +1,53 @@
+package io.ringwork.simulator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Runs the built jar as a separate process, as a user would. */
+final class RingworkJarIT {
+
+  static Path jar() {
+    Path jar = Path.of("target", "ringwork.jar");
+    assertThat(jar).as("the shaded jar is built by package").exists();
+    return jar;
+  }
+
+  static String java() {
+    return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+  }
+
+  @Test
+  void planExample_exits0AndPrintsThreeSteps() throws Exception {
+    Process p =
+        new ProcessBuilder(java(), "-jar", jar().toString(), "plan", "--example")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out)
+        .contains("step 3: fail-zone zone-c")
+        .contains("moved 1147 partitions (optimum 1147)");
+  }
+
+  @Test
+  void badCluster_exits2() throws Exception {
+    Path bad = Files.createTempFile("bad", ".yaml");
+    Files.writeString(bad, "members:\n  - id: a\n    weight: -1\n");
+    Process p =
+        new ProcessBuilder(
+                java(), "-jar", jar().toString(), "plan", "--cluster", bad.toString(), "--add", "b")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(out).contains(bad + ":2:").contains("weight must be positive");
+  }
+}
