@@ -47,6 +47,9 @@ interface GroupSession extends AutoCloseable {
   /** Whether this member is joined with a live session right now. */
   boolean joined();
 
+  /** The zxid that created this member's node, its incarnation; 0 before joining. */
+  long incarnation();
+
   /** The live members, this one included once joined. */
   List<LiveMember> members();
 

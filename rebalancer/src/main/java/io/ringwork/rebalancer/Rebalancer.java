@@ -3,6 +3,7 @@ package io.ringwork.rebalancer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.membership.Lifecycle;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
@@ -776,13 +777,7 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   private long incarnation() {
-    try {
-      Stat stat =
-          session.client().checkExists().forPath(session.groupPath() + "/members/" + selfId);
-      return stat == null ? -1 : stat.getCzxid();
-    } catch (Exception e) {
-      return -1;
-    }
+    return session.joined() ? session.incarnation() : -1;
   }
 
   private void callback(String what, Runnable call) {

@@ -92,7 +92,7 @@ final class AgentCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   static boolean keepsRunning(String[] args) {
-    return args.length > 0 && args[0].equals("agent");
+    return args.length > 0 && (args[0].equals("agent") || args[0].equals("join"));
   }
 
   @Override

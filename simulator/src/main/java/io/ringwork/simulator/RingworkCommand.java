@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
       PlanCommand.class,
       CompareCommand.class,
       AgentCommand.class,
+      JoinCommand.class,
+      MembersCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

@@ -1,4 +1,4 @@
-package io.ringwork.rebalancer;
+package io.ringwork.membership;
 
 import java.io.IOException;
 import java.net.InetAddress;

@@ -1,0 +1,691 @@
+package io.ringwork.membership;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.ring.Member;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This process's membership of a group in ZooKeeper: an ephemeral member node, live views of the
+ * group, session state and leader election.
+ *
+ * <pre>
+ * &lt;namespace&gt;/&lt;group&gt;/members/&lt;id&gt;   ephemeral, JSON {format: 1, weight, zone, labels, draining}
+ * &lt;namespace&gt;/&lt;group&gt;/leader/...       Curator LeaderLatch participants
+ * </pre>
+ *
+ * <p>Views come from a {@link CuratorCache} of the members node, so they reflect ZooKeeper's order
+ * of changes; each new one gets a higher {@link View#version()}. A member node whose data is
+ * corrupt or of an unknown format is logged once, with its path, and left out of views. On session
+ * expiry the member reports {@code onLost} and rejoins by itself as a new incarnation, removing its
+ * own stale node if the server still holds it: unlike tooz's Partitioner, a member never silently
+ * stays out of its group. Leadership is given up on SUSPENDED (Curator's LeaderLatch).
+ *
+ * <p>Listeners run on this membership's own event thread, one event at a time.
+ */
+public final class Membership implements AutoCloseable {
+
+  /** The namespace under which groups live when none is given. */
+  public static final String DEFAULT_NAMESPACE = "/ringwork";
+
+  /** The session timeout of a client this membership makes itself, when none is given. */
+  public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
+
+  /** The member data format this version reads and writes. */
+  public static final int FORMAT = 1;
+
+  private static final Logger log = LoggerFactory.getLogger(Membership.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final CuratorFramework client;
+  private final boolean ownsClient;
+  private final EmbeddedZooKeeper embedded;
+  private final String groupPath;
+  private final Duration connectTimeout;
+  private final ExecutorService events;
+  private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
+  private final Lifecycle lifecycle = new Lifecycle();
+  private final Set<String> reportedCorrupt = ConcurrentHashMap.newKeySet();
+  private final ConnectionStateListener connectionListener = (c, s) -> submit(() -> onState(s));
+
+  private volatile Member self;
+  private volatile boolean draining;
+  private volatile boolean joined;
+  private volatile View view = new View(0, List.of(), Optional.empty());
+  private volatile long incarnation;
+  private long sessionId;
+  private long version;
+  private CuratorCache memberCache;
+  private CuratorCache leaderCache;
+  private LeaderLatch latch;
+
+  private Membership(
+      Builder b, CuratorFramework client, boolean ownsClient, EmbeddedZooKeeper embedded) {
+    this.client = client;
+    this.ownsClient = ownsClient;
+    this.embedded = embedded;
+    this.self = b.member;
+    this.groupPath = (b.namespace.equals("/") ? "" : b.namespace) + "/" + b.group;
+    this.connectTimeout = b.sessionTimeout.multipliedBy(3);
+    this.listeners.addAll(b.listeners);
+    String name = "ringwork-membership-" + b.group + "-" + b.member.id();
+    this.events =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, name);
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Returns a new builder. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /**
+   * Connects, joins the group and starts delivering views.
+   *
+   * @throws IllegalStateException if already started or closed, if ZooKeeper cannot be reached in
+   *     time, or if a live session already holds this member's id
+   */
+  public void start() {
+    lifecycle.start();
+    try {
+      if (client.getState() == org.apache.curator.framework.imps.CuratorFrameworkState.LATENT) {
+        client.start();
+      }
+      if (!client.blockUntilConnected((int) connectTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new IllegalStateException(
+            "could not connect to ZooKeeper within " + connectTimeout.toMillis() + " ms");
+      }
+      client.getConnectionStateListenable().addListener(connectionListener);
+      join();
+      memberCache = CuratorCache.build(client, groupPath + "/members");
+      memberCache.listenable().addListener((type, before, after) -> submit(this::refresh));
+      memberCache.start();
+      leaderCache = CuratorCache.build(client, groupPath + "/leader");
+      leaderCache.listenable().addListener((type, before, after) -> submit(this::refresh));
+      leaderCache.start();
+      latch = new LeaderLatch(client, groupPath + "/leader", self.id());
+      latch.addListener(
+          new LeaderLatchListener() {
+            @Override
+            public void isLeader() {
+              submit(() -> fire(l -> l.onLeadership(true)));
+            }
+
+            @Override
+            public void notLeader() {
+              submit(() -> fire(l -> l.onLeadership(false)));
+            }
+          });
+      latch.start();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      close();
+      throw new IllegalStateException("interrupted while joining " + groupPath, e);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    } catch (Exception e) {
+      close();
+      throw new IllegalStateException("could not join " + groupPath + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Adds a listener; it receives the current view at once if there is one. */
+  public void addListener(MembershipListener listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener"));
+    submit(
+        () -> {
+          if (view.version() > 0) {
+            guarded(listener, l -> l.onView(view));
+          }
+        });
+  }
+
+  /** Returns the latest view. */
+  public View view() {
+    return view;
+  }
+
+  /** Returns the latest view of the members carrying all of {@code labels}. */
+  public View view(Set<String> labels) {
+    return view.filter(labels);
+  }
+
+  /** Returns whether this member is joined with a live, connected session. */
+  public boolean isJoined() {
+    return joined && client.getZookeeperClient().isConnected();
+  }
+
+  /** Returns whether this member leads the group. */
+  public boolean isLeader() {
+    LeaderLatch l = latch;
+    return l != null && l.hasLeadership();
+  }
+
+  /** Returns the zxid that created this member's node: its incarnation; 0 before joining. */
+  public long incarnation() {
+    return incarnation;
+  }
+
+  /** Returns this member as it is published. */
+  public Member self() {
+    return self;
+  }
+
+  /** Returns the ZooKeeper client. */
+  public CuratorFramework client() {
+    return client;
+  }
+
+  /** Returns the group's node, for example {@code /ringwork/conductors}. */
+  public String groupPath() {
+    return groupPath;
+  }
+
+  /**
+   * Publishes new weight, zone or labels for this member.
+   *
+   * @throws IllegalArgumentException if the id differs from this member's
+   */
+  public void update(Member updated) {
+    if (!updated.id().equals(self.id())) {
+      throw new IllegalArgumentException(
+          "cannot change the member id from '" + self.id() + "' to '" + updated.id() + "'");
+    }
+    self = updated;
+    writeData();
+  }
+
+  /** Sets whether this member is draining, which placements take as "give it nothing". */
+  public void setDraining(boolean value) {
+    draining = value;
+    writeData();
+  }
+
+  /** Leaves the group and stops. Idempotent; throws nothing. */
+  @Override
+  public void close() {
+    if (!lifecycle.close()) {
+      return;
+    }
+    client.getConnectionStateListenable().removeListener(connectionListener);
+    try {
+      if (latch != null) {
+        latch.close(LeaderLatch.CloseMode.SILENT);
+      }
+    } catch (Exception e) {
+      log.debug("closing the leader latch of {} failed", memberPath(), e);
+    }
+    if (memberCache != null) {
+      memberCache.close();
+    }
+    if (leaderCache != null) {
+      leaderCache.close();
+    }
+    if (joined) {
+      try {
+        client.delete().quietly().forPath(memberPath());
+      } catch (Exception e) {
+        log.debug("could not delete {}", memberPath(), e);
+      }
+    }
+    joined = false;
+    events.shutdown();
+    try {
+      events.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (ownsClient) {
+      client.close();
+    }
+    if (embedded != null) {
+      embedded.close();
+    }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private String memberPath() {
+    return groupPath + "/members/" + self.id();
+  }
+
+  private void submit(Runnable task) {
+    try {
+      events.execute(
+          () -> {
+            try {
+              task.run();
+            } catch (RuntimeException e) {
+              log.error("membership event of {} failed", memberPath(), e);
+            }
+          });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      log.debug("membership event after close dropped");
+    }
+  }
+
+  private void onState(ConnectionState state) {
+    if (lifecycle.isClosed()) {
+      return;
+    }
+    switch (state) {
+      case SUSPENDED -> fire(MembershipListener::onSuspended);
+      case LOST -> {
+        joined = false;
+        fire(MembershipListener::onLost);
+      }
+      case RECONNECTED -> {
+        if (!joined || currentSessionId() != sessionId) {
+          try {
+            join();
+          } catch (Exception e) {
+            log.error("could not rejoin {} as {}; will retry", groupPath, self.id(), e);
+            retryJoin();
+          }
+        } else {
+          fire(MembershipListener::onResumed);
+        }
+        refresh();
+      }
+      default -> {}
+    }
+  }
+
+  private void retryJoin() {
+    java.util.concurrent.CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS)
+        .execute(
+            () ->
+                submit(
+                    () -> {
+                      if (!joined
+                          && !lifecycle.isClosed()
+                          && client.getZookeeperClient().isConnected()) {
+                        try {
+                          join();
+                          refresh();
+                        } catch (Exception e) {
+                          log.warn("rejoin of {} failed again; will retry", memberPath(), e);
+                          retryJoin();
+                        }
+                      }
+                    }));
+  }
+
+  private long currentSessionId() {
+    try {
+      return client.getZookeeperClient().getZooKeeper().getSessionId();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  private void join() throws Exception {
+    String path = memberPath();
+    for (int attempt = 0; attempt < 5; attempt++) {
+      try {
+        client
+            .create()
+            .creatingParentContainersIfNeeded()
+            .withMode(CreateMode.EPHEMERAL)
+            .forPath(path, data());
+        Stat stat = client.checkExists().forPath(path);
+        sessionId = currentSessionId();
+        incarnation = stat == null ? 0 : stat.getCzxid();
+        joined = true;
+        log.info("{} joined as incarnation {}", path, incarnation);
+        return;
+      } catch (KeeperException.NodeExistsException e) {
+        Stat stat = client.checkExists().forPath(path);
+        if (stat == null) {
+          continue;
+        }
+        long owner = stat.getEphemeralOwner();
+        if (owner == currentSessionId()) {
+          sessionId = owner;
+          incarnation = stat.getCzxid();
+          joined = true;
+          return;
+        }
+        if (sessionId != 0 && owner == sessionId) {
+          // Our own node from the session that just expired: remove it and join afresh.
+          try {
+            client.delete().withVersion(stat.getVersion()).forPath(path);
+          } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {
+            // someone else cleaned up; try again
+          }
+          continue;
+        }
+        throw new IllegalStateException(
+            "member id '"
+                + self.id()
+                + "' is already held by a live session (0x"
+                + Long.toHexString(owner)
+                + ") at "
+                + path
+                + "; if that is this member's previous process, its session ends within the"
+                + " session timeout");
+      }
+    }
+    throw new IllegalStateException("could not create " + path + " after 5 attempts");
+  }
+
+  private byte[] data() {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("format", FORMAT);
+    node.put("weight", self.weight());
+    self.zone().ifPresent(z -> node.put("zone", z));
+    ArrayNode labels = node.putArray("labels");
+    self.labels().forEach(labels::add);
+    node.put("draining", draining);
+    return node.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private void writeData() {
+    if (!joined) {
+      return;
+    }
+    try {
+      client.setData().forPath(memberPath(), data());
+    } catch (Exception e) {
+      log.warn("could not update {}: {}", memberPath(), e.toString());
+    }
+  }
+
+  private void refresh() {
+    if (lifecycle.isClosed() || memberCache == null) {
+      return;
+    }
+    String prefix = groupPath + "/members/";
+    List<MemberInfo> members = new ArrayList<>();
+    for (ChildData child : memberCache.stream().toList()) {
+      String path = child.getPath();
+      if (!path.startsWith(prefix) || path.indexOf('/', prefix.length()) >= 0) {
+        continue;
+      }
+      MemberInfo info = parse(path.substring(prefix.length()), child);
+      if (info != null) {
+        members.add(info);
+      }
+    }
+    members.sort((a, b) -> a.id().compareTo(b.id()));
+    Optional<String> leader = leader();
+    View current = view;
+    if (current.members().equals(members) && current.leader().equals(leader)) {
+      return;
+    }
+    View next = new View(++version, members, leader);
+    view = next;
+    fire(l -> l.onView(next));
+  }
+
+  private Optional<String> leader() {
+    ChildData best = null;
+    long bestSeq = Long.MAX_VALUE;
+    for (ChildData child : leaderCache.stream().toList()) {
+      String path = child.getPath();
+      int dash = path.lastIndexOf('-');
+      if (dash < 0 || child.getData() == null || child.getData().length == 0) {
+        continue;
+      }
+      try {
+        long seq = Long.parseLong(path.substring(dash + 1));
+        if (seq < bestSeq) {
+          bestSeq = seq;
+          best = child;
+        }
+      } catch (NumberFormatException e) {
+        // not a latch node
+      }
+    }
+    return best == null
+        ? Optional.empty()
+        : Optional.of(new String(best.getData(), StandardCharsets.UTF_8));
+  }
+
+  private MemberInfo parse(String id, ChildData child) {
+    Stat stat = child.getStat();
+    String key = child.getPath() + "@" + (stat == null ? 0 : stat.getMzxid());
+    try {
+      JsonNode node = JSON.readTree(child.getData());
+      if (node == null || !node.isObject()) {
+        throw new IllegalArgumentException("not a JSON object");
+      }
+      int format = node.path("format").asInt(-1);
+      if (format != FORMAT) {
+        throw new IllegalArgumentException("unknown format " + node.path("format"));
+      }
+      TreeSet<String> labels = new TreeSet<>();
+      node.path("labels").forEach(l -> labels.add(l.asText()));
+      String zone = node.path("zone").asText("");
+      if (!node.path("weight").isNumber()) {
+        throw new IllegalArgumentException("weight is missing or not a number");
+      }
+      Member m =
+          new Member(
+              id,
+              node.path("weight").asDouble(),
+              zone.isEmpty() ? Optional.empty() : Optional.of(zone),
+              labels);
+      return new MemberInfo(
+          m,
+          node.path("draining").asBoolean(false),
+          stat == null ? 0 : stat.getCzxid(),
+          stat == null ? 0 : stat.getCtime());
+    } catch (Exception e) {
+      if (reportedCorrupt.add(key)) {
+        String text =
+            child.getData() == null ? "null" : new String(child.getData(), StandardCharsets.UTF_8);
+        log.warn(
+            "member node {} is left out of views: {} (data: {})",
+            child.getPath(),
+            e.getMessage(),
+            text.length() > 120 ? text.substring(0, 120) + "..." : text);
+      }
+      return null;
+    }
+  }
+
+  private void fire(Consumer<MembershipListener> call) {
+    for (MembershipListener l : listeners) {
+      guarded(l, call);
+    }
+  }
+
+  private void guarded(MembershipListener l, Consumer<MembershipListener> call) {
+    try {
+      call.accept(l);
+    } catch (RuntimeException e) {
+      log.error("membership listener {} of {} threw; ignored", l, memberPath(), e);
+    }
+    if (Thread.interrupted()) {
+      log.warn("membership listener {} interrupted the event thread; cleared", l);
+    }
+  }
+
+  /** Builds a {@link Membership}. Setters validate at once and may be called only once. */
+  public static final class Builder {
+    private String group;
+    private Member member;
+    private CuratorFramework curator;
+    private String connectString;
+    private boolean embedded;
+    private Path dataDir;
+    private Duration sessionTimeout = DEFAULT_SESSION_TIMEOUT;
+    private boolean sessionTimeoutSet;
+    private String namespace = DEFAULT_NAMESPACE;
+    private boolean namespaceSet;
+    private final List<MembershipListener> listeners = new ArrayList<>();
+
+    private Builder() {}
+
+    /**
+     * Sets the group.
+     *
+     * @throws IllegalArgumentException if it is empty or contains '/' or a control character
+     */
+    public Builder group(String name) {
+      requireUnset(group == null, "group");
+      Objects.requireNonNull(name, "group");
+      if (name.isEmpty() || name.contains("/") || name.chars().anyMatch(Character::isISOControl)) {
+        throw new IllegalArgumentException(
+            "group must be non-empty without '/' or control characters, got '" + name + "'");
+      }
+      this.group = name;
+      return this;
+    }
+
+    /** Sets this member. */
+    public Builder member(Member self) {
+      requireUnset(member == null, "member");
+      this.member = Objects.requireNonNull(self, "member");
+      return this;
+    }
+
+    /** Uses the embedding service's Curator client, started or not; it is not closed here. */
+    public Builder curator(CuratorFramework client) {
+      requireSource();
+      this.curator = Objects.requireNonNull(client, "curator");
+      return this;
+    }
+
+    /**
+     * Connects to an ensemble, for example {@code "zk1:2181,zk2:2181"}.
+     *
+     * @throws IllegalArgumentException if it is blank
+     */
+    public Builder connectString(String hosts) {
+      requireSource();
+      Objects.requireNonNull(hosts, "connectString");
+      if (hosts.isBlank()) {
+        throw new IllegalArgumentException("connectString must not be empty");
+      }
+      this.connectString = hosts;
+      return this;
+    }
+
+    /**
+     * Runs an embedded server on 127.0.0.1 with data in {@code dir}, or a temporary one if null.
+     */
+    public Builder embedded(Path dir) {
+      requireSource();
+      this.embedded = true;
+      this.dataDir = dir;
+      return this;
+    }
+
+    /**
+     * Sets the session timeout of a client made here.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder sessionTimeout(Duration timeout) {
+      requireUnset(!sessionTimeoutSet, "sessionTimeout");
+      Objects.requireNonNull(timeout, "sessionTimeout");
+      if (timeout.isZero() || timeout.isNegative()) {
+        throw new IllegalArgumentException("sessionTimeout must be positive, got " + timeout);
+      }
+      this.sessionTimeout = timeout;
+      this.sessionTimeoutSet = true;
+      return this;
+    }
+
+    /**
+     * Sets the namespace; {@value Membership#DEFAULT_NAMESPACE} by default.
+     *
+     * @throws IllegalArgumentException if it is not an absolute path without a trailing '/'
+     */
+    public Builder namespace(String path) {
+      requireUnset(!namespaceSet, "namespace");
+      Objects.requireNonNull(path, "namespace");
+      if (!path.startsWith("/") || (path.length() > 1 && path.endsWith("/"))) {
+        throw new IllegalArgumentException(
+            "namespace must be an absolute path without a trailing '/', got '" + path + "'");
+      }
+      this.namespace = path;
+      this.namespaceSet = true;
+      return this;
+    }
+
+    /** Adds a listener. */
+    public Builder listener(MembershipListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /**
+     * Builds the membership; {@link Membership#start()} joins.
+     *
+     * @throws IllegalStateException if the group, member or ZooKeeper source is missing
+     */
+    public Membership build() {
+      if (group == null) {
+        throw new IllegalStateException("group is required");
+      }
+      if (member == null) {
+        throw new IllegalStateException("member is required");
+      }
+      if (curator == null && connectString == null && !embedded) {
+        throw new IllegalStateException(
+            "a ZooKeeper source is required: curator(...), connectString(...) or embedded(...)");
+      }
+      if (curator != null) {
+        return new Membership(this, curator, false, null);
+      }
+      EmbeddedZooKeeper server = embedded ? EmbeddedZooKeeper.start(dataDir) : null;
+      int timeout = (int) sessionTimeout.toMillis();
+      CuratorFramework client =
+          CuratorFrameworkFactory.builder()
+              .connectString(server != null ? server.connectString() : connectString)
+              .sessionTimeoutMs(timeout)
+              .connectionTimeoutMs(Math.max(1000, timeout / 2))
+              .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000))
+              .build();
+      return new Membership(this, client, true, server);
+    }
+
+    private void requireSource() {
+      requireUnset(curator == null && connectString == null && !embedded, "the ZooKeeper source");
+    }
+
+    private static void requireUnset(boolean unset, String what) {
+      if (!unset) {
+        throw new IllegalStateException(what + " was already set");
+      }
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package io.ringwork.rebalancer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringwork.ring.Assignment;
+import io.ringwork.ring.KeyRouter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * A one-off read of a group for operators: live members with their data, the leader, and the stored
+ * assignment's version and per-member partition counts.
+ *
+ * @param leader the leader's id, or null
+ * @param assignmentVersion the stored assignment's version, 0 when none
+ * @param members the live members, sorted by id
+ */
+public record GroupStatus(String leader, long assignmentVersion, List<Row> members) {
+
+  /**
+   * One live member.
+   *
+   * @param id its id
+   * @param data its member data as stored (JSON)
+   * @param incarnation the zxid that created its node
+   * @param since when it joined, epoch milliseconds
+   * @param partitions how many partitions it is primary of in the stored assignment
+   */
+  public record Row(String id, JsonNode data, long incarnation, long since, int partitions) {}
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * Reads a group's status.
+   *
+   * @throws Exception if ZooKeeper cannot be read
+   */
+  public static GroupStatus read(CuratorFramework client, String groupPath) throws Exception {
+    Assignment assignment = null;
+    try {
+      AssignmentStore.Stored stored =
+          new AssignmentStore(client, groupPath, KeyRouter.wholeKey()).read(null);
+      assignment = stored == null ? null : stored.assignment();
+    } catch (CorruptAssignmentException e) {
+      assignment = null;
+    }
+    List<Row> rows = new ArrayList<>();
+    List<String> ids;
+    try {
+      ids = new ArrayList<>(client.getChildren().forPath(groupPath + "/members"));
+    } catch (KeeperException.NoNodeException e) {
+      ids = new ArrayList<>();
+    }
+    ids.sort(String::compareTo);
+    for (String id : ids) {
+      Stat stat = new Stat();
+      byte[] data;
+      try {
+        data = client.getData().storingStatIn(stat).forPath(groupPath + "/members/" + id);
+      } catch (KeeperException.NoNodeException e) {
+        continue;
+      }
+      JsonNode node;
+      try {
+        node = JSON.readTree(data);
+      } catch (Exception e) {
+        node = JSON.createObjectNode().put("corrupt", new String(data, StandardCharsets.UTF_8));
+      }
+      rows.add(
+          new Row(
+              id,
+              node == null ? JSON.createObjectNode() : node,
+              stat.getCzxid(),
+              stat.getCtime(),
+              assignment == null ? 0 : assignment.primaryCount(id)));
+    }
+    String leader = null;
+    try {
+      List<String> latches = client.getChildren().forPath(groupPath + "/leader");
+      String best = null;
+      for (String l : latches) {
+        if (best == null
+            || l.substring(l.lastIndexOf('-') + 1)
+                    .compareTo(best.substring(best.lastIndexOf('-') + 1))
+                < 0) {
+          best = l;
+        }
+      }
+      if (best != null) {
+        leader =
+            new String(
+                client.getData().forPath(groupPath + "/leader/" + best), StandardCharsets.UTF_8);
+      }
+    } catch (KeeperException.NoNodeException e) {
+      leader = null;
+    }
+    return new GroupStatus(leader, assignment == null ? 0 : assignment.version(), rows);
+  }
+}

@@ -1,0 +1,173 @@
+package io.ringwork.simulator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.membership.MemberInfo;
+import io.ringwork.membership.Membership;
+import io.ringwork.membership.MembershipListener;
+import io.ringwork.membership.View;
+import io.ringwork.ring.Member;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ringwork join}: join a group and print every membership event as a JSON line. */
+@Command(
+    name = "join",
+    mixinStandardHelpOptions = true,
+    description =
+        "Join a group and stay joined, printing one JSON object per event (view, suspended,"
+            + " resumed, lost, leader). SIGTERM leaves and exits 0.",
+    footer = {
+      "",
+      "Example:",
+      "  ringwork join --connect 127.0.0.1:2181 --group conductors --id c-1 --zone b --label hw=ipmi",
+    })
+final class JoinCommand implements Callable<Integer> {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Option(
+      names = "--connect",
+      required = true,
+      paramLabel = "HOST:PORT",
+      description = "ZooKeeper connect string.")
+  String connect;
+
+  @Option(names = "--group", required = true, paramLabel = "G", description = "Group name.")
+  String group;
+
+  @Option(names = "--id", required = true, paramLabel = "ID", description = "Member id.")
+  String id;
+
+  @Option(names = "--weight", paramLabel = "W", description = "Relative capacity (default 1).")
+  double weight = 1;
+
+  @Option(names = "--zone", paramLabel = "Z", description = "Failure zone.")
+  String zone;
+
+  @Option(names = "--label", paramLabel = "L", description = "A label; repeatable.")
+  List<String> labels = new ArrayList<>();
+
+  @Option(
+      names = "--session-timeout",
+      paramLabel = "MS",
+      description = "Session timeout (default 10000).")
+  long sessionTimeoutMs = 10_000;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    Member self;
+    try {
+      self = Member.of(id, weight, zone).withLabels(labels);
+    } catch (IllegalArgumentException e) {
+      throw new InputException("--id/--weight/--zone/--label: " + e.getMessage());
+    }
+    if (sessionTimeoutMs < 1) {
+      throw new InputException("--session-timeout must be positive, got " + sessionTimeoutMs);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    Membership membership;
+    try {
+      membership =
+          Membership.newBuilder()
+              .group(group)
+              .member(self)
+              .connectString(connect)
+              .sessionTimeout(Duration.ofMillis(sessionTimeoutMs))
+              .listener(new Printer(out))
+              .build();
+    } catch (IllegalArgumentException e) {
+      throw new InputException(e.getMessage());
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  membership.close();
+                  emit(out, "left", n -> {});
+                  stopped.countDown();
+                  Runtime.getRuntime().halt(0);
+                },
+                "ringwork-join-leave"));
+    membership.start();
+    stopped.await();
+    return 0;
+  }
+
+  static void emit(PrintWriter out, String event, Consumer<ObjectNode> fill) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("event", event);
+    fill.accept(n);
+    n.put("ts", System.currentTimeMillis());
+    synchronized (out) {
+      out.println(n.toString());
+      out.flush();
+    }
+  }
+
+  static void members(ObjectNode n, View view) {
+    ArrayNode array = n.putArray("members");
+    for (MemberInfo m : view.members()) {
+      ObjectNode o = array.addObject();
+      o.put("id", m.id());
+      o.put("weight", m.member().weight());
+      m.member().zone().ifPresent(z -> o.put("zone", z));
+      ArrayNode labels = o.putArray("labels");
+      m.member().labels().forEach(labels::add);
+      o.put("draining", m.draining());
+      o.put("incarnation", m.incarnation());
+      o.put("since", m.since());
+    }
+  }
+
+  /** Prints membership events. */
+  private record Printer(PrintWriter out) implements MembershipListener {
+    @Override
+    public void onView(View view) {
+      emit(
+          out,
+          "view",
+          n -> {
+            n.put("version", view.version());
+            members(n, view);
+            if (view.leader().isPresent()) {
+              n.put("leader", view.leader().get());
+            } else {
+              n.putNull("leader");
+            }
+          });
+    }
+
+    @Override
+    public void onSuspended() {
+      emit(out, "suspended", n -> {});
+    }
+
+    @Override
+    public void onResumed() {
+      emit(out, "resumed", n -> {});
+    }
+
+    @Override
+    public void onLost() {
+      emit(out, "lost", n -> {});
+    }
+
+    @Override
+    public void onLeadership(boolean leader) {
+      emit(out, "leader", n -> n.put("leader", leader));
+    }
+  }
+}

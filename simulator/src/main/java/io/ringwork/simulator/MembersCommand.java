@@ -1,0 +1,119 @@
+package io.ringwork.simulator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.rebalancer.GroupStatus;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ringwork members}: who is in a group, who leads it, and who owns how much. */
+@Command(
+    name = "members",
+    mixinStandardHelpOptions = true,
+    description =
+        "List a group's live members, its leader, its assignment version and each member's partition count.",
+    footer = {
+      "",
+      "Example:",
+      "  ringwork members --connect 127.0.0.1:2181 --group conductors --format json"
+    })
+final class MembersCommand implements Callable<Integer> {
+
+  @Option(
+      names = "--connect",
+      required = true,
+      paramLabel = "HOST:PORT",
+      description = "ZooKeeper connect string.")
+  String connect;
+
+  @Option(names = "--group", required = true, paramLabel = "G", description = "Group name.")
+  String group;
+
+  @Option(
+      names = "--namespace",
+      paramLabel = "PATH",
+      description = "Namespace (default /ringwork).")
+  String namespace = "/ringwork";
+
+  @Option(names = "--format", paramLabel = "FORMAT", description = "table (default) or json.")
+  String format = "table";
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!format.equals("table") && !format.equals("json")) {
+      throw new InputException("--format must be table or json, got '" + format + "'");
+    }
+    try (CuratorFramework client =
+        CuratorFrameworkFactory.newClient(
+            connect, 10_000, 5_000, new ExponentialBackoffRetry(100, 3))) {
+      client.start();
+      if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
+        throw new IllegalStateException(
+            "could not connect to ZooKeeper at " + connect + " within 10 s");
+      }
+      GroupStatus status = GroupStatus.read(client, namespace + "/" + group);
+      PrintWriter out = spec.commandLine().getOut();
+      if (format.equals("json")) {
+        ObjectNode root = new ObjectMapper().createObjectNode();
+        root.put("group", group);
+        if (status.leader() != null) {
+          root.put("leader", status.leader());
+        } else {
+          root.putNull("leader");
+        }
+        root.put("assignmentVersion", status.assignmentVersion());
+        ArrayNode members = root.putArray("members");
+        for (GroupStatus.Row r : status.members()) {
+          ObjectNode o = members.addObject();
+          o.put("id", r.id());
+          JsonNode data = r.data();
+          o.set("weight", data.path("weight"));
+          if (data.has("zone")) {
+            o.set("zone", data.get("zone"));
+          }
+          o.set("labels", data.path("labels"));
+          o.put("draining", data.path("draining").asBoolean(false));
+          o.put("incarnation", r.incarnation());
+          o.put("since", r.since());
+          o.put("partitions", r.partitions());
+        }
+        out.println(root.toPrettyString());
+      } else {
+        out.printf(
+            "group %s, leader %s, assignment version %d%n",
+            group,
+            status.leader() == null ? "(none)" : status.leader(),
+            status.assignmentVersion());
+        out.printf(
+            "%-24s %7s %-10s %-20s %10s %-24s %10s%n",
+            "member", "weight", "zone", "labels", "incarnation", "since", "partitions");
+        for (GroupStatus.Row r : status.members()) {
+          JsonNode d = r.data();
+          out.printf(
+              "%-24s %7s %-10s %-20s %10d %-24s %10d%n",
+              r.id(),
+              d.path("weight").asText(),
+              d.path("zone").asText("-"),
+              d.path("labels").toString(),
+              r.incarnation(),
+              Instant.ofEpochMilli(r.since()),
+              r.partitions());
+        }
+      }
+      out.flush();
+      return 0;
+    }
+  }
+}
