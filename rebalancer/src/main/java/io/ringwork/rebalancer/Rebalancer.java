@@ -8,6 +8,7 @@ import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Partitioner;
+import io.ringwork.ring.ToozRing;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,6 +80,9 @@ public final class Rebalancer implements AutoCloseable {
   private final GroupSession session;
   private final PartitionPlacement placement;
   private final boolean coordinated;
+  private final boolean tooz;
+  private final int toozPoints;
+  private final int replicaCount;
   private final Duration revokeDeadline;
   private final Duration settleDelay;
   private final LongSupplier nanoTime;
@@ -108,13 +112,20 @@ public final class Rebalancer implements AutoCloseable {
   private long localVersion;
   private ScheduledFuture<?> recompute;
   private long viewChangedNanos = -1;
+  // Tooz mode: rings applied since the last settled one (oldest first), and its token.
+  private final List<ToozRing> rings = new ArrayList<>();
+  private long ringToken;
+  private boolean ringPending;
   private long versionAppliedNanos = -1;
   private boolean draining;
 
   Rebalancer(RebalancerBuilder b, GroupSession session) {
     this.session = session;
     this.placement = b.placement();
-    this.coordinated = placement.name().equals(io.ringwork.ring.Placement.BALANCED);
+    this.tooz = b.isTooz();
+    this.toozPoints = b.toozPoints();
+    this.replicaCount = b.replicaCount();
+    this.coordinated = !tooz && placement.name().equals(io.ringwork.ring.Placement.BALANCED);
     this.revokeDeadline = b.revokeDeadline();
     this.settleDelay = b.settleDelay();
     this.nanoTime = b.nanoTime();
@@ -155,10 +166,12 @@ public final class Rebalancer implements AutoCloseable {
     try {
       session.connect();
       GroupConfig.ensure(
-          session.client(), session.groupPath(), placement.name(), partitions(), replicas());
-      store =
-          new AssignmentStore(
-              session.client(), session.groupPath(), placement.partitioner().router());
+          session.client(), session.groupPath(), strategyName(), partitions(), replicas());
+      if (coordinated) {
+        store =
+            new AssignmentStore(
+                session.client(), session.groupPath(), placement.partitioner().router());
+      }
       ackCache = CuratorCache.build(session.client(), acksPath());
       ackCache.listenable().addListener((type, oldData, data) -> submit(this::tryActivate));
       ackCache.start();
@@ -183,12 +196,32 @@ public final class Rebalancer implements AutoCloseable {
   /** Returns the active grant for a key's partition, or empty when this member may not act. */
   public Optional<Grant> grant(String key) {
     Ownership o = ownership;
+    if (o.rings() != null) {
+      return toozGrant(o, key);
+    }
     if (o.assignment() == null) {
       return Optional.empty();
     }
     int p = o.assignment().partition(key);
     long token = o.token(p);
     return token == 0 ? Optional.empty() : Optional.of(new Grant(p, token, o.version()));
+  }
+
+  /**
+   * Tooz mode: the key is ours only if every ring since the last settled one gives it to us, so a
+   * key that moves waits for the handoff while keys that stay never pause.
+   */
+  private Optional<Grant> toozGrant(Ownership o, String key) {
+    if (o.paused() || o.ringToken() == 0 || o.rings().isEmpty()) {
+      return Optional.empty();
+    }
+    for (ToozRing ring : o.rings()) {
+      if (!ring.primary(key).id().equals(selfId)) {
+        return Optional.empty();
+      }
+    }
+    ToozRing newest = o.rings().get(o.rings().size() - 1);
+    return Optional.of(new Grant(newest.point(key), o.ringToken(), o.version()));
   }
 
   /** Returns the active grant for a partition, or empty. */
@@ -200,7 +233,11 @@ public final class Rebalancer implements AutoCloseable {
 
   /** Returns the owners of a key in the assignment in force, primary first; empty before one. */
   public List<Member> owners(String key) {
-    Assignment a = ownership.assignment();
+    Ownership o = ownership;
+    if (o.rings() != null) {
+      return o.rings().isEmpty() ? List.of() : o.rings().get(o.rings().size() - 1).owners(key);
+    }
+    Assignment a = o.assignment();
     return a == null ? List.of() : a.owners(key);
   }
 
@@ -329,6 +366,10 @@ public final class Rebalancer implements AutoCloseable {
                   }
                 }
                 pending.clear();
+                if (ringToken != 0) {
+                  held.add(-1);
+                  ringToken = 0;
+                }
                 publish();
                 if (!held.isEmpty()) {
                   revoke(held);
@@ -418,9 +459,13 @@ public final class Rebalancer implements AutoCloseable {
 
   private void viewChanged() {
     viewChangedNanos = nanoTime.getAsLong();
-    if (session.joined() && appliedIncarnation != incarnation() && current != null) {
+    if (session.joined() && appliedIncarnation != incarnation()) {
       // A new incarnation after session loss: apply the table in force afresh.
-      apply(current, state);
+      if (current != null) {
+        apply(current, state);
+      } else if (tooz && !rings.isEmpty()) {
+        applyRing(rings.get(rings.size() - 1), state);
+      }
     }
     if (coordinated ? session.isLeader() : true) {
       scheduleRecompute(settleDelay);
@@ -458,6 +503,14 @@ public final class Rebalancer implements AutoCloseable {
     }
     List<Member> members = eligibleMembers();
     if (members.isEmpty()) {
+      return;
+    }
+    if (tooz) {
+      String digest = "d" + Long.toHexString(digest(members));
+      if (!digest.equals(state)) {
+        localVersion++;
+        applyRing(ToozRing.of(members, toozPoints, replicaCount), digest);
+      }
       return;
     }
     if (!coordinated) {
@@ -565,6 +618,33 @@ public final class Rebalancer implements AutoCloseable {
     tryActivate();
   }
 
+  /**
+   * Tooz mode: a new ring. Keys it moves stop being ours at once (the chain check in {@link
+   * #grant(String)}); the listener hears of it through {@code onRevoked} with the pseudo-partition
+   * -1 ("re-check your keys"), and the handoff completes when every member has acknowledged it.
+   */
+  private void applyRing(ToozRing ring, String nextState) {
+    metrics.rebalance();
+    versionAppliedNanos = nanoTime.getAsLong();
+    state = nextState;
+    appliedIncarnation = incarnation();
+    boolean held = ringToken != 0;
+    if (rings.size() >= 16) {
+      // Too many unsettled changes to track: give everything up until the next settle.
+      rings.clear();
+      ringToken = 0;
+    }
+    rings.add(ring);
+    ringPending = true;
+    activeWritten = false;
+    publish();
+    if (held) {
+      revoke(Set.of(-1));
+    }
+    writeAck(false);
+    tryActivate();
+  }
+
   /** Runs onRevoked and waits for it up to the deadline; grants are already inactive. */
   private void revoke(Set<Integer> revoked) {
     Set<Integer> view = Collections.unmodifiableSet(revoked);
@@ -588,6 +668,10 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   private void tryActivate() {
+    if (tooz) {
+      tryActivateRing();
+      return;
+    }
     if (current == null || lifecycle.isClosed()) {
       return;
     }
@@ -618,6 +702,39 @@ public final class Rebalancer implements AutoCloseable {
       viewChangedNanos = -1;
     }
     List<Grant> granted = Collections.unmodifiableList(grants);
+    callback("onAssigned", () -> listener.onAssigned(granted));
+  }
+
+  private void tryActivateRing() {
+    if (rings.isEmpty() || lifecycle.isClosed() || paused || !session.joined()) {
+      return;
+    }
+    if (!ringPending) {
+      if (!activeWritten) {
+        writeAck(true);
+      }
+      return;
+    }
+    if (!othersAcknowledged()) {
+      return;
+    }
+    long token = writeAck(true);
+    if (token == 0) {
+      return;
+    }
+    ToozRing newest = rings.get(rings.size() - 1);
+    rings.clear();
+    rings.add(newest);
+    ringToken = token;
+    ringPending = false;
+    publish();
+    long now = nanoTime.getAsLong();
+    metrics.handoffWait(now - versionAppliedNanos);
+    if (viewChangedNanos >= 0) {
+      metrics.rebalanceTime(now - viewChangedNanos);
+      viewChangedNanos = -1;
+    }
+    List<Grant> granted = List.of(new Grant(-1, token, localVersion));
     callback("onAssigned", () -> listener.onAssigned(granted));
   }
 
@@ -693,7 +810,11 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   private boolean isStable() {
-    if (current == null || paused || !session.joined() || !pending.isEmpty()) {
+    if (tooz) {
+      if (rings.isEmpty() || ringPending || paused || !session.joined()) {
+        return false;
+      }
+    } else if (current == null || paused || !session.joined() || !pending.isEmpty()) {
       return false;
     }
     List<Member> members = eligibleMembers();
@@ -716,12 +837,35 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   private boolean drained() {
+    if (tooz) {
+      if (rings.isEmpty()) {
+        return !session.joined() || eligibleMembers().isEmpty();
+      }
+      ToozRing newest = rings.get(rings.size() - 1);
+      if (newest.members().stream().anyMatch(m -> m.id().equals(selfId))) {
+        return eligibleMembers().isEmpty();
+      }
+      return allActive();
+    }
     if (current == null) {
       return !session.joined() || eligibleMembers().isEmpty();
     }
     if (current.indexOf(selfId) >= 0 && current.primaryCount(selfId) > 0) {
       return eligibleMembers().isEmpty();
     }
+    for (ChildData child : ackCache.stream().toList()) {
+      if (child.getPath().equals(acksPath()) || child.getPath().equals(ackPath())) {
+        continue;
+      }
+      if (!ackActive(child.getData(), state)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether every other member has activated the state in force. */
+  private boolean allActive() {
     for (ChildData child : ackCache.stream().toList()) {
       if (child.getPath().equals(acksPath()) || child.getPath().equals(ackPath())) {
         continue;
@@ -761,6 +905,11 @@ public final class Rebalancer implements AutoCloseable {
       }
     }
     pending.clear();
+    if (ringToken != 0) {
+      held.add(-1);
+    }
+    ringToken = 0;
+    ringPending = !rings.isEmpty();
     paused = false;
     activeWritten = false;
     appliedIncarnation = -1;
@@ -771,9 +920,11 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   private void publish() {
+    long version = tooz ? localVersion : current == null ? 0 : current.version();
     ownership =
-        new Ownership(current, tokens.clone(), current == null ? 0 : current.version(), paused);
-    metrics.version(current == null ? 0 : current.version());
+        new Ownership(
+            current, tokens.clone(), version, paused, tooz ? List.copyOf(rings) : null, ringToken);
+    metrics.version(version);
   }
 
   private long incarnation() {
@@ -813,11 +964,15 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   private int partitions() {
-    return placement.partitioner().partitions();
+    return tooz ? toozPoints : placement.partitioner().partitions();
   }
 
   private int replicas() {
-    return placement.replicas();
+    return tooz ? replicaCount : placement.replicas();
+  }
+
+  private String strategyName() {
+    return tooz ? io.ringwork.ring.Placement.TOOZ : placement.name();
   }
 
   private static List<Member> sortById(List<Member> members) {

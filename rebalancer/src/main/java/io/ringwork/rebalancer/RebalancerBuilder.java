@@ -127,32 +127,33 @@ public final class RebalancerBuilder {
   }
 
   /**
-   * Sets the strategy: {@code balanced} (coordinated, the default) or {@code rendezvous}
-   * (leaderless).
+   * Sets the strategy: {@code balanced} (coordinated, the default), {@code rendezvous} (leaderless)
+   * or {@code tooz} (leaderless, key for key what tooz's Partitioner gives).
    *
-   * @throws IllegalArgumentException for an unknown strategy, or {@code tooz}, which maps keys
-   *     directly and has no partitions to grant
+   * @throws IllegalArgumentException for an unknown strategy
    */
   public RebalancerBuilder strategy(String name) {
     requireUnset(strategy == null, "strategy");
     Objects.requireNonNull(name, "strategy");
-    if (name.equals(Placement.TOOZ)) {
-      throw new IllegalArgumentException(
-          "the rebalancer grants partitions; the tooz strategy maps keys directly and has none."
-              + " Use balanced or rendezvous, or ToozRing for lookups");
-    }
     if (!Placement.NAMES.contains(name)) {
       throw new IllegalArgumentException(
-          "unknown strategy '" + name + "', expected balanced or rendezvous");
+          "unknown strategy '" + name + "', expected one of " + Placement.NAMES);
     }
     this.strategy = name;
     return this;
   }
 
-  /** Sets P, a power of two; 4096 by default. */
+  /**
+   * Sets P, a power of two, 4096 by default; for {@code tooz}, the points per node (tooz's {@code
+   * partitions}), 32 by default.
+   *
+   * @throws IllegalArgumentException if it is less than 1 (build() also checks the power of two)
+   */
   public RebalancerBuilder partitions(int count) {
     requireUnset(partitions < 0, "partitions");
-    io.ringwork.ring.Partitioner.checkPartitions(count);
+    if (count < 1) {
+      throw new IllegalArgumentException("partitions must be at least 1, got " + count);
+    }
     this.partitions = count;
     return this;
   }
@@ -240,11 +241,39 @@ public final class RebalancerBuilder {
       throw new IllegalStateException(
           "a ZooKeeper source is required: curator(...), connectString(...) or embedded(...)");
     }
-    placement();
+    if (isTooz()) {
+      if (maxMovesPerStep > 0) {
+        throw new IllegalArgumentException("maxMovesPerStep applies to the balanced strategy only");
+      }
+      if (router != null) {
+        throw new IllegalArgumentException("a key router does not apply to the tooz strategy");
+      }
+    } else {
+      if (partitions > 0) {
+        io.ringwork.ring.Partitioner.checkPartitions(partitions);
+      }
+      placement();
+    }
     return new Rebalancer(this, MembershipSession.create(this));
   }
 
+  boolean isTooz() {
+    return Placement.TOOZ.equals(strategy);
+  }
+
+  /** The tooz points per node. */
+  int toozPoints() {
+    return partitions < 0 ? Placement.Builder.DEFAULT_TOOZ_POINTS : partitions;
+  }
+
+  int replicaCount() {
+    return replicas < 0 ? 1 : replicas;
+  }
+
   PartitionPlacement placement() {
+    if (isTooz()) {
+      return null;
+    }
     Placement.Builder b =
         Placement.newBuilder()
             .strategy(strategy == null ? Placement.BALANCED : strategy)

@@ -126,6 +126,57 @@ final class RebalancerTest {
   }
 
   @Test
+  void tooz_leaderlessKeyOwnershipMatchesToozRing() throws Exception {
+    for (String id : List.of("foo", "bar", "baz")) {
+      Rebalancer r =
+          Rebalancer.newBuilder()
+              .group("tooz")
+              .member(Member.of(id))
+              .connectString(server.getConnectString())
+              .strategy("tooz")
+              .settleDelay(Duration.ofMillis(50))
+              .build();
+      workers.add(r);
+      r.start();
+    }
+    awaitAllStable();
+    io.ringwork.ring.ToozRing ring =
+        io.ringwork.ring.ToozRing.of(
+            List.of(Member.of("foo"), Member.of("bar"), Member.of("baz")), 32, 1);
+    for (String key : List.of("fake", "fake-again", "1234", "node-1", "node-2", "node-3")) {
+      List<String> granted = new ArrayList<>();
+      for (Rebalancer r : workers) {
+        r.grant(key).ifPresent(g -> granted.add(r.memberId()));
+      }
+      assertThat(granted).as(key).containsExactly(ring.primary(key).id());
+    }
+    assertThat(workers.get(0).owners("fake")).extracting(Member::id).containsExactly("foo");
+    long token =
+        workers
+            .get(0)
+            .grant(
+                List.of("fake", "fake-again", "1234").stream()
+                    .filter(k -> workers.get(0).grant(k).isPresent())
+                    .findFirst()
+                    .orElse("fake"))
+            .map(Grant::token)
+            .orElse(0L);
+    workers.get(2).close();
+    for (Rebalancer r : workers.subList(0, 2)) {
+      assertThat(r.awaitStable(STABLE)).isTrue();
+    }
+    io.ringwork.ring.ToozRing two =
+        io.ringwork.ring.ToozRing.of(List.of(Member.of("foo"), Member.of("bar")), 32, 1);
+    for (int i = 0; i < 200; i++) {
+      String key = "key-" + i;
+      String owner = two.primary(key).id();
+      assertThat(workers.get(0).grant(key).isPresent()).isEqualTo(owner.equals("foo"));
+      assertThat(workers.get(1).grant(key).isPresent()).isEqualTo(owner.equals("bar"));
+    }
+    workers.get(0).grant("fake").ifPresent(g -> assertThat(g.token()).isGreaterThan(token));
+  }
+
+  @Test
   void drain_handsEverythingOverThenLeaves() throws Exception {
     Rebalancer a = worker("d1", "balanced");
     worker("d2", "balanced");
@@ -231,11 +282,18 @@ final class RebalancerTest {
   void builder_badInput_clearErrors() {
     assertThatThrownBy(() -> Rebalancer.newBuilder().group("a/b"))
         .hasMessageContaining("group must be non-empty without '/'");
-    assertThatThrownBy(() -> Rebalancer.newBuilder().strategy("tooz"))
-        .hasMessageContaining("tooz strategy maps keys directly");
+    assertThatThrownBy(() -> Rebalancer.newBuilder().strategy("maglev"))
+        .hasMessageContaining("unknown strategy 'maglev'");
     assertThatThrownBy(() -> Rebalancer.newBuilder().group("g").member(Member.of("x")).build())
         .hasMessageContaining("a ZooKeeper source is required");
-    assertThatThrownBy(() -> Rebalancer.newBuilder().partitions(100))
+    assertThatThrownBy(
+            () ->
+                Rebalancer.newBuilder()
+                    .group("g")
+                    .member(Member.of("x"))
+                    .connectString("127.0.0.1:1")
+                    .partitions(100)
+                    .build())
         .hasMessageContaining("power of two");
     assertThatThrownBy(() -> Rebalancer.newBuilder().settleDelay(Duration.ofMillis(-1)))
         .hasMessageContaining("must not be negative");

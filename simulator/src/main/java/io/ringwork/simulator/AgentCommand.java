@@ -74,7 +74,10 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--replicas", paramLabel = "R", description = "Owners per partition (default 1).")
   int replicas = 1;
 
-  @Option(names = "--strategy", paramLabel = "S", description = "balanced (default) or rendezvous.")
+  @Option(
+      names = "--strategy",
+      paramLabel = "S",
+      description = "balanced (default), rendezvous or tooz.")
   String strategy = "balanced";
 
   @Option(
@@ -125,12 +128,24 @@ final class AgentCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage());
     }
+    if (partitions != null) {
+      try {
+        b.partitions(partitions);
+      } catch (IllegalArgumentException e) {
+        throw new InputException("--partitions: " + e.getMessage());
+      }
+    }
     if (embedded) {
       b.embedded(dataDir);
     } else {
       b.connectString(connect);
     }
-    Rebalancer rebalancer = b.build();
+    Rebalancer rebalancer;
+    try {
+      rebalancer = b.build();
+    } catch (IllegalArgumentException e) {
+      throw new InputException(e.getMessage());
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
         new Thread(
