@@ -68,8 +68,9 @@ final class AgentCommand implements Callable<Integer> {
   @Option(
       names = "--partitions",
       paramLabel = "P",
-      description = "Partitions, a power of two (default 4096).")
-  int partitions = 4096;
+      description =
+          "Partitions, a power of two (default 4096); for tooz, points per node (default 32).")
+  Integer partitions;
 
   @Option(names = "--replicas", paramLabel = "R", description = "Owners per partition (default 1).")
   int replicas = 1;
@@ -121,7 +122,6 @@ final class AgentCommand implements Callable<Integer> {
               .group(group)
               .member(self)
               .strategy(strategy)
-              .partitions(partitions)
               .replicas(replicas)
               .sessionTimeout(Duration.ofMillis(sessionTimeoutMs))
               .listener(events);
