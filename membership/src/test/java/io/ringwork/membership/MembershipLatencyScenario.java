@@ -155,7 +155,15 @@ public final class MembershipLatencyScenario {
     String line;
     while ((line = out.readLine()) != null) {
       if (line.equals("JOINED")) {
-        Thread drain = new Thread(() -> out.lines().forEach(l -> {}));
+        Thread drain =
+            new Thread(
+                () -> {
+                  try {
+                    out.lines().forEach(l -> {});
+                  } catch (java.io.UncheckedIOException e) {
+                    // the process was killed
+                  }
+                });
         drain.setDaemon(true);
         drain.start();
         return p;

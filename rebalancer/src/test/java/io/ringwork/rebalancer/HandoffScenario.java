@@ -212,7 +212,15 @@ public final class HandoffScenario {
     String line;
     while ((line = out.readLine()) != null) {
       if (line.equals("READY")) {
-        Thread drainer = new Thread(() -> out.lines().forEach(l -> {}));
+        Thread drainer =
+            new Thread(
+                () -> {
+                  try {
+                    out.lines().forEach(l -> {});
+                  } catch (java.io.UncheckedIOException e) {
+                    // the process was killed
+                  }
+                });
         drainer.setDaemon(true);
         drainer.start();
         return;
