@@ -78,6 +78,21 @@ public final class Membership implements AutoCloseable {
   private final Set<String> reportedCorrupt = ConcurrentHashMap.newKeySet();
   private final ConnectionStateListener connectionListener = (c, s) -> submit(() -> onState(s));
 
+  /** Where this member stands with its group. */
+  public enum State {
+    /** Not started yet. */
+    LATENT,
+    /** Joined with a connected session. */
+    JOINED,
+    /** The connection is suspended: the session may or may not survive. */
+    SUSPENDED,
+    /** The session ended; rejoining as a new incarnation. */
+    LOST,
+    /** Closed: left the group. */
+    CLOSED
+  }
+
+  private volatile State state = State.LATENT;
   private volatile Member self;
   private volatile boolean draining;
   private volatile boolean joined;
@@ -111,6 +126,34 @@ public final class Membership implements AutoCloseable {
   /** Returns a new builder. */
   public static Builder newBuilder() {
     return new Builder();
+  }
+
+  /**
+   * Checks a group name.
+   *
+   * @throws IllegalArgumentException if it is empty or contains '/' or a control character
+   */
+  public static String checkGroup(String name) {
+    Objects.requireNonNull(name, "group");
+    if (name.isEmpty() || name.contains("/") || name.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException(
+          "group must be non-empty without '/' or control characters, got '" + name + "'");
+    }
+    return name;
+  }
+
+  /**
+   * Checks a namespace.
+   *
+   * @throws IllegalArgumentException if it is not an absolute path without a trailing '/'
+   */
+  public static String checkNamespace(String path) {
+    Objects.requireNonNull(path, "namespace");
+    if (!path.startsWith("/") || (path.length() > 1 && path.endsWith("/"))) {
+      throw new IllegalArgumentException(
+          "namespace must be an absolute path without a trailing '/', got '" + path + "'");
+    }
+    return path;
   }
 
   /**
@@ -185,6 +228,11 @@ public final class Membership implements AutoCloseable {
     return view.filter(labels);
   }
 
+  /** Returns where this member stands: joined, suspended, lost (rejoining) or closed. */
+  public State state() {
+    return state;
+  }
+
   /** Returns whether this member is joined with a live, connected session. */
   public boolean isJoined() {
     return joined && client.getZookeeperClient().isConnected();
@@ -242,6 +290,7 @@ public final class Membership implements AutoCloseable {
     if (!lifecycle.close()) {
       return;
     }
+    state = State.CLOSED;
     client.getConnectionStateListenable().removeListener(connectionListener);
     try {
       if (latch != null) {
@@ -304,9 +353,13 @@ public final class Membership implements AutoCloseable {
       return;
     }
     switch (state) {
-      case SUSPENDED -> fire(MembershipListener::onSuspended);
+      case SUSPENDED -> {
+        this.state = State.SUSPENDED;
+        fire(MembershipListener::onSuspended);
+      }
       case LOST -> {
         joined = false;
+        this.state = State.LOST;
         fire(MembershipListener::onLost);
       }
       case RECONNECTED -> {
@@ -318,6 +371,7 @@ public final class Membership implements AutoCloseable {
             retryJoin();
           }
         } else {
+          this.state = State.JOINED;
           fire(MembershipListener::onResumed);
         }
         refresh();
@@ -367,6 +421,7 @@ public final class Membership implements AutoCloseable {
         sessionId = currentSessionId();
         incarnation = stat == null ? 0 : stat.getCzxid();
         joined = true;
+        state = State.JOINED;
         log.info("{} joined as incarnation {}", path, incarnation);
         return;
       } catch (KeeperException.NodeExistsException e) {
@@ -379,6 +434,7 @@ public final class Membership implements AutoCloseable {
           sessionId = owner;
           incarnation = stat.getCzxid();
           joined = true;
+          state = State.JOINED;
           return;
         }
         if (sessionId != 0 && owner == sessionId) {
@@ -560,12 +616,7 @@ public final class Membership implements AutoCloseable {
      */
     public Builder group(String name) {
       requireUnset(group == null, "group");
-      Objects.requireNonNull(name, "group");
-      if (name.isEmpty() || name.contains("/") || name.chars().anyMatch(Character::isISOControl)) {
-        throw new IllegalArgumentException(
-            "group must be non-empty without '/' or control characters, got '" + name + "'");
-      }
-      this.group = name;
+      this.group = checkGroup(name);
       return this;
     }
 
@@ -631,12 +682,7 @@ public final class Membership implements AutoCloseable {
      */
     public Builder namespace(String path) {
       requireUnset(!namespaceSet, "namespace");
-      Objects.requireNonNull(path, "namespace");
-      if (!path.startsWith("/") || (path.length() > 1 && path.endsWith("/"))) {
-        throw new IllegalArgumentException(
-            "namespace must be an absolute path without a trailing '/', got '" + path + "'");
-      }
-      this.namespace = path;
+      this.namespace = checkNamespace(path);
       this.namespaceSet = true;
       return this;
     }

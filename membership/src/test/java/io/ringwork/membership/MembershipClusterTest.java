@@ -86,6 +86,7 @@ final class MembershipClusterTest {
     victim.client().getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
     await().atMost(WAIT).until(() -> events.contains("lost"));
     await().atMost(WAIT).until(() -> victim.isJoined() && victim.incarnation() > before);
+    assertThat(victim.state()).isEqualTo(Membership.State.JOINED);
     await()
         .atMost(WAIT)
         .until(

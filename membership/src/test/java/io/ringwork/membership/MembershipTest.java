@@ -97,7 +97,9 @@ final class MembershipTest {
                     .orElse(false));
     assertThat(a.view().version()).isGreaterThan(version);
     assertThat(a.view().activeMembers()).extracting(Member::id).containsExactly("a");
+    assertThat(b.state()).isEqualTo(Membership.State.JOINED);
     b.close();
+    assertThat(b.state()).isEqualTo(Membership.State.CLOSED);
     await().atMost(WAIT).until(() -> ids(a.view()).equals(List.of("a")));
   }
 

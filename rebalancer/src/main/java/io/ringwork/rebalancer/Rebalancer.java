@@ -825,15 +825,7 @@ public final class Rebalancer implements AutoCloseable {
     } else if (!state.equals("d" + Long.toHexString(digest(members)))) {
       return false;
     }
-    for (ChildData child : ackCache.stream().toList()) {
-      if (child.getPath().equals(acksPath())) {
-        continue;
-      }
-      if (!ackActive(child.getData(), state)) {
-        return false;
-      }
-    }
-    return true;
+    return activeWritten && allActive();
   }
 
   private boolean drained() {
@@ -853,15 +845,7 @@ public final class Rebalancer implements AutoCloseable {
     if (current.indexOf(selfId) >= 0 && current.primaryCount(selfId) > 0) {
       return eligibleMembers().isEmpty();
     }
-    for (ChildData child : ackCache.stream().toList()) {
-      if (child.getPath().equals(acksPath()) || child.getPath().equals(ackPath())) {
-        continue;
-      }
-      if (!ackActive(child.getData(), state)) {
-        return false;
-      }
-    }
-    return true;
+    return allActive();
   }
 
   /** Whether every other member has activated the state in force. */

@@ -57,12 +57,7 @@ public final class RebalancerBuilder {
    */
   public RebalancerBuilder group(String name) {
     requireUnset(group == null, "group");
-    Objects.requireNonNull(name, "group");
-    if (name.isEmpty() || name.contains("/") || name.chars().anyMatch(Character::isISOControl)) {
-      throw new IllegalArgumentException(
-          "group must be non-empty without '/' or control characters, got '" + name + "'");
-    }
-    this.group = name;
+    this.group = io.ringwork.membership.Membership.checkGroup(name);
     return this;
   }
 
@@ -117,12 +112,7 @@ public final class RebalancerBuilder {
   /** Sets the namespace under which groups live; {@value #DEFAULT_NAMESPACE} by default. */
   public RebalancerBuilder namespace(String path) {
     requireUnset(namespace == null, "namespace");
-    Objects.requireNonNull(path, "namespace");
-    if (!path.startsWith("/") || (path.length() > 1 && path.endsWith("/"))) {
-      throw new IllegalArgumentException(
-          "namespace must be an absolute path without a trailing '/', got '" + path + "'");
-    }
-    this.namespace = path;
+    this.namespace = io.ringwork.membership.Membership.checkNamespace(path);
     return this;
   }
 
