@@ -265,6 +265,31 @@ final class RebalancerTest {
   }
 
   @Test
+  void throwingListener_loggedAndOwnershipGoesOn() throws Exception {
+    List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    OwnershipListener throwing =
+        new OwnershipListener() {
+          @Override
+          public void onAssigned(List<Grant> grants) {
+            threads.add(Thread.currentThread().getName());
+            throw new IllegalStateException("boom");
+          }
+
+          @Override
+          public void onRevoked(Set<Integer> partitions) {
+            throw new IllegalStateException("boom");
+          }
+        };
+    worker("t1", "balanced", throwing, new MetricRegistry(), Duration.ofMillis(50));
+    worker("t2", "balanced");
+    awaitAllStable();
+    Set<Integer> all = new HashSet<>(workers.get(0).ownedPartitions());
+    all.addAll(workers.get(1).ownedPartitions());
+    assertThat(all).hasSize(P);
+    assertThat(threads).isNotEmpty().allMatch(t -> t.startsWith("ringwork-rebalancer-"));
+  }
+
+  @Test
   void mismatchedSettings_failFastNamingTheField() throws Exception {
     worker("m1", "balanced");
     Rebalancer other =
