@@ -37,6 +37,30 @@ final class RingworkJarIT {
   }
 
   @Test
+  void agentEmbedded_takesEverythingThenDrainsOnSigterm() throws Exception {
+    try (Processes processes = new Processes()) {
+      Processes.Child agent =
+          processes.ringwork(
+              "solo",
+              "agent",
+              "--embedded",
+              "--group",
+              "demo",
+              "--id",
+              "solo",
+              "--partitions",
+              "64");
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(60))
+          .until(() -> agent.lines.stream().anyMatch(l -> l.contains("\"event\":\"assigned\"")));
+      agent.signal("TERM");
+      assertThat(agent.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(agent.process.exitValue()).isZero();
+      assertThat(agent.lines.get(agent.lines.size() - 1)).contains("\"drained\"");
+    }
+  }
+
+  @Test
   void badCluster_exits2() throws Exception {
     Path bad = Files.createTempFile("bad", ".yaml");
     Files.writeString(bad, "members:\n  - id: a\n    weight: -1\n");
