@@ -22,8 +22,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The owner of a key: one lookup per operation, cycling through 1,000,000 precomputed random
- * 36-character UUID keys so that cache misses are real. The partitioned rings use P = 65,536;
- * guava-jump and jumpback hash the key with the same XXH3-64 as ours first.
+ * 36-character UUID keys so that cache misses are real, among 10 to 10,000 members. The partitioned
+ * rings ({@code balanced}, {@code rendezvous}) use P = 65,536; {@code tooz} is the tooz ring with
+ * 32 points per member; {@code guava-jump} and {@code jumpback} hash the key with the same XXH3-64
+ * as ours first; {@code ketama-160} is libketama's MD5 ring in a {@code TreeMap}.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar LookupBenchmark -f 1 -wi 3 -w 1s -i 5
  * -r 1s -prof gc}
@@ -36,7 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 public class LookupBenchmark {
 
-  private static final int KEYS = 1 << 20;
+  static final int KEYS = 1_000_000;
 
   @Param({"balanced", "rendezvous", "tooz", "guava-jump", "ketama-160", "jumpback"})
   public String ring;
@@ -55,15 +57,25 @@ public class LookupBenchmark {
       list.add(Member.of("member-" + i));
     }
     keyRing = KeyRing.create(ring, list, 65_536);
-    Random random = new Random(42);
-    keys = new String[KEYS];
-    for (int i = 0; i < KEYS; i++) {
-      keys[i] = new UUID(random.nextLong(), random.nextLong()).toString();
-    }
+    keys = keys();
   }
 
   @Benchmark
   public String lookup() {
-    return keyRing.owner(keys[next++ & (KEYS - 1)]);
+    String key = keys[next];
+    if (++next == KEYS) {
+      next = 0;
+    }
+    return keyRing.owner(key);
+  }
+
+  /** The same 1,000,000 random 36-character UUID strings for every run. */
+  static String[] keys() {
+    Random random = new Random(42);
+    String[] keys = new String[KEYS];
+    for (int i = 0; i < KEYS; i++) {
+      keys[i] = new UUID(random.nextLong(), random.nextLong()).toString();
+    }
+    return keys;
   }
 }

@@ -17,47 +17,83 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Computing an assignment of P partitions to N members: from nothing ({@code full}), and
- * incrementally after one join, one leave, or 10 joins and 10 leaves at once ({@code churn10}),
- * starting from the same exactly balanced table for every peer. Inputs are converted to each peer's
- * form in setup; only the computation is timed.
+ * Computing an assignment of P partitions to N members, for N x P in 100 x 4,096, 1,000 x 65,536
+ * and 10,000 x 1,048,576.
  *
- * <p>Run: {@code java -Xmx8g -jar benchmarks/target/benchmarks.jar PlacementBenchmark -f 1 -wi 3 -i
- * 5 -p placer=balanced,kafka-uniform,kafka-cooperative-sticky}, and rendezvous, which is O(P * N)
- * and stateless, with {@code -p placer=rendezvous -p op=full -p size=100x4096,1000x65536}.
+ * <p>{@link #place} times the sticky placers ({@code balanced}, Kafka's server-side {@code
+ * UniformAssignor} and its client-side {@code CooperativeStickyAssignor}) on four operations: from
+ * nothing ({@code full}), and from a previous table after one join ({@code join}), one leave
+ * ({@code leave}), or 10 joins and 10 leaves at once ({@code churn10}). Every peer starts from the
+ * same exactly balanced table, converted to its own input form in setup; only the computation is
+ * timed. {@link #rendezvousFull} times our stateless {@code rendezvous}, which has no previous
+ * table and so only a full computation, O(P * N).
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar PlacementBenchmark.place -f 1 -wi 3 -w
+ * 1s -i 5 -r 1s} and {@code java -jar benchmarks/target/benchmarks.jar
+ * PlacementBenchmark.rendezvousFull -f 1 -wi 1 -i 3}; {@code -p size=1000x65536} picks a size. The
+ * fork gets an 8 GB heap for the Kafka inputs at the largest size.
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(
     value = 1,
     jvmArgsAppend = {"-Xmx8g"})
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
 public class PlacementBenchmark {
 
-  @Param({"100x4096", "1000x65536", "10000x1048576"})
-  public String size;
+  /** A sticky placer's input for one size and operation. */
+  @State(Scope.Benchmark)
+  public static class StickyInput {
 
-  @Param({"full", "join", "leave", "churn10"})
-  public String op;
+    @Param({"100x4096", "1000x65536", "10000x1048576"})
+    public String size;
 
-  @Param({"balanced", "rendezvous", "kafka-uniform", "kafka-cooperative-sticky"})
-  public String placer;
+    @Param({"full", "join", "leave", "churn10"})
+    public String op;
 
-  private Placer peer;
-  private Object input;
+    @Param({"balanced", "kafka-uniform", "kafka-cooperative-sticky"})
+    public String placer;
 
-  @Setup(Level.Trial)
-  public void setUp() {
-    String[] nxp = size.split("x");
-    PlacementCase c = PlacementCase.of(Integer.parseInt(nxp[0]), Integer.parseInt(nxp[1]), op);
-    peer = Placer.create(placer);
-    input = peer.prepare(c);
+    Placer peer;
+    Object input;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+      peer = Placer.create(placer);
+      input = peer.prepare(caseOf(size, op));
+    }
+  }
+
+  /** Rendezvous's input: the members of one size. */
+  @State(Scope.Benchmark)
+  public static class RendezvousInput {
+
+    @Param({"100x4096", "1000x65536", "10000x1048576"})
+    public String size;
+
+    Placer peer;
+    Object input;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+      peer = Placer.create("rendezvous");
+      input = peer.prepare(caseOf(size, "full"));
+    }
   }
 
   @Benchmark
-  public Object place() {
-    return peer.compute(input);
+  public Object place(StickyInput in) {
+    return in.peer.compute(in.input);
+  }
+
+  @Benchmark
+  public Object rendezvousFull(RendezvousInput in) {
+    return in.peer.compute(in.input);
+  }
+
+  static PlacementCase caseOf(String size, String op) {
+    String[] nxp = size.split("x");
+    return PlacementCase.of(Integer.parseInt(nxp[0]), Integer.parseInt(nxp[1]), op);
   }
 }

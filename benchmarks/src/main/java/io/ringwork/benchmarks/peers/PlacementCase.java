@@ -46,8 +46,11 @@ public record PlacementCase(
       case "join" -> after.add(Member.of("joiner-0"));
       case "leave" -> after.remove(members / 2);
       case "churn10" -> {
+        // Ten of the members before leave (spread over the id order), then ten join.
         for (int i = 0; i < 10; i++) {
           after.remove((i * 7919) % after.size());
+        }
+        for (int i = 0; i < 10; i++) {
           after.add(Member.of("joiner-" + i));
         }
       }
