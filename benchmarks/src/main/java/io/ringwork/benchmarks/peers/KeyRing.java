@@ -1,5 +1,6 @@
 package io.ringwork.benchmarks.peers;
 
+import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Partitioner;
@@ -7,7 +8,11 @@ import io.ringwork.ring.Placement;
 import io.ringwork.ring.ToozRing;
 import java.util.List;
 
-/** A competitor for key lookup: the owner of a key, among members built once. */
+/**
+ * A competitor for key lookup: the owner of a key, among members built once. Every ring returns the
+ * owner's id from an array or map entry it holds, so that none pays for dereferencing a member
+ * object the others do not have ({@code tooz} excepted: its ring holds members).
+ */
 public interface KeyRing {
 
   /** Returns the id of the key's owner. */
@@ -26,11 +31,13 @@ public interface KeyRing {
     String[] ids = members.stream().map(Member::id).toArray(String[]::new);
     return switch (name) {
       case "balanced", "rendezvous" -> {
-        var a =
+        Assignment a =
             ((PartitionPlacement)
                     Placement.newBuilder().strategy(name).partitions(partitions).build())
                 .assign(null, members);
-        yield key -> a.primary(key).id();
+        // Like the other rings, end on an array of ids rather than dereferencing a Member.
+        String[] byIndex = a.members().stream().map(Member::id).toArray(String[]::new);
+        yield key -> byIndex[a.primaryIndex(a.partition(key))];
       }
       case "tooz" -> {
         ToozRing ring = ToozRing.of(members, 32, 1);
