@@ -29,9 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * #hashString}: UTF-8 encoding into a per-thread buffer, then XXH3-64), XXH3-64 alone over the
  * precomputed UTF-8 bytes ({@link #hashBytes}), the JDK's allocating {@code getBytes(UTF_8)} then
  * XXH3-64 ({@link #hashGetBytes}), the table read alone for a precomputed partition ({@link
- * #tableRead}), the lookup plus reading the member's id ({@link #lookupId}), and a candidate ASCII
- * fast path for the hash ({@link #hashViaGetChars}). A diagnostic for tuning ring, not a comparison
- * with peers.
+ * #tableRead}), the lookup plus reading the member's id ({@link #lookupId}), a proposed faster
+ * encoder ({@link #hashProposed}) and a bound on any such encoder ({@link #hashBulkCopyBound}). A
+ * diagnostic for tuning ring, not a comparison with peers.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar LookupCostBenchmark -f 1 -wi 3 -w 1s -i
  * 5 -r 1s -prof gc}
@@ -107,39 +107,85 @@ public class LookupCostBenchmark {
   }
 
   /**
-   * A candidate ASCII fast path for ring: copy the chars in bulk with {@code getChars}, narrow them
-   * to bytes while OR-ing them together, and hash when the OR shows no char at or above 0x80 (else
-   * a full UTF-8 encoder would run; these keys are ASCII). Same hash as {@link #hashString}.
+   * A bound, not a correct encoder: the JDK's bulk {@code getBytes(int, int, byte[], int)} copies a
+   * Latin-1 string's bytes with one array copy but truncates chars above 0xFF, so ring could only
+   * use it once it knows the key is ASCII. It shows what the hash costs when the copy is nearly
+   * free.
    */
   @Benchmark
-  public long hashViaGetChars() {
+  @SuppressWarnings("deprecation")
+  public long hashBulkCopyBound() {
     String key = keys[advance()];
     int n = key.length();
     Buffers b = BUFFERS.get();
-    if (b.chars.length < n) {
-      b.chars = new char[n];
+    if (b.bytes.length < n) {
       b.bytes = new byte[3 * n];
     }
-    char[] chars = b.chars;
-    byte[] bytes = b.bytes;
-    key.getChars(0, n, chars, 0);
-    int any = 0;
-    for (int i = 0; i < n; i++) {
-      char c = chars[i];
-      any |= c;
-      bytes[i] = (byte) c;
+    key.getBytes(0, n, b.bytes, 0);
+    return XXH3.hashBytesToLong(b.bytes, 0, n);
+  }
+
+  /**
+   * A proposal for ring's {@code Partitioner.hash(String)}, correct for every string: one loop with
+   * no exit but its bound narrows every char to a byte (the JIT unrolls it and drops its range
+   * checks), a second loop checks that no char is at or above 0x80, and only then does the general
+   * UTF-8 encoder run, out of line, over the whole key again. Ring's current encoder fuses the copy
+   * and the check into one loop with an early exit, which the JIT compiles much less well.
+   */
+  @Benchmark
+  public long hashProposed() {
+    String key = keys[advance()];
+    return proposedHash(key, 0, key.length());
+  }
+
+  static long proposedHash(String s, int start, int end) {
+    Buffers b = BUFFERS.get();
+    int length = end - start;
+    if (b.bytes.length < 3 * length) {
+      b.bytes = new byte[3 * length];
     }
-    if (any >= 0x80) {
-      return Partitioner.hash(key);
+    byte[] out = b.bytes;
+    for (int i = 0; i < length; i++) {
+      out[i] = (byte) s.charAt(start + i);
     }
-    return XXH3.hashBytesToLong(bytes, 0, n);
+    for (int i = start; i < end; i++) {
+      if (s.charAt(i) >= 0x80) {
+        return XXH3.hashBytesToLong(out, 0, encodeRest(s, start, end, out, 0));
+      }
+    }
+    return XXH3.hashBytesToLong(out, 0, length);
+  }
+
+  /** UTF-8 of {@code s[i, end)} into {@code out} from {@code n}, as {@code getBytes(UTF_8)}. */
+  static int encodeRest(String s, int i, int end, byte[] out, int n) {
+    while (i < end) {
+      char c = s.charAt(i++);
+      if (c < 0x80) {
+        out[n++] = (byte) c;
+      } else if (c < 0x800) {
+        out[n++] = (byte) (0xC0 | (c >> 6));
+        out[n++] = (byte) (0x80 | (c & 0x3F));
+      } else if (Character.isHighSurrogate(c) && i < end && Character.isLowSurrogate(s.charAt(i))) {
+        int cp = Character.toCodePoint(c, s.charAt(i++));
+        out[n++] = (byte) (0xF0 | (cp >> 18));
+        out[n++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+        out[n++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+        out[n++] = (byte) (0x80 | (cp & 0x3F));
+      } else if (Character.isSurrogate(c)) {
+        out[n++] = (byte) '?';
+      } else {
+        out[n++] = (byte) (0xE0 | (c >> 12));
+        out[n++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+        out[n++] = (byte) (0x80 | (c & 0x3F));
+      }
+    }
+    return n;
   }
 
   private static final Hasher64 XXH3 = Hashing.xxh3_64();
   private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
   private static final class Buffers {
-    char[] chars = new char[256];
     byte[] bytes = new byte[768];
   }
 }
