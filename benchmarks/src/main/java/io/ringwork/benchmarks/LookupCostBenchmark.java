@@ -30,8 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * precomputed UTF-8 bytes ({@link #hashBytes}), the JDK's allocating {@code getBytes(UTF_8)} then
  * XXH3-64 ({@link #hashGetBytes}), the table read alone for a precomputed partition ({@link
  * #tableRead}), the lookup plus reading the member's id ({@link #lookupId}), a proposed faster
- * encoder ({@link #hashProposed}) and a bound on any such encoder ({@link #hashBulkCopyBound}). A
- * diagnostic for tuning ring, not a comparison with peers.
+ * encoder ({@link #hashProposed}, and the lookup with it, {@link #lookupProposed}) and a bound on
+ * any such encoder ({@link #hashBulkCopyBound}). A diagnostic for tuning ring, not a comparison
+ * with peers.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar LookupCostBenchmark -f 1 -wi 3 -w 1s -i
  * 5 -r 1s -prof gc}
@@ -136,6 +137,14 @@ public class LookupCostBenchmark {
   public long hashProposed() {
     String key = keys[advance()];
     return proposedHash(key, 0, key.length());
+  }
+
+  /** {@link #lookup} with {@link #hashProposed}'s encoder in place of ring's. */
+  @Benchmark
+  public Member lookupProposed() {
+    String key = keys[advance()];
+    return assignment.primary(
+        assignment.partitioner().partitionOfHash(proposedHash(key, 0, key.length())));
   }
 
   static long proposedHash(String s, int start, int end) {
