@@ -50,6 +50,7 @@ public class LookupBenchmark {
   private String[] keys;
   private int next;
 
+  /** Builds the ring over {@code members} members and the keys. */
   @Setup(Level.Trial)
   public void setUp() {
     List<Member> list = new ArrayList<>();
@@ -60,6 +61,7 @@ public class LookupBenchmark {
     keys = keys();
   }
 
+  /** Returns the owner of the next key. */
   @Benchmark
   public String lookup() {
     String key = keys[next];

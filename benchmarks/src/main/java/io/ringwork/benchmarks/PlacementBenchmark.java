@@ -58,6 +58,7 @@ public class PlacementBenchmark {
     Placer peer;
     Object input;
 
+    /** Builds the case and converts it to the placer's input. */
     @Setup(Level.Trial)
     public void setUp() {
       peer = Placer.create(placer);
@@ -75,6 +76,7 @@ public class PlacementBenchmark {
     Placer peer;
     Object input;
 
+    /** Builds the members and converts them to rendezvous's input. */
     @Setup(Level.Trial)
     public void setUp() {
       peer = Placer.create("rendezvous");
@@ -82,11 +84,13 @@ public class PlacementBenchmark {
     }
   }
 
+  /** Computes a sticky placer's assignment. */
   @Benchmark
   public Object place(StickyInput in) {
     return in.peer.compute(in.input);
   }
 
+  /** Computes rendezvous's table from nothing. */
   @Benchmark
   public Object rendezvousFull(RendezvousInput in) {
     return in.peer.compute(in.input);
