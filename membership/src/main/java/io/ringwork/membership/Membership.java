@@ -40,9 +40,17 @@ import org.slf4j.LoggerFactory;
  * group, session state and leader election.
  *
  * <pre>
- * &lt;namespace&gt;/&lt;group&gt;/members/&lt;id&gt;   ephemeral, JSON {format: 1, weight, zone, labels, draining}
- * &lt;namespace&gt;/&lt;group&gt;/leader/...       Curator LeaderLatch participants
+ * &lt;namespace&gt;/&lt;group&gt;/members/&lt;id&gt;   ephemeral, JSON {format: 1, weight, zone, labels, draining[, role]}
+ * &lt;namespace&gt;/&lt;group&gt;/leader/...       Curator LeaderLatch of the workers
  * </pre>
+ *
+ * <p>A member is a {@link Role#WORKER} (the default: a rebalancer places work on it and it may
+ * lead) or an {@link Role#OBSERVER} (it is seen in views, marked as such, but is never placed and
+ * never takes part in the leader election), as {@code ringwork join} and {@code inspect} need.
+ *
+ * <p>A member deletes only nodes its own current session created: before it removes its member node
+ * it checks the node's ephemeral owner, so a refused duplicate or a member whose session was
+ * replaced never removes another live member's node.
  *
  * <p>Views come from a {@link CuratorCache} of the members node, so they reflect ZooKeeper's order
  * of changes; each new one gets a higher {@link View#version()}. A member node whose data is
@@ -70,13 +78,23 @@ public final class Membership implements AutoCloseable {
   private final CuratorFramework client;
   private final boolean ownsClient;
   private final EmbeddedZooKeeper embedded;
+  private final GroupPaths paths;
   private final String groupPath;
+  private final Role role;
   private final Duration connectTimeout;
   private final ExecutorService events;
   private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
   private final Lifecycle lifecycle = new Lifecycle();
   private final Set<String> reportedCorrupt = ConcurrentHashMap.newKeySet();
   private final ConnectionStateListener connectionListener = (c, s) -> submit(() -> onState(s));
+
+  /** What a member does in its group. */
+  public enum Role {
+    /** Runs ownership: a rebalancer places work on it, and it may lead the group. */
+    WORKER,
+    /** Only watches: it appears in views, but is never placed and never leads. */
+    OBSERVER
+  }
 
   /** Where this member stands with its group. */
   public enum State {
@@ -110,8 +128,11 @@ public final class Membership implements AutoCloseable {
     this.ownsClient = ownsClient;
     this.embedded = embedded;
     this.self = b.member;
-    this.groupPath = (b.namespace.equals("/") ? "" : b.namespace) + "/" + b.group;
-    this.connectTimeout = b.sessionTimeout.multipliedBy(3);
+    this.paths = GroupPaths.of(b.namespace, b.group);
+    this.groupPath = paths.root();
+    this.role = b.role;
+    this.connectTimeout =
+        b.connectTimeout != null ? b.connectTimeout : b.sessionTimeout.multipliedBy(2);
     this.listeners.addAll(b.listeners);
     String name = "ringwork-membership-" + b.group + "-" + b.member.id();
     this.events =
@@ -170,30 +191,23 @@ public final class Membership implements AutoCloseable {
       }
       if (!client.blockUntilConnected((int) connectTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
         throw new IllegalStateException(
-            "could not connect to ZooKeeper within " + connectTimeout.toMillis() + " ms");
+            "could not connect to ZooKeeper at "
+                + client.getZookeeperClient().getCurrentConnectionString()
+                + " within "
+                + connectTimeout.toMillis()
+                + " ms");
       }
       client.getConnectionStateListenable().addListener(connectionListener);
       join();
-      memberCache = CuratorCache.build(client, groupPath + "/members");
+      memberCache = CuratorCache.build(client, paths.members());
       memberCache.listenable().addListener((type, before, after) -> submit(this::refresh));
       memberCache.start();
-      leaderCache = CuratorCache.build(client, groupPath + "/leader");
+      leaderCache = CuratorCache.build(client, paths.leader());
       leaderCache.listenable().addListener((type, before, after) -> submit(this::refresh));
       leaderCache.start();
-      latch = new LeaderLatch(client, groupPath + "/leader", self.id());
-      latch.addListener(
-          new LeaderLatchListener() {
-            @Override
-            public void isLeader() {
-              submit(() -> fire(l -> l.onLeadership(true)));
-            }
-
-            @Override
-            public void notLeader() {
-              submit(() -> fire(l -> l.onLeadership(false)));
-            }
-          });
-      latch.start();
+      if (role == Role.WORKER) {
+        startLatch();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       close();
@@ -205,6 +219,23 @@ public final class Membership implements AutoCloseable {
       close();
       throw new IllegalStateException("could not join " + groupPath + ": " + e.getMessage(), e);
     }
+  }
+
+  private void startLatch() throws Exception {
+    latch = new LeaderLatch(client, paths.leader(), self.id());
+    latch.addListener(
+        new LeaderLatchListener() {
+          @Override
+          public void isLeader() {
+            submit(() -> fire(l -> l.onLeadership(true)));
+          }
+
+          @Override
+          public void notLeader() {
+            submit(() -> fire(l -> l.onLeadership(false)));
+          }
+        });
+    latch.start();
   }
 
   /** Adds a listener; it receives the current view at once if there is one. */
@@ -247,6 +278,24 @@ public final class Membership implements AutoCloseable {
   /** Returns the zxid that created this member's node: its incarnation; 0 before joining. */
   public long incarnation() {
     return incarnation;
+  }
+
+  /**
+   * Returns the ZooKeeper session that owns this member's node (its current incarnation); 0 before
+   * joining. Nodes of this member are trusted and deleted only when this session owns them.
+   */
+  public long sessionId() {
+    return sessionId;
+  }
+
+  /** Returns whether this member is a worker or an observer. */
+  public Role role() {
+    return role;
+  }
+
+  /** Returns the group's ZooKeeper layout. */
+  public GroupPaths paths() {
+    return paths;
   }
 
   /** Returns this member as it is published. */
@@ -306,11 +355,7 @@ public final class Membership implements AutoCloseable {
       leaderCache.close();
     }
     if (joined) {
-      try {
-        client.delete().quietly().forPath(memberPath());
-      } catch (Exception e) {
-        log.debug("could not delete {}", memberPath(), e);
-      }
+      deleteIfOwned(client, memberPath(), sessionId);
     }
     joined = false;
     events.shutdown();
@@ -327,10 +372,33 @@ public final class Membership implements AutoCloseable {
     }
   }
 
+  /**
+   * Deletes a node only if the given session owns it (its ephemeral owner), at the version read, so
+   * that a node another session created since is never removed. Quiet: returns whether it deleted.
+   */
+  public static boolean deleteIfOwned(CuratorFramework client, String path, long session) {
+    if (session == 0) {
+      return false;
+    }
+    try {
+      Stat stat = client.checkExists().forPath(path);
+      if (stat == null || stat.getEphemeralOwner() != session) {
+        return false;
+      }
+      client.delete().withVersion(stat.getVersion()).forPath(path);
+      return true;
+    } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
+      return false;
+    } catch (Exception e) {
+      log.debug("could not delete {}", path, e);
+      return false;
+    }
+  }
+
   // ------------------------------------------------------------------ internals
 
   private String memberPath() {
-    return groupPath + "/members/" + self.id();
+    return paths.member(self.id());
   }
 
   private void submit(Runnable task) {
@@ -418,7 +486,7 @@ public final class Membership implements AutoCloseable {
             .withMode(CreateMode.EPHEMERAL)
             .forPath(path, data());
         Stat stat = client.checkExists().forPath(path);
-        sessionId = currentSessionId();
+        sessionId = stat == null ? currentSessionId() : stat.getEphemeralOwner();
         incarnation = stat == null ? 0 : stat.getCzxid();
         joined = true;
         state = State.JOINED;
@@ -468,6 +536,9 @@ public final class Membership implements AutoCloseable {
     ArrayNode labels = node.putArray("labels");
     self.labels().forEach(labels::add);
     node.put("draining", draining);
+    if (role == Role.OBSERVER) {
+      node.put("role", "observer");
+    }
     return node.toString().getBytes(StandardCharsets.UTF_8);
   }
 
@@ -476,7 +547,18 @@ public final class Membership implements AutoCloseable {
       return;
     }
     try {
-      client.setData().forPath(memberPath(), data());
+      Stat stat = client.checkExists().forPath(memberPath());
+      if (stat == null || stat.getEphemeralOwner() != sessionId) {
+        return;
+      }
+      client.setData().withVersion(stat.getVersion()).forPath(memberPath(), data());
+    } catch (KeeperException.BadVersionException e) {
+      // Changed by this member from another thread meanwhile; write the newest data once more.
+      try {
+        client.setData().forPath(memberPath(), data());
+      } catch (Exception again) {
+        log.warn("could not update {}: {}", memberPath(), again.toString());
+      }
     } catch (Exception e) {
       log.warn("could not update {}: {}", memberPath(), e.toString());
     }
@@ -486,7 +568,7 @@ public final class Membership implements AutoCloseable {
     if (lifecycle.isClosed() || memberCache == null) {
       return;
     }
-    String prefix = groupPath + "/members/";
+    String prefix = paths.members() + "/";
     List<MemberInfo> members = new ArrayList<>();
     for (ChildData child : memberCache.stream().toList()) {
       String path = child.getPath();
@@ -557,11 +639,20 @@ public final class Membership implements AutoCloseable {
               node.path("weight").asDouble(),
               zone.isEmpty() ? Optional.empty() : Optional.of(zone),
               labels);
+      String roleName = node.path("role").asText("worker");
+      Role memberRole =
+          switch (roleName) {
+            case "worker" -> Role.WORKER;
+            case "observer" -> Role.OBSERVER;
+            default -> throw new IllegalArgumentException("unknown role '" + roleName + "'");
+          };
       return new MemberInfo(
           m,
           node.path("draining").asBoolean(false),
           stat == null ? 0 : stat.getCzxid(),
-          stat == null ? 0 : stat.getCtime());
+          stat == null ? 0 : stat.getCtime(),
+          stat == null ? 0 : stat.getEphemeralOwner(),
+          memberRole);
     } catch (Exception e) {
       if (reportedCorrupt.add(key)) {
         String text =
@@ -603,6 +694,9 @@ public final class Membership implements AutoCloseable {
     private Path dataDir;
     private Duration sessionTimeout = DEFAULT_SESSION_TIMEOUT;
     private boolean sessionTimeoutSet;
+    private Duration connectTimeout;
+    private Role role = Role.WORKER;
+    private boolean roleSet;
     private String namespace = DEFAULT_NAMESPACE;
     private boolean namespaceSet;
     private final List<MembershipListener> listeners = new ArrayList<>();
@@ -684,6 +778,30 @@ public final class Membership implements AutoCloseable {
       requireUnset(!namespaceSet, "namespace");
       this.namespace = checkNamespace(path);
       this.namespaceSet = true;
+      return this;
+    }
+
+    /**
+     * Sets how long {@link Membership#start()} waits for a connection; twice the session timeout by
+     * default.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder connectTimeout(Duration timeout) {
+      requireUnset(connectTimeout == null, "connectTimeout");
+      Objects.requireNonNull(timeout, "connectTimeout");
+      if (timeout.isZero() || timeout.isNegative()) {
+        throw new IllegalArgumentException("connectTimeout must be positive, got " + timeout);
+      }
+      this.connectTimeout = timeout;
+      return this;
+    }
+
+    /** Sets the role; {@link Role#WORKER} by default. */
+    public Builder role(Role memberRole) {
+      requireUnset(!roleSet, "role");
+      this.role = Objects.requireNonNull(memberRole, "role");
+      this.roleSet = true;
       return this;
     }
 

@@ -3,12 +3,15 @@ package io.ringwork.rebalancer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.membership.GroupPaths;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.apache.curator.framework.CuratorFramework;
@@ -22,15 +25,22 @@ import org.apache.zookeeper.data.Stat;
  * (chunked under ZooKeeper's 1 MB node limit) and the deltas written since.
  *
  * <pre>
- * &lt;group&gt;/assignment                      header JSON {format, version, base, chunks}
- * &lt;group&gt;/assignment-data/base-V-I        chunk I of the snapshot of version V
- * &lt;group&gt;/assignment-data/delta-V         the change from V-1 to V
+ * &lt;group&gt;/assignment                        header JSON {format, version, base, chunks, tag}
+ * &lt;group&gt;/assignment-data/base-V-TAG-I        chunk I of the snapshot of version V, written by
+ *                                           the publisher that drew the random TAG
+ * &lt;group&gt;/assignment-data/delta-V             the change from V-1 to V
  * </pre>
  *
- * <p>The header is the commit point: chunks are written first, then the header moves (with the
- * delta, in one transaction) by compare-and-set on its node version, so a deposed leader that has
- * not noticed yet cannot overwrite its successor. A reader holding version V applies deltas V+1..
- * and reloads the base only when it is too far behind.
+ * <p>The header is the commit point: the header moves by compare-and-set on its node version, in
+ * one transaction with the delta, so a deposed leader that has not noticed yet cannot overwrite its
+ * successor. A snapshot is too large for that transaction, so its chunks are written first, under a
+ * name that carries a random tag of this publish: a publisher that then loses the compare-and-set
+ * has written only nodes that no committed header names, and deletes them. Nothing is ever
+ * overwritten, so every reader of version V reads the one table its winner committed. (The first
+ * release overwrote same-named chunks and let a loser replace the winner's table.)
+ *
+ * <p>A reader holding version V applies deltas V+1.. and reloads the base only when it is too far
+ * behind.
  */
 final class AssignmentStore {
 
@@ -41,16 +51,17 @@ final class AssignmentStore {
   static final int MAX_DELTAS = 32;
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final CuratorFramework client;
   private final String headerPath;
   private final String dataPath;
   private final KeyRouter router;
 
-  AssignmentStore(CuratorFramework client, String groupPath, KeyRouter router) {
+  AssignmentStore(CuratorFramework client, GroupPaths paths, KeyRouter router) {
     this.client = client;
-    this.headerPath = groupPath + "/assignment";
-    this.dataPath = groupPath + "/assignment-data";
+    this.headerPath = paths.assignment();
+    this.dataPath = paths.assignmentData();
     this.router = router;
   }
 
@@ -61,8 +72,14 @@ final class AssignmentStore {
   /** An assignment as read back, with the zxid and node version of its header write. */
   record Stored(Assignment assignment, long zxid, int headerVersion, long base) {}
 
-  /** A header that names version {@code version}, with base {@code base} of {@code chunks}. */
-  private record Header(long version, long base, int chunks) {}
+  /** What a publish stored and how many bytes it wrote. */
+  record Published(Stored stored, long bytes) {}
+
+  /**
+   * A header that names version {@code version}, with base {@code base} of {@code chunks} written
+   * under {@code tag} (empty for bases written before tags).
+   */
+  private record Header(long version, long base, int chunks, String tag) {}
 
   /**
    * Reads the stored assignment, or null when none has been published. {@code cached} (may be null)
@@ -117,7 +134,7 @@ final class AssignmentStore {
   private Assignment readBase(Header header) throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     for (int i = 0; i < header.chunks(); i++) {
-      bytes.write(client.getData().forPath(chunkPath(header.base(), i)));
+      bytes.write(client.getData().forPath(chunkPath(header.base(), header.tag(), i)));
     }
     Assignment base = AssignmentCodec.readSnapshot(bytes.toByteArray(), router);
     if (base.version() != header.base()) {
@@ -129,11 +146,12 @@ final class AssignmentStore {
 
   /**
    * Publishes {@code next} after {@code previous} (null when there is none) and returns what was
-   * stored. Returns the bytes written through {@code written} for the metrics.
+   * stored, with the bytes written.
    *
    * @throws KeeperException.BadVersionException if someone else moved the header meanwhile
+   * @throws KeeperException.NodeExistsException if someone else published the first version
    */
-  Stored publish(Stored previous, Assignment next, long[] written) throws Exception {
+  Published publish(Stored previous, Assignment next) throws Exception {
     byte[] delta = null;
     if (previous != null && next.version() - previous.base() <= MAX_DELTAS) {
       delta = AssignmentCodec.delta(previous.assignment(), next);
@@ -144,8 +162,10 @@ final class AssignmentStore {
     long bytes = 0;
     Header header;
     List<CuratorOp> ops = new ArrayList<>();
+    List<String> written = new ArrayList<>();
     if (delta != null) {
-      header = new Header(next.version(), previous.base(), currentChunks(previous));
+      Header before = parseHeader(client.getData().forPath(headerPath));
+      header = new Header(next.version(), previous.base(), before.chunks(), before.tag());
       ops.add(
           client
               .transactionOp()
@@ -156,20 +176,20 @@ final class AssignmentStore {
     } else {
       byte[] snapshot = AssignmentCodec.snapshot(next);
       int chunks = Math.max(1, (snapshot.length + CHUNK_BYTES - 1) / CHUNK_BYTES);
+      String tag = String.format(Locale.ROOT, "%016x", RANDOM.nextLong());
       for (int i = 0; i < chunks; i++) {
         int from = i * CHUNK_BYTES;
         int to = Math.min(snapshot.length, from + CHUNK_BYTES);
-        byte[] chunk = java.util.Arrays.copyOfRange(snapshot, from, to);
-        String path = chunkPath(next.version(), i);
-        try {
-          client.create().creatingParentsIfNeeded().forPath(path, chunk);
-        } catch (KeeperException.NodeExistsException e) {
-          // Left by a leader that died before committing the header; same version, overwrite.
-          client.setData().forPath(path, chunk);
-        }
-        bytes += chunk.length;
+        String path = chunkPath(next.version(), tag, i);
+        // A fresh tag: nobody else writes this name, so nothing committed is ever overwritten.
+        client
+            .create()
+            .creatingParentsIfNeeded()
+            .forPath(path, Arrays.copyOfRange(snapshot, from, to));
+        written.add(path);
+        bytes += to - from;
       }
-      header = new Header(next.version(), next.version(), chunks);
+      header = new Header(next.version(), next.version(), chunks, tag);
     }
     byte[] headerBytes = headerJson(header);
     bytes += headerBytes.length;
@@ -190,24 +210,33 @@ final class AssignmentStore {
               .withVersion(previous.headerVersion())
               .forPath(headerPath, headerBytes));
     }
-    client.transaction().forOperations(ops);
-    written[0] = bytes;
+    try {
+      client.transaction().forOperations(ops);
+    } catch (Exception e) {
+      for (String path : written) {
+        try {
+          client.delete().forPath(path);
+        } catch (Exception gone) {
+          // compaction of a later base removes it
+        }
+      }
+      throw e;
+    }
     Stat stat = client.checkExists().forPath(headerPath);
     Stored stored = new Stored(next, stat.getMzxid(), stat.getVersion(), header.base());
     if (delta == null && previous != null) {
-      deleteOlderThan(header.base());
+      deleteUnreferenced(header);
     }
-    return stored;
+    return new Published(stored, bytes);
   }
 
-  private int currentChunks(Stored previous) throws Exception {
-    return parseHeader(client.getData().forPath(headerPath)).chunks();
-  }
-
-  private void deleteOlderThan(long base) throws Exception {
+  /** Deletes what the committed header no longer needs: older versions, and others' bases. */
+  private void deleteUnreferenced(Header header) throws Exception {
+    String mine = "base-" + String.format(Locale.ROOT, "%019d", header.base()) + "-" + header.tag();
     for (String child : client.getChildren().forPath(dataPath)) {
       long v = versionOf(child);
-      if (v >= 0 && v < base) {
+      boolean orphan = child.startsWith("base-") && v <= header.base() && !child.startsWith(mine);
+      if (v >= 0 && (v < header.base() || orphan)) {
         try {
           client.delete().forPath(dataPath + "/" + child);
         } catch (KeeperException.NoNodeException e) {
@@ -230,8 +259,12 @@ final class AssignmentStore {
     return dataPath + "/delta-" + String.format(Locale.ROOT, "%019d", version);
   }
 
-  private String chunkPath(long version, int chunk) {
-    return dataPath + "/base-" + String.format(Locale.ROOT, "%019d-%04d", version, chunk);
+  private String chunkPath(long version, String tag, int chunk) {
+    String base = "/base-" + String.format(Locale.ROOT, "%019d", version);
+    return dataPath
+        + base
+        + (tag.isEmpty() ? "" : "-" + tag)
+        + String.format(Locale.ROOT, "-%04d", chunk);
   }
 
   private byte[] headerJson(Header header) {
@@ -240,6 +273,7 @@ final class AssignmentStore {
     node.put("version", header.version());
     node.put("base", header.base());
     node.put("chunks", header.chunks());
+    node.put("tag", header.tag());
     return node.toString().getBytes(StandardCharsets.UTF_8);
   }
 
@@ -251,7 +285,10 @@ final class AssignmentStore {
             "assignment header at " + headerPath + " has an unknown format: " + text(data));
       }
       return new Header(
-          node.path("version").asLong(), node.path("base").asLong(), node.path("chunks").asInt());
+          node.path("version").asLong(),
+          node.path("base").asLong(),
+          node.path("chunks").asInt(),
+          node.path("tag").asText(""));
     } catch (IOException e) {
       throw new CorruptAssignmentException(
           "assignment header at " + headerPath + " is not JSON: " + text(data));

@@ -3,6 +3,7 @@ package io.ringwork.rebalancer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.membership.GroupPaths;
 import java.nio.charset.StandardCharsets;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
@@ -26,9 +27,9 @@ final class GroupConfig {
    *     config is unreadable
    */
   static void ensure(
-      CuratorFramework client, String groupPath, String strategy, int partitions, int replicas)
+      CuratorFramework client, GroupPaths paths, String strategy, int partitions, int replicas)
       throws Exception {
-    String path = groupPath + "/config";
+    String path = paths.config();
     ObjectNode mine = JSON.createObjectNode();
     mine.put("format", 1);
     mine.put("partitions", partitions);

@@ -1,11 +1,12 @@
 package io.ringwork.rebalancer;
 
-import io.ringwork.ring.Member;
+import io.ringwork.membership.GroupPaths;
+import io.ringwork.membership.MemberInfo;
 import java.util.List;
 import org.apache.curator.framework.CuratorFramework;
 
 /**
- * What the rebalancer needs of group membership: the live members, this member's session state,
+ * What the rebalancer needs of group membership: the live workers, this member's session state,
  * leadership, and the ZooKeeper client and paths. {@link MembershipSession} provides it over {@code
  * ringwork-membership}.
  */
@@ -24,9 +25,6 @@ interface GroupSession extends AutoCloseable {
     void onLeadership(boolean leader);
   }
 
-  /** A live member and whether it is draining. */
-  record LiveMember(Member member, boolean draining) {}
-
   /** Connects to ZooKeeper without joining. */
   void connect();
 
@@ -39,8 +37,8 @@ interface GroupSession extends AutoCloseable {
 
   CuratorFramework client();
 
-  /** The group's root znode, for example {@code /ringwork/conductors}. */
-  String groupPath();
+  /** The group's ZooKeeper layout. */
+  GroupPaths paths();
 
   String selfId();
 
@@ -50,8 +48,11 @@ interface GroupSession extends AutoCloseable {
   /** The zxid that created this member's node, its incarnation; 0 before joining. */
   long incarnation();
 
-  /** The live members, this one included once joined. */
-  List<LiveMember> members();
+  /** The ZooKeeper session of this member's current incarnation; 0 before joining. */
+  long sessionId();
+
+  /** The live workers (observers left out), this one included once joined, draining or not. */
+  List<MemberInfo> workers();
 
   boolean isLeader();
 

@@ -2,6 +2,7 @@ package io.ringwork.rebalancer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringwork.membership.GroupPaths;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +44,7 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
     Assignment assignment = null;
     try {
       AssignmentStore.Stored stored =
-          new AssignmentStore(client, groupPath, KeyRouter.wholeKey()).read(null);
+          new AssignmentStore(client, new GroupPaths(groupPath), KeyRouter.wholeKey()).read(null);
       assignment = stored == null ? null : stored.assignment();
     } catch (CorruptAssignmentException e) {
       assignment = null;

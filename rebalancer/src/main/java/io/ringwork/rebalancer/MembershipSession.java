@@ -1,21 +1,26 @@
 package io.ringwork.rebalancer;
 
+import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.MemberInfo;
 import io.ringwork.membership.Membership;
 import io.ringwork.membership.MembershipListener;
 import io.ringwork.membership.View;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 
 /** The rebalancer's view of group membership, over {@link Membership}. */
 final class MembershipSession implements GroupSession {
 
   private final Membership membership;
+  private final Duration connectTimeout;
   private volatile Events events;
 
-  private MembershipSession(Membership membership) {
+  private MembershipSession(Membership membership, Duration connectTimeout) {
     this.membership = membership;
+    this.connectTimeout = connectTimeout;
   }
 
   static MembershipSession create(RebalancerBuilder b) {
@@ -24,7 +29,9 @@ final class MembershipSession implements GroupSession {
             .group(b.group())
             .member(b.member())
             .namespace(b.namespace())
-            .sessionTimeout(b.sessionTimeout());
+            .sessionTimeout(b.sessionTimeout())
+            .connectTimeout(b.connectTimeout())
+            .role(Membership.Role.WORKER);
     if (b.client() != null) {
       mb.curator(b.client());
     } else if (b.embedded()) {
@@ -32,7 +39,7 @@ final class MembershipSession implements GroupSession {
     } else {
       mb.connectString(b.connectString());
     }
-    MembershipSession session = new MembershipSession(mb.build());
+    MembershipSession session = new MembershipSession(mb.build(), b.connectTimeout());
     session.membership.addListener(
         new MembershipListener() {
           @Override
@@ -79,8 +86,13 @@ final class MembershipSession implements GroupSession {
       client.start();
     }
     try {
-      if (!client.blockUntilConnected(30, java.util.concurrent.TimeUnit.SECONDS)) {
-        throw new IllegalStateException("could not connect to ZooKeeper within 30 s");
+      if (!client.blockUntilConnected((int) connectTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new IllegalStateException(
+            "could not connect to ZooKeeper at "
+                + client.getZookeeperClient().getCurrentConnectionString()
+                + " within "
+                + connectTimeout.toMillis()
+                + " ms");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -105,8 +117,8 @@ final class MembershipSession implements GroupSession {
   }
 
   @Override
-  public String groupPath() {
-    return membership.groupPath();
+  public GroupPaths paths() {
+    return membership.paths();
   }
 
   @Override
@@ -125,12 +137,19 @@ final class MembershipSession implements GroupSession {
   }
 
   @Override
-  public List<LiveMember> members() {
-    List<LiveMember> live = new ArrayList<>();
+  public long sessionId() {
+    return membership.sessionId();
+  }
+
+  @Override
+  public List<MemberInfo> workers() {
+    List<MemberInfo> workers = new ArrayList<>();
     for (MemberInfo m : membership.view().members()) {
-      live.add(new LiveMember(m.member(), m.draining()));
+      if (m.isWorker()) {
+        workers.add(m);
+      }
     }
-    return live;
+    return workers;
   }
 
   @Override

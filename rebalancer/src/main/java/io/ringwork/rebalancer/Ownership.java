@@ -1,40 +1,86 @@
 package io.ringwork.rebalancer;
 
 import io.ringwork.ring.Assignment;
+import io.ringwork.ring.ToozRing;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * An immutable view of one member's ownership, swapped through one volatile reference so that
  * {@link Rebalancer#grant(String)} is a few reads and no lock.
  *
- * @param assignment the assignment in force, or null before the first one
+ * @param assignment the assignment in force, or null before the first one (and in tooz mode)
  * @param tokens the active fencing token per partition, 0 where this member holds no active grant
- * @param version the version of {@code assignment}
+ * @param version the version of the state in force
  * @param paused whether the connection is suspended, which pauses every grant
  * @param rings tooz mode: the rings applied since the last settled one, oldest first; a key is this
  *     member's only if every one of them gives it to this member; null otherwise
  * @param ringToken tooz mode: the token of the last settled ring, 0 while nothing is held
+ * @param selfId this member's id
  */
 record Ownership(
     Assignment assignment,
     long[] tokens,
     long version,
     boolean paused,
-    java.util.List<io.ringwork.ring.ToozRing> rings,
-    long ringToken) {
+    List<ToozRing> rings,
+    long ringToken,
+    String selfId) {
 
-  static final Ownership NONE = new Ownership(null, new long[0], 0, false, null, 0);
+  static final Ownership NONE = new Ownership(null, new long[0], 0, false, null, 0, "");
 
   long token(int partition) {
-    return paused || partition >= tokens.length ? 0 : tokens[partition];
+    return paused || partition < 0 || partition >= tokens.length ? 0 : tokens[partition];
+  }
+
+  /** The active grant of a key, or empty. */
+  Optional<Grant> grant(String key) {
+    if (rings != null) {
+      return toozGrant(key);
+    }
+    if (assignment == null) {
+      return Optional.empty();
+    }
+    int p = assignment.partition(key);
+    long token = token(p);
+    return token == 0 ? Optional.empty() : Optional.of(new Grant(p, token, version));
+  }
+
+  /**
+   * Tooz mode: the key is ours only if every ring since the last settled one gives it to us, so a
+   * key that moves waits for the handoff while keys that stay never pause.
+   */
+  private Optional<Grant> toozGrant(String key) {
+    if (paused || ringToken == 0 || rings.isEmpty()) {
+      return Optional.empty();
+    }
+    for (ToozRing ring : rings) {
+      if (!ring.primary(key).id().equals(selfId)) {
+        return Optional.empty();
+      }
+    }
+    ToozRing newest = rings.get(rings.size() - 1);
+    return Optional.of(new Grant(newest.point(key), ringToken, version));
+  }
+
+  /** The owners of a key in the state in force, primary first. */
+  List<io.ringwork.ring.Member> owners(String key) {
+    if (rings != null) {
+      return rings.isEmpty() ? List.of() : rings.get(rings.size() - 1).owners(key);
+    }
+    return assignment == null ? List.of() : assignment.owners(key);
   }
 
   int activeCount() {
+    if (rings != null) {
+      return ringToken != 0 && !paused ? 1 : 0;
+    }
     int n = 0;
     for (long t : tokens) {
       if (t != 0) {
         n++;
       }
     }
-    return n;
+    return paused ? 0 : n;
   }
 }

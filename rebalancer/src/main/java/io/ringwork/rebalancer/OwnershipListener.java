@@ -5,8 +5,11 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Receives ownership changes of one member. Every callback runs on the rebalancer's own event
- * thread, one at a time, never on ZooKeeper's thread; one that throws is logged and ignored.
+ * Receives ownership changes of one member. Every callback runs on the rebalancer's own listener
+ * thread ({@code ringwork-rebalancer-<group>-<id>-<n>-listener}), one at a time, never on
+ * ZooKeeper's thread or the rebalancer's event thread; one that throws is logged and ignored. A
+ * callback may call {@link Rebalancer#close()} or {@link Rebalancer#drain(java.time.Duration)}:
+ * they return at once and finish in the background.
  */
 public interface OwnershipListener {
 

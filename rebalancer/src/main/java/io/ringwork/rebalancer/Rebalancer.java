@@ -1,18 +1,11 @@
 package io.ringwork.rebalancer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.membership.Lifecycle;
+import io.ringwork.membership.MemberInfo;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
-import io.ringwork.ring.PartitionPlacement;
-import io.ringwork.ring.Partitioner;
-import io.ringwork.ring.ToozRing;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
@@ -22,18 +15,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.recipes.cache.ChildData;
-import org.apache.curator.framework.recipes.cache.CuratorCache;
-import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,93 +33,81 @@ import org.slf4j.LoggerFactory;
  * <h2>Design</h2>
  *
  * <p>A member acts on a partition only while it holds an active grant, which needs three things:
- * the assignment in force names it primary; every other live member has acknowledged that same
- * assignment (so whoever held the partition before has run {@code onRevoked} and stopped, or its
- * session, and with it its acknowledgement, is gone); and this member's session is connected.
+ * the state in force names it primary; the group's leader has written a barrier saying that every
+ * live worker has acknowledged that state (so whoever held the partition before has run {@code
+ * onRevoked} and stopped, or its session is gone); and this member's session is connected. The
+ * barrier's zxid is the grant's fencing token. {@link Handoff} has the protocol and the argument
+ * for why it keeps one active grant per partition at O(N) ZooKeeper operations per change.
  *
- * <p>Acknowledgements are ephemeral nodes {@code <group>/acks/<id>} holding the assignment state a
- * member has fully applied. Requiring <em>equal</em> states, not merely newer ones, matters: a
- * member that skipped a version may still hold, under the newer one, a partition that the older one
- * gave away. A member that has not acknowledged anything yet holds nothing, so it is not waited
- * for.
- *
- * <p>Activation itself is a write: the member rewrites its acknowledgement with {@code active} set,
- * and the zxid of that write is the fencing token of every partition it activates. Any later owner
- * activates only after observing this member's later acknowledgement of the handoff, so its own
- * activation write, and token, is strictly greater: tokens increase per partition across owners and
- * across incarnations with no per-partition counter.
- *
- * <p>In <em>coordinated</em> mode ({@code balanced}) the elected leader computes the next table
- * from the stored one and the live, non-draining members, and publishes it through {@link
- * AssignmentStore} (versioned, deltas, compare-and-set on the header). In <em>leaderless</em> mode
- * ({@code rendezvous}) each member computes the table from its own view; acknowledgements then
- * carry a digest of the member set, and equal digests mean equal tables. Membership changes are
- * debounced by the settle delay in both modes. Partitions that do not move are never paused.
+ * <p>What varies by strategy is a {@link Mode}: {@link CoordinatedMode} ({@code balanced}: the
+ * leader publishes sticky tables through {@link AssignmentStore}), {@link LeaderlessMode} ({@code
+ * rendezvous}: every worker computes the table from its view) and {@link ToozMode} (tooz's rings,
+ * key by key). Partitions that do not move are never paused.
  *
  * <p>All state changes happen on one event thread; queries read one volatile {@link Ownership}
- * snapshot. Listener callbacks run on a second thread so that a slow {@code onRevoked} can be given
- * up on at its deadline.
+ * snapshot. Listener callbacks run on a second thread, the listener thread, so that a slow {@code
+ * onRevoked} can be given up on at its deadline. {@link #close()} and {@link #drain(Duration)}
+ * called from a callback do not wait for that callback: they stop the grants at once and finish in
+ * the background.
  */
 public final class Rebalancer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Rebalancer.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
+  /** Where a rebalancer stands, for health checks. */
+  public enum State {
+    /** Not started yet. */
+    LATENT,
+    /** Started; no state applied, or a handoff of this member is under way. */
+    REBALANCING,
+    /** Every grant this member should hold is active and the group agrees on the state in force. */
+    STABLE,
+    /** The connection is suspended: grants are paused. */
+    SUSPENDED,
+    /** The session ended: every grant is gone until this member rejoins. */
+    LOST,
+    /** Handing its work over before leaving. */
+    DRAINING,
+    /** Closed. */
+    CLOSED
+  }
+
   private final GroupSession session;
-  private final PartitionPlacement placement;
-  private final boolean coordinated;
-  private final boolean tooz;
-  private final int toozPoints;
-  private final int replicaCount;
+  private final Mode mode;
+  private final Handoff handoff;
   private final Duration revokeDeadline;
   private final Duration settleDelay;
   private final LongSupplier nanoTime;
-  private final OwnershipListener listener;
+  private final GuardedListener listener;
   private final String selfId;
 
   private final ScheduledExecutorService events;
   private final ExecutorService callbacks;
+  private volatile Thread listenerThread;
   private final Object stableMonitor = new Object();
   private final RebalancerMetrics metrics;
   private final Lifecycle lifecycle = new Lifecycle();
 
   private volatile Ownership ownership = Ownership.NONE;
+  private volatile State state = State.LATENT;
 
   // Confined to the event thread.
-  private AssignmentStore store;
-  private CuratorCache ackCache;
-  private CuratorCache headerCache;
-  private AssignmentStore.Stored stored;
-  private Assignment current;
-  private String state = "";
-  private long[] tokens = new long[0];
-  private final BitSet pending = new BitSet();
   private boolean paused;
-  private boolean activeWritten;
-  private long appliedIncarnation = -1;
-  private long localVersion;
-  private ScheduledFuture<?> recompute;
-  private long viewChangedNanos = -1;
-  // Tooz mode: rings applied since the last settled one (oldest first), and its token.
-  private final List<ToozRing> rings = new ArrayList<>();
-  private long ringToken;
-  private boolean ringPending;
-  private long versionAppliedNanos = -1;
+  private boolean lostSession;
   private boolean draining;
+  private long appliedIncarnation = -1;
+  private ScheduledFuture<?> debounced;
+  private long viewChangedNanos = -1;
+  private long installedNanos = -1;
 
   Rebalancer(RebalancerBuilder b, GroupSession session) {
     this.session = session;
-    this.placement = b.placement();
-    this.tooz = b.isTooz();
-    this.toozPoints = b.toozPoints();
-    this.replicaCount = b.replicaCount();
-    this.coordinated = !tooz && placement.name().equals(io.ringwork.ring.Placement.BALANCED);
+    this.selfId = session.selfId();
     this.revokeDeadline = b.revokeDeadline();
     this.settleDelay = b.settleDelay();
     this.nanoTime = b.nanoTime();
-    this.listener = b.listener();
-    this.selfId = session.selfId();
+    this.listener = new GuardedListener(b.listener(), selfId);
     int n = INSTANCES.incrementAndGet();
     String name = "ringwork-rebalancer-" + b.group() + "-" + selfId + "-" + n;
     this.events =
@@ -145,9 +122,20 @@ public final class Rebalancer implements AutoCloseable {
             r -> {
               Thread t = new Thread(r, name + "-listener");
               t.setDaemon(true);
+              listenerThread = t;
               return t;
             });
-    this.metrics = new RebalancerMetrics(b.metrics(), b.group(), () -> ownership);
+    this.metrics = new RebalancerMetrics(b.metrics(), b.group(), selfId, () -> ownership);
+    Host host = new Host();
+    this.mode =
+        switch (b.strategyOrDefault()) {
+          case BALANCED ->
+              new CoordinatedMode(host, b.placement(), selfId, session.client(), session.paths());
+          case RENDEZVOUS -> new LeaderlessMode(host, b.placement(), selfId);
+          case TOOZ -> new ToozMode(host, selfId, b.toozPoints(), b.replicaCount());
+        };
+    this.handoff =
+        new Handoff(session.client(), session.paths(), selfId, () -> submit(this::handoffChanged));
   }
 
   /** Returns a new builder. */
@@ -158,32 +146,24 @@ public final class Rebalancer implements AutoCloseable {
   /**
    * Joins the group and starts taking ownership.
    *
-   * @throws IllegalStateException if already started or closed, or the group's stored settings
-   *     differ from this member's
+   * @throws IllegalStateException if already started or closed, if ZooKeeper cannot be reached
+   *     within the connect timeout, if a live member already holds this id, or if the group's
+   *     stored settings differ from this member's
    */
   public void start() {
     lifecycle.start();
+    state = State.REBALANCING;
     try {
       session.connect();
       GroupConfig.ensure(
-          session.client(), session.groupPath(), strategyName(), partitions(), replicas());
-      if (coordinated) {
-        store =
-            new AssignmentStore(
-                session.client(), session.groupPath(), placement.partitioner().router());
-      }
-      ackCache = CuratorCache.build(session.client(), acksPath());
-      ackCache.listenable().addListener((type, oldData, data) -> submit(this::tryActivate));
-      ackCache.start();
-      if (coordinated) {
-        headerCache =
-            CuratorCache.build(
-                session.client(), store.headerPath(), CuratorCache.Options.SINGLE_NODE_CACHE);
-        headerCache.listenable().addListener((type, oldData, data) -> submit(this::readStored));
-        headerCache.start();
-      }
+          session.client(),
+          session.paths(),
+          mode.strategy().configName(),
+          mode.partitions(),
+          mode.replicas());
+      handoff.start();
+      mode.start();
       session.start(new SessionEvents());
-      submit(this::readStored);
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -193,52 +173,38 @@ public final class Rebalancer implements AutoCloseable {
     }
   }
 
-  /** Returns the active grant for a key's partition, or empty when this member may not act. */
+  /**
+   * Returns the active grant for a key, or empty when this member may not act on it now.
+   *
+   * @throws IllegalStateException if not started
+   */
   public Optional<Grant> grant(String key) {
     Ownership o = ownership;
-    if (o.rings() != null) {
-      return toozGrant(o, key);
-    }
-    if (o.assignment() == null) {
+    if (o == Ownership.NONE) {
+      requireStarted("grant");
       return Optional.empty();
     }
-    int p = o.assignment().partition(key);
-    long token = o.token(p);
-    return token == 0 ? Optional.empty() : Optional.of(new Grant(p, token, o.version()));
+    return o.grant(key);
   }
 
   /**
-   * Tooz mode: the key is ours only if every ring since the last settled one gives it to us, so a
-   * key that moves waits for the handoff while keys that stay never pause.
+   * Returns the active grant for a partition, or empty.
+   *
+   * @throws IllegalStateException if not started
    */
-  private Optional<Grant> toozGrant(Ownership o, String key) {
-    if (o.paused() || o.ringToken() == 0 || o.rings().isEmpty()) {
-      return Optional.empty();
-    }
-    for (ToozRing ring : o.rings()) {
-      if (!ring.primary(key).id().equals(selfId)) {
-        return Optional.empty();
-      }
-    }
-    ToozRing newest = o.rings().get(o.rings().size() - 1);
-    return Optional.of(new Grant(newest.point(key), o.ringToken(), o.version()));
-  }
-
-  /** Returns the active grant for a partition, or empty. */
   public Optional<Grant> grant(int partition) {
     Ownership o = ownership;
+    if (o == Ownership.NONE) {
+      requireStarted("grant");
+      return Optional.empty();
+    }
     long token = o.token(partition);
     return token == 0 ? Optional.empty() : Optional.of(new Grant(partition, token, o.version()));
   }
 
-  /** Returns the owners of a key in the assignment in force, primary first; empty before one. */
+  /** Returns the owners of a key in the state in force, primary first; empty before one. */
   public List<Member> owners(String key) {
-    Ownership o = ownership;
-    if (o.rings() != null) {
-      return o.rings().isEmpty() ? List.of() : o.rings().get(o.rings().size() - 1).owners(key);
-    }
-    Assignment a = o.assignment();
-    return a == null ? List.of() : a.owners(key);
+    return ownership.owners(key);
   }
 
   /** Returns the partitions this member holds an active grant for, ascending. */
@@ -256,7 +222,7 @@ public final class Rebalancer implements AutoCloseable {
     return Collections.unmodifiableSet(owned);
   }
 
-  /** Returns the assignment in force, if one has been applied. */
+  /** Returns the assignment in force, if one has been applied (never in tooz mode). */
   public Optional<Assignment> assignment() {
     return Optional.ofNullable(ownership.assignment());
   }
@@ -266,65 +232,123 @@ public final class Rebalancer implements AutoCloseable {
     return ownership.paused();
   }
 
+  /** Returns where this rebalancer stands: the basis of a health check. */
+  public State state() {
+    return state;
+  }
+
   /** Returns this member's id. */
   public String memberId() {
     return selfId;
   }
 
   /**
-   * Waits until the group is stable: an assignment for the current members is in force, every live
-   * member has applied it and activated its grants, and this member is connected.
+   * Waits until the group is stable: a state for the current workers is in force, every live worker
+   * has acknowledged it, the leader's barrier says so, this member has activated its grants, and it
+   * is connected.
    *
    * @return whether it became stable within the timeout
+   * @throws IllegalStateException if not started
    * @throws InterruptedException if interrupted while waiting
    */
   public boolean awaitStable(Duration timeout) throws InterruptedException {
+    requireStarted("awaitStable");
     return waitFor(this::isStable, timeout);
   }
 
-  /** Polls a condition on the event thread until it holds or the timeout passes. */
-  private boolean waitFor(java.util.function.BooleanSupplier condition, Duration timeout)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      CompletableFuture<Boolean> check = new CompletableFuture<>();
-      if (!submit(() -> check.complete(condition.getAsBoolean()))) {
-        return false;
-      }
-      try {
-        if (check.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-          return true;
-        }
-      } catch (ExecutionException | TimeoutException e) {
-        return false;
-      }
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        return false;
-      }
-      // Woken by the next event; the short bound covers a notification that came in between.
-      synchronized (stableMonitor) {
-        TimeUnit.NANOSECONDS.timedWait(stableMonitor, Math.min(left, 20_000_000L));
-      }
-    }
-  }
-
   /**
-   * Leaves gracefully: marks this member draining, waits until its partitions are active on their
-   * new owners (or the timeout passes), then leaves the group.
+   * Leaves gracefully: marks this member draining, waits until the group has acknowledged a state
+   * that gives it nothing (its partitions' new owners activate on that barrier), or the timeout
+   * passes, then leaves the group. Called from a listener callback, it cannot wait for its own
+   * callbacks: it starts the same drain in the background and returns false at once.
    *
    * @return whether the handoff completed within the timeout
+   * @throws IllegalStateException if not started
    * @throws InterruptedException if interrupted while waiting
    */
   public boolean drain(Duration timeout) throws InterruptedException {
-    submit(
+    requireStarted("drain");
+    if (!submit(
         () -> {
           draining = true;
+          updateState();
           session.setDraining(true);
-        });
+        })) {
+      return false;
+    }
+    if (Thread.currentThread() == listenerThread) {
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  waitFor(this::drained, timeout);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                close();
+              },
+              "ringwork-drain-" + selfId);
+      t.setDaemon(true);
+      t.start();
+      return false;
+    }
     boolean done = waitFor(this::drained, timeout);
     close();
     return done;
+  }
+
+  /**
+   * Leaves the group at once: stops every grant, runs {@code onRevoked} (up to the revoke
+   * deadline), withdraws this member's acknowledgement and leaves. Idempotent; throws nothing.
+   * Called from a listener callback, it stops the grants at once and finishes in the background.
+   */
+  @Override
+  public void close() {
+    if (!lifecycle.close()) {
+      return;
+    }
+    if (Thread.currentThread() == listenerThread) {
+      ownership = Ownership.NONE;
+      Thread t = new Thread(this::shutdown, "ringwork-close-" + selfId);
+      t.setDaemon(true);
+      t.start();
+      return;
+    }
+    shutdown();
+  }
+
+  private void shutdown() {
+    try {
+      events
+          .submit(
+              () -> {
+                cancelDebounced();
+                Set<Integer> held = mode.dropAll();
+                ownership = mode.snapshot(paused);
+                if (!held.isEmpty()) {
+                  revoke(held);
+                }
+                mode.close();
+                handoff.close();
+                // Only after revoking: while the acknowledgement stands, nobody takes our work.
+                handoff.withdraw(session.sessionId());
+                ownership = Ownership.NONE;
+              })
+          .get(revokeDeadline.toMillis() + 5000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+      log.warn("rebalancer {} did not close cleanly", selfId, e);
+    }
+    ownership = Ownership.NONE;
+    state = State.CLOSED;
+    session.close();
+    events.shutdownNow();
+    callbacks.shutdown();
+    metrics.close();
+    synchronized (stableMonitor) {
+      stableMonitor.notifyAll();
+    }
   }
 
   boolean isClosedForTest() {
@@ -346,57 +370,9 @@ public final class Rebalancer implements AutoCloseable {
     session.client().close();
   }
 
-  /** Leaves the group at once. Idempotent; throws nothing. */
-  @Override
-  public void close() {
-    if (!lifecycle.close()) {
-      return;
-    }
-    try {
-      events
-          .submit(
-              () -> {
-                cancelRecompute();
-                // Stop acting before the member node goes, so the next owner starts after us.
-                TreeSet<Integer> held = new TreeSet<>();
-                for (int p = 0; p < tokens.length; p++) {
-                  if (tokens[p] != 0) {
-                    held.add(p);
-                    tokens[p] = 0;
-                  }
-                }
-                pending.clear();
-                if (ringToken != 0) {
-                  held.add(-1);
-                  ringToken = 0;
-                }
-                publish();
-                if (!held.isEmpty()) {
-                  revoke(held);
-                }
-                closeQuietly(headerCache);
-                closeQuietly(ackCache);
-                try {
-                  session.client().delete().quietly().forPath(ackPath());
-                } catch (Exception e) {
-                  log.debug("could not delete {}", ackPath(), e);
-                }
-                ownership = Ownership.NONE;
-              })
-          .get(revokeDeadline.toMillis() + 5000, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException
-        | TimeoutException
-        | java.util.concurrent.RejectedExecutionException e) {
-      log.warn("rebalancer {} did not close cleanly", selfId, e);
-    }
-    session.close();
-    events.shutdownNow();
-    callbacks.shutdown();
-    metrics.close();
-    synchronized (stableMonitor) {
-      stableMonitor.notifyAll();
+  private void requireStarted(String what) {
+    if (lifecycle.state() == Lifecycle.State.LATENT) {
+      throw new IllegalStateException(what + "() needs start() first: rebalancer " + selfId);
     }
   }
 
@@ -427,10 +403,56 @@ public final class Rebalancer implements AutoCloseable {
     public void onLeadership(boolean leader) {
       submit(
           () -> {
-            if (leader) {
-              scheduleRecompute(Duration.ZERO);
+            if (!leader) {
+              handoff.follow();
             }
+            mode.leadershipChanged(leader);
+            leaderCheck();
           });
+    }
+  }
+
+  /** What the modes see of this rebalancer. */
+  private final class Host implements Mode.Host {
+    @Override
+    public GroupSession session() {
+      return session;
+    }
+
+    @Override
+    public List<Member> eligible() {
+      return Rebalancer.this.eligible();
+    }
+
+    @Override
+    public void installed(Set<Integer> revoked, Assignment table) {
+      Rebalancer.this.installed(revoked, table);
+    }
+
+    @Override
+    public void submit(Runnable task) {
+      Rebalancer.this.submit(task);
+    }
+
+    @Override
+    public void schedule(Runnable task, Duration delay) {
+      Rebalancer.this.schedule(task, delay);
+    }
+
+    @Override
+    public void debounce(Runnable task, Duration delay) {
+      cancelDebounced();
+      debounced = Rebalancer.this.schedule(task, delay);
+    }
+
+    @Override
+    public Duration settleDelay() {
+      return settleDelay;
+    }
+
+    @Override
+    public RebalancerMetrics metrics() {
+      return metrics;
     }
   }
 
@@ -442,7 +464,9 @@ public final class Rebalancer implements AutoCloseable {
       events.execute(
           () -> {
             try {
-              task.run();
+              if (!lifecycle.isClosed()) {
+                task.run();
+              }
             } catch (RuntimeException e) {
               log.error("rebalancer {} event failed", selfId, e);
             } finally {
@@ -452,43 +476,55 @@ public final class Rebalancer implements AutoCloseable {
             }
           });
       return true;
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       return false;
     }
   }
 
-  private void viewChanged() {
-    viewChangedNanos = nanoTime.getAsLong();
-    if (session.joined() && appliedIncarnation != incarnation()) {
-      // A new incarnation after session loss: apply the table in force afresh.
-      if (current != null) {
-        apply(current, state);
-      } else if (tooz && !rings.isEmpty()) {
-        applyRing(rings.get(rings.size() - 1), state);
+  private ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+    try {
+      return events.schedule(() -> submit(task), delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      return null;
+    }
+  }
+
+  private void cancelDebounced() {
+    if (debounced != null) {
+      debounced.cancel(false);
+      debounced = null;
+    }
+  }
+
+  /** Polls a condition on the event thread until it holds or the timeout passes. */
+  private boolean waitFor(BooleanSupplier condition, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      CompletableFuture<Boolean> check = new CompletableFuture<>();
+      if (!submit(() -> check.complete(condition.getAsBoolean()))) {
+        return false;
+      }
+      try {
+        if (check.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          return true;
+        }
+      } catch (ExecutionException | TimeoutException e) {
+        return false;
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      // Woken by the next event; the short bound covers a notification that came in between.
+      synchronized (stableMonitor) {
+        TimeUnit.NANOSECONDS.timedWait(stableMonitor, Math.min(left, 20_000_000L));
       }
     }
-    if (coordinated ? session.isLeader() : true) {
-      scheduleRecompute(settleDelay);
-    }
-    tryActivate();
   }
 
-  private void scheduleRecompute(Duration delay) {
-    cancelRecompute();
-    recompute =
-        events.schedule(() -> submit(this::recompute), delay.toNanos(), TimeUnit.NANOSECONDS);
-  }
-
-  private void cancelRecompute() {
-    if (recompute != null) {
-      recompute.cancel(false);
-      recompute = null;
-    }
-  }
-
-  private List<Member> eligibleMembers() {
+  private List<Member> eligible() {
     List<Member> members = new ArrayList<>();
-    for (GroupSession.LiveMember m : session.members()) {
+    for (MemberInfo m : session.workers()) {
       if (!m.draining()) {
         members.add(m.member());
       }
@@ -496,161 +532,73 @@ public final class Rebalancer implements AutoCloseable {
     return members;
   }
 
-  private void recompute() {
-    recompute = null;
-    if (lifecycle.isClosed()) {
-      return;
-    }
-    List<Member> members = eligibleMembers();
-    if (members.isEmpty()) {
-      return;
-    }
-    if (tooz) {
-      String digest = "d" + Long.toHexString(digest(members));
-      if (!digest.equals(state)) {
-        localVersion++;
-        applyRing(ToozRing.of(members, toozPoints, replicaCount), digest);
+  private void viewChanged() {
+    viewChangedNanos = nanoTime.getAsLong();
+    if (session.joined() && appliedIncarnation != session.incarnation()) {
+      // A new incarnation: whatever the old one held is gone; acknowledge afresh in this session.
+      Set<Integer> held = mode.dropAll();
+      if (!held.isEmpty()) {
+        callback(() -> listener.onLost(held));
       }
-      return;
-    }
-    if (!coordinated) {
-      String digest = "d" + Long.toHexString(digest(members));
-      if (!digest.equals(state)) {
-        localVersion++;
-        Assignment next = placement.assign(null, members).withVersion(localVersion);
-        apply(next, digest);
+      lostSession = false;
+      appliedIncarnation = session.incarnation();
+      handoff.forgetAck();
+      if (!mode.state().isEmpty()) {
+        mode.reset();
+        publish();
+        acknowledge();
       }
-      return;
     }
-    if (!session.isLeader()) {
-      return;
-    }
-    try {
-      stored = store.read(stored);
-      Assignment previous = stored == null ? null : stored.assignment();
-      Assignment next = placement.assign(previous, members);
-      if (previous != null && sameTable(previous, next)) {
-        return;
-      }
-      long[] written = new long[1];
-      stored = store.publish(stored, next, written);
-      metrics.bytesWritten(written[0]);
-      log.info(
-          "leader {} published assignment v{} for {} members ({} bytes)",
-          selfId,
-          next.version(),
-          members.size(),
-          written[0]);
-      readStored();
-      // A throttled plan needs further steps; take the next one once this one is settled.
-      if (!sameTable(next, placement.assign(next, members))) {
-        scheduleRecompute(settleDelay);
-      }
-    } catch (KeeperException.BadVersionException e) {
-      log.info("leader {} lost a publish race; re-reading", selfId);
-      stored = null;
-      scheduleRecompute(settleDelay);
-    } catch (Exception e) {
-      log.warn("leader {} could not publish an assignment; retrying", selfId, e);
-      scheduleRecompute(settleDelay.plusMillis(100));
-    }
+    mode.viewChanged();
+    tryActivate();
+    leaderCheck();
   }
 
-  private static boolean sameTable(Assignment a, Assignment b) {
-    return a.members().equals(b.members()) && java.util.Arrays.equals(a.table(), b.table());
+  private void handoffChanged() {
+    tryActivate();
+    leaderCheck();
   }
 
-  private void readStored() {
-    if (!coordinated || lifecycle.isClosed()) {
-      return;
-    }
-    try {
-      AssignmentStore.Stored read = store.read(stored);
-      if (read == null) {
-        return;
-      }
-      stored = read;
-      if (current == null || read.assignment().version() > current.version()) {
-        apply(read.assignment(), "v" + read.assignment().version());
-      }
-    } catch (CorruptAssignmentException e) {
-      log.error("stored assignment of {} is unreadable: {}", session.groupPath(), e.getMessage());
-    } catch (Exception e) {
-      log.warn("could not read the assignment of {}; will retry", session.groupPath(), e);
-      events.schedule(() -> submit(this::readStored), 200, TimeUnit.MILLISECONDS);
-    }
-  }
-
-  private void apply(Assignment next, String nextState) {
-    metrics.rebalance();
-    versionAppliedNanos = nanoTime.getAsLong();
-    if (tokens.length != next.partitions()) {
-      tokens = new long[next.partitions()];
-    }
-    current = next;
-    state = nextState;
-    appliedIncarnation = incarnation();
-    BitSet owned = new BitSet(next.partitions());
-    for (int p : next.partitionsOf(selfId)) {
-      owned.set(p);
-    }
-    TreeSet<Integer> revoked = new TreeSet<>();
-    for (int p = 0; p < tokens.length; p++) {
-      if (tokens[p] != 0 && !owned.get(p)) {
-        tokens[p] = 0;
-        revoked.add(p);
-      }
-    }
-    pending.clear();
-    for (int p = owned.nextSetBit(0); p >= 0; p = owned.nextSetBit(p + 1)) {
-      if (tokens[p] == 0) {
-        pending.set(p);
-      }
-    }
-    activeWritten = false;
+  private void installed(Set<Integer> revoked, Assignment table) {
+    installedNanos = nanoTime.getAsLong();
     publish();
     if (!revoked.isEmpty()) {
       revoke(revoked);
     }
-    Assignment applied = next;
-    callback("onAssignment", () -> listener.onAssignment(applied));
-    writeAck(false);
+    if (table != null) {
+      callback(() -> listener.onAssignment(table));
+    }
+    acknowledge();
     tryActivate();
+    leaderCheck();
   }
 
-  /**
-   * Tooz mode: a new ring. Keys it moves stop being ours at once (the chain check in {@link
-   * #grant(String)}); the listener hears of it through {@code onRevoked} with the pseudo-partition
-   * -1 ("re-check your keys"), and the handoff completes when every member has acknowledged it.
-   */
-  private void applyRing(ToozRing ring, String nextState) {
-    metrics.rebalance();
-    versionAppliedNanos = nanoTime.getAsLong();
-    state = nextState;
-    appliedIncarnation = incarnation();
-    boolean held = ringToken != 0;
-    if (rings.size() >= 16) {
-      // Too many unsettled changes to track: give everything up until the next settle.
-      rings.clear();
-      ringToken = 0;
+  private void acknowledge() {
+    if (!session.joined() || mode.state().isEmpty()) {
+      return;
     }
-    rings.add(ring);
-    ringPending = true;
-    activeWritten = false;
-    publish();
-    if (held) {
-      revoke(Set.of(-1));
+    try {
+      handoff.acknowledge(mode.state(), session.incarnation(), session.sessionId());
+      appliedIncarnation = session.incarnation();
+    } catch (Exception e) {
+      log.warn("could not acknowledge {} as {}: {}", mode.state(), selfId, e.toString());
+      handoff.forgetAck();
+      schedule(this::retryAcknowledge, Duration.ofMillis(100));
     }
-    writeAck(false);
-    tryActivate();
   }
 
-  /** Runs onRevoked and waits for it up to the deadline; grants are already inactive. */
+  private void retryAcknowledge() {
+    if (!handoff.ackState().equals(mode.state())) {
+      acknowledge();
+      tryActivate();
+      leaderCheck();
+    }
+  }
+
+  /** Runs onRevoked and waits for it up to the deadline; the grants are already inactive. */
   private void revoke(Set<Integer> revoked) {
-    Set<Integer> view = Collections.unmodifiableSet(revoked);
     CompletableFuture<Void> done =
-        CompletableFuture.runAsync(
-            () -> guarded("onRevoked", () -> listener.onRevoked(view)), callbacks);
+        CompletableFuture.runAsync(() -> listener.onRevoked(revoked), callbacks);
     try {
       done.get(revokeDeadline.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
@@ -662,203 +610,71 @@ public final class Rebalancer implements AutoCloseable {
           revokeDeadline);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (ExecutionException e) {
-      log.warn("onRevoked failed on {}", selfId, e.getCause());
+    } catch (ExecutionException | RejectedExecutionException e) {
+      log.warn("onRevoked could not run on {}", selfId, e);
     }
   }
 
   private void tryActivate() {
-    if (tooz) {
-      tryActivateRing();
+    if (paused || !session.joined() || !mode.pending()) {
+      updateState();
       return;
     }
-    if (current == null || lifecycle.isClosed()) {
+    Handoff.Barrier barrier = handoff.barrier();
+    if (!handoff.ackState().equals(mode.state())
+        || !barrier.covers(mode.state(), handoff.ackZxid())) {
+      updateState();
       return;
     }
-    if (pending.isEmpty()) {
-      if (!activeWritten && !paused && session.joined()) {
-        writeAck(true);
-      }
-      return;
-    }
-    if (paused || !session.joined() || !othersAcknowledged()) {
-      return;
-    }
-    long token = writeAck(true);
-    if (token == 0) {
-      return;
-    }
-    List<Grant> grants = new ArrayList<>(pending.cardinality());
-    for (int p = pending.nextSetBit(0); p >= 0; p = pending.nextSetBit(p + 1)) {
-      tokens[p] = token;
-      grants.add(new Grant(p, token, current.version()));
-    }
-    pending.clear();
+    List<Grant> grants = mode.activate(barrier.zxid());
     publish();
     long now = nanoTime.getAsLong();
-    metrics.handoffWait(now - versionAppliedNanos);
+    if (installedNanos >= 0) {
+      metrics.handoffWait(now - installedNanos);
+    }
     if (viewChangedNanos >= 0) {
       metrics.rebalanceTime(now - viewChangedNanos);
       viewChangedNanos = -1;
     }
-    List<Grant> granted = Collections.unmodifiableList(grants);
-    callback("onAssigned", () -> listener.onAssigned(granted));
+    callback(() -> listener.onAssigned(grants));
+    updateState();
   }
 
-  private void tryActivateRing() {
-    if (rings.isEmpty() || lifecycle.isClosed() || paused || !session.joined()) {
+  /** As the leader, writes the barrier once every worker has acknowledged the leader's state. */
+  private void leaderCheck() {
+    if (!session.isLeader() || !session.joined()) {
+      handoff.follow();
       return;
     }
-    if (!ringPending) {
-      if (!activeWritten) {
-        writeAck(true);
-      }
-      return;
-    }
-    if (!othersAcknowledged()) {
-      return;
-    }
-    long token = writeAck(true);
-    if (token == 0) {
-      return;
-    }
-    ToozRing newest = rings.get(rings.size() - 1);
-    rings.clear();
-    rings.add(newest);
-    ringToken = token;
-    ringPending = false;
-    publish();
-    long now = nanoTime.getAsLong();
-    metrics.handoffWait(now - versionAppliedNanos);
-    if (viewChangedNanos >= 0) {
-      metrics.rebalanceTime(now - viewChangedNanos);
-      viewChangedNanos = -1;
-    }
-    List<Grant> granted = List.of(new Grant(-1, token, localVersion));
-    callback("onAssigned", () -> listener.onAssigned(granted));
-  }
-
-  private boolean othersAcknowledged() {
-    for (ChildData child : ackCache.stream().toList()) {
-      if (child.getPath().equals(acksPath()) || child.getPath().equals(ackPath())) {
-        continue;
-      }
-      String other = ackState(child.getData());
-      if (!state.equals(other)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static String ackState(byte[] data) {
+    handoff.lead();
     try {
-      JsonNode node = JSON.readTree(data);
-      return node == null ? "" : node.path("state").asText("");
+      handoff.complete(mode.state(), session.workers());
     } catch (Exception e) {
-      return "";
+      log.warn("leader {} could not complete the handoff; retrying: {}", selfId, e.toString());
+      schedule(this::leaderCheck, settleDelay.plusMillis(100));
     }
-  }
-
-  private static boolean ackActive(byte[] data, String state) {
-    try {
-      JsonNode node = JSON.readTree(data);
-      return node != null && state.equals(node.path("active").asText(""));
-    } catch (Exception e) {
-      return false;
-    }
-  }
-
-  /** Writes this member's acknowledgement; returns the zxid of the write, or 0 if it failed. */
-  private long writeAck(boolean active) {
-    if (!session.joined() || lifecycle.isClosed()) {
-      return 0;
-    }
-    ObjectNode node = JSON.createObjectNode();
-    node.put("format", 1);
-    node.put("state", state);
-    node.put("active", active ? state : "");
-    node.put("incarnation", incarnation());
-    byte[] data = node.toString().getBytes(StandardCharsets.UTF_8);
-    CuratorFramework client = session.client();
-    try {
-      Stat stat;
-      try {
-        stat = client.setData().forPath(ackPath(), data);
-      } catch (KeeperException.NoNodeException e) {
-        client
-            .create()
-            .creatingParentContainersIfNeeded()
-            .withMode(CreateMode.EPHEMERAL)
-            .forPath(ackPath(), data);
-        stat = client.checkExists().forPath(ackPath());
-      }
-      if (active) {
-        activeWritten = true;
-      }
-      return stat == null ? 0 : stat.getMzxid();
-    } catch (Exception e) {
-      log.warn("could not write the acknowledgement of {}: {}", selfId, e.toString());
-      events.schedule(() -> submit(this::retryAck), 100, TimeUnit.MILLISECONDS);
-      return 0;
-    }
-  }
-
-  private void retryAck() {
-    writeAck(false);
-    tryActivate();
   }
 
   private boolean isStable() {
-    if (tooz) {
-      if (rings.isEmpty() || ringPending || paused || !session.joined()) {
-        return false;
-      }
-    } else if (current == null || paused || !session.joined() || !pending.isEmpty()) {
+    if (paused || !session.joined() || mode.state().isEmpty() || mode.pending()) {
       return false;
     }
-    List<Member> members = eligibleMembers();
-    if (coordinated) {
-      if (!current.members().equals(sortById(members))) {
-        return false;
-      }
-    } else if (!state.equals("d" + Long.toHexString(digest(members)))) {
+    if (!mode.matches(eligible())) {
       return false;
     }
-    return activeWritten && allActive();
+    return handoff.ackState().equals(mode.state())
+        && handoff.barrier().covers(mode.state(), handoff.ackZxid());
   }
 
   private boolean drained() {
-    if (tooz) {
-      if (rings.isEmpty()) {
-        return !session.joined() || eligibleMembers().isEmpty();
-      }
-      ToozRing newest = rings.get(rings.size() - 1);
-      if (newest.members().stream().anyMatch(m -> m.id().equals(selfId))) {
-        return eligibleMembers().isEmpty();
-      }
-      return allActive();
+    if (mode.state().isEmpty()) {
+      return !session.joined() || eligible().isEmpty();
     }
-    if (current == null) {
-      return !session.joined() || eligibleMembers().isEmpty();
+    if (mode.givesWork()) {
+      return eligible().isEmpty();
     }
-    if (current.indexOf(selfId) >= 0 && current.primaryCount(selfId) > 0) {
-      return eligibleMembers().isEmpty();
-    }
-    return allActive();
-  }
-
-  /** Whether every other member has activated the state in force. */
-  private boolean allActive() {
-    for (ChildData child : ackCache.stream().toList()) {
-      if (child.getPath().equals(acksPath()) || child.getPath().equals(ackPath())) {
-        continue;
-      }
-      if (!ackActive(child.getData(), state)) {
-        return false;
-      }
-    }
-    return true;
+    return handoff.ackState().equals(mode.state())
+        && handoff.barrier().covers(mode.state(), handoff.ackZxid());
   }
 
   private void suspended() {
@@ -867,7 +683,7 @@ public final class Rebalancer implements AutoCloseable {
     }
     paused = true;
     publish();
-    callback("onSuspended", listener::onSuspended);
+    callback(listener::onSuspended);
   }
 
   private void resumed() {
@@ -876,117 +692,50 @@ public final class Rebalancer implements AutoCloseable {
     }
     paused = false;
     publish();
-    callback("onResumed", listener::onResumed);
+    callback(listener::onResumed);
     tryActivate();
+    leaderCheck();
   }
 
   private void lost() {
-    TreeSet<Integer> held = new TreeSet<>();
-    for (int p = 0; p < tokens.length; p++) {
-      if (tokens[p] != 0) {
-        held.add(p);
-        tokens[p] = 0;
-      }
-    }
-    pending.clear();
-    if (ringToken != 0) {
-      held.add(-1);
-    }
-    ringToken = 0;
-    ringPending = !rings.isEmpty();
+    Set<Integer> held = mode.dropAll();
     paused = false;
-    activeWritten = false;
+    lostSession = true;
+    handoff.forgetAck();
+    handoff.follow();
     appliedIncarnation = -1;
     publish();
-    Set<Integer> view = Collections.unmodifiableSet(held);
-    callback("onLost", () -> listener.onLost(view));
-    // Rejoining happens in the membership layer; the next view re-applies the table in force.
+    callback(() -> listener.onLost(held));
+    // Rejoining happens in the membership layer; the next view acknowledges afresh.
   }
 
   private void publish() {
-    long version = tooz ? localVersion : current == null ? 0 : current.version();
-    ownership =
-        new Ownership(
-            current, tokens.clone(), version, paused, tooz ? List.copyOf(rings) : null, ringToken);
-    metrics.version(version);
+    Ownership next = mode.snapshot(paused);
+    ownership = next;
+    metrics.version(next.version());
+    updateState();
   }
 
-  private long incarnation() {
-    return session.joined() ? session.incarnation() : -1;
-  }
-
-  private void callback(String what, Runnable call) {
-    try {
-      callbacks.execute(() -> guarded(what, call));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      log.debug("listener {} dropped after close", what);
-    }
-  }
-
-  private void guarded(String what, Runnable call) {
-    try {
-      call.run();
-    } catch (RuntimeException e) {
-      log.error("listener {} of rebalancer {} threw; ignored", what, selfId, e);
-    } catch (Error e) {
-      if (e instanceof VirtualMachineError) {
-        throw e;
-      }
-      log.error("listener {} of rebalancer {} threw; ignored", what, selfId, e);
-    }
-    if (Thread.interrupted()) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private String acksPath() {
-    return session.groupPath() + "/acks";
-  }
-
-  private String ackPath() {
-    return acksPath() + "/" + selfId;
-  }
-
-  private int partitions() {
-    return tooz ? toozPoints : placement.partitioner().partitions();
-  }
-
-  private int replicas() {
-    return tooz ? replicaCount : placement.replicas();
-  }
-
-  private String strategyName() {
-    return tooz ? io.ringwork.ring.Placement.TOOZ : placement.name();
-  }
-
-  private static List<Member> sortById(List<Member> members) {
-    List<Member> sorted = new ArrayList<>(members);
-    sorted.sort((a, b) -> a.id().compareTo(b.id()));
-    return sorted;
-  }
-
-  /** XXH3-64 of the canonical member list: equal digests mean equal leaderless tables. */
-  private static long digest(List<Member> members) {
-    StringBuilder sb = new StringBuilder();
-    for (Member m : sortById(members)) {
-      sb.append(m.id())
-          .append('\u0001')
-          .append(m.weight())
-          .append('\u0001')
-          .append(m.zone().orElse(""))
-          .append('\u0002');
-    }
-    return Partitioner.hash(sb.toString());
-  }
-
-  private static void closeQuietly(AutoCloseable c) {
-    if (c == null) {
+  private void updateState() {
+    if (lifecycle.isClosed()) {
       return;
     }
+    if (draining) {
+      state = State.DRAINING;
+    } else if (lostSession) {
+      state = State.LOST;
+    } else if (paused) {
+      state = State.SUSPENDED;
+    } else {
+      state = isStable() ? State.STABLE : State.REBALANCING;
+    }
+  }
+
+  private void callback(Runnable call) {
     try {
-      c.close();
-    } catch (Exception e) {
-      log.debug("close failed", e);
+      callbacks.execute(call);
+    } catch (RejectedExecutionException e) {
+      log.debug("listener callback of {} dropped after close", selfId);
     }
   }
 }

@@ -5,6 +5,7 @@ import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Placement;
+import io.ringwork.ring.Strategy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -37,7 +38,9 @@ public final class RebalancerBuilder {
   private Path embeddedDataDir;
   private Duration sessionTimeout;
   private String namespace;
-  private String strategy;
+  private Strategy strategy;
+  private Duration connectTimeout;
+  private int toozPoints = -1;
   private int partitions = -1;
   private int replicas = -1;
   private KeyRouter router;
@@ -117,25 +120,55 @@ public final class RebalancerBuilder {
   }
 
   /**
-   * Sets the strategy: {@code balanced} (coordinated, the default), {@code rendezvous} (leaderless)
-   * or {@code tooz} (leaderless, key for key what tooz's Partitioner gives).
-   *
-   * @throws IllegalArgumentException for an unknown strategy
+   * Sets the strategy: {@link Strategy#BALANCED} (coordinated, the default), {@link
+   * Strategy#RENDEZVOUS} (every worker computes the table) or {@link Strategy#TOOZ} (key for key
+   * what tooz's Partitioner gives).
    */
-  public RebalancerBuilder strategy(String name) {
+  public RebalancerBuilder strategy(Strategy chosen) {
     requireUnset(strategy == null, "strategy");
-    Objects.requireNonNull(name, "strategy");
-    if (!Placement.NAMES.contains(name)) {
-      throw new IllegalArgumentException(
-          "unknown strategy '" + name + "', expected one of " + Placement.NAMES);
-    }
-    this.strategy = name;
+    this.strategy = Objects.requireNonNull(chosen, "strategy");
     return this;
   }
 
   /**
-   * Sets P, a power of two, 4096 by default; for {@code tooz}, the points per node (tooz's {@code
-   * partitions}), 32 by default.
+   * Sets the strategy by name, ignoring case: {@code balanced}, {@code rendezvous} or {@code tooz}.
+   *
+   * @throws IllegalArgumentException for an unknown strategy
+   */
+  public RebalancerBuilder strategy(String name) {
+    return strategy(Strategy.parse(name));
+  }
+
+  /**
+   * Sets how long {@link Rebalancer#start()} waits for a first connection; twice the session
+   * timeout by default.
+   *
+   * @throws IllegalArgumentException if it is not positive
+   */
+  public RebalancerBuilder connectTimeout(Duration timeout) {
+    requireUnset(connectTimeout == null, "connectTimeout");
+    this.connectTimeout = positive(timeout, "connectTimeout");
+    return this;
+  }
+
+  /**
+   * Sets tooz's points per member (tooz's {@code partitions} argument), {@value
+   * Placement.Builder#DEFAULT_TOOZ_POINTS} by default; only for {@link Strategy#TOOZ}.
+   *
+   * @throws IllegalArgumentException if it is less than 1
+   */
+  public RebalancerBuilder toozPoints(int points) {
+    requireUnset(toozPoints < 0, "toozPoints");
+    if (points < 1) {
+      throw new IllegalArgumentException("toozPoints must be at least 1, got " + points);
+    }
+    this.toozPoints = points;
+    return this;
+  }
+
+  /**
+   * Sets P, a power of two, 4096 by default; not for {@link Strategy#TOOZ}, which has {@link
+   * #toozPoints(int)} instead.
    *
    * @throws IllegalArgumentException if it is less than 1 (build() also checks the power of two)
    */
@@ -238,7 +271,14 @@ public final class RebalancerBuilder {
       if (router != null) {
         throw new IllegalArgumentException("a key router does not apply to the tooz strategy");
       }
+      if (partitions > 0) {
+        throw new IllegalArgumentException(
+            "partitions does not apply to the tooz strategy; set toozPoints (points per member)");
+      }
     } else {
+      if (toozPoints > 0) {
+        throw new IllegalArgumentException("toozPoints applies to the tooz strategy only");
+      }
       if (partitions > 0) {
         io.ringwork.ring.Partitioner.checkPartitions(partitions);
       }
@@ -248,12 +288,20 @@ public final class RebalancerBuilder {
   }
 
   boolean isTooz() {
-    return Placement.TOOZ.equals(strategy);
+    return strategy == Strategy.TOOZ;
+  }
+
+  Strategy strategyOrDefault() {
+    return strategy == null ? Strategy.BALANCED : strategy;
   }
 
   /** The tooz points per node. */
   int toozPoints() {
-    return partitions < 0 ? Placement.Builder.DEFAULT_TOOZ_POINTS : partitions;
+    return toozPoints < 0 ? Placement.Builder.DEFAULT_TOOZ_POINTS : toozPoints;
+  }
+
+  Duration connectTimeout() {
+    return connectTimeout == null ? sessionTimeout().multipliedBy(2) : connectTimeout;
   }
 
   int replicaCount() {
@@ -266,7 +314,7 @@ public final class RebalancerBuilder {
     }
     Placement.Builder b =
         Placement.newBuilder()
-            .strategy(strategy == null ? Placement.BALANCED : strategy)
+            .strategy(strategyOrDefault().configName())
             .partitions(partitions < 0 ? Placement.Builder.DEFAULT_PARTITIONS : partitions)
             .replicas(replicas < 0 ? 1 : replicas);
     if (router != null) {

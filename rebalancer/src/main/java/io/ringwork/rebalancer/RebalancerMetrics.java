@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The rebalancer's metrics, named {@code ringwork.<group>.<metric>} in the injected registry.
+ * The rebalancer's metrics, named {@code ringwork.<group>.<member>.<metric>} in the injected
+ * registry, so that members of one group can share a registry without sharing gauges.
  *
  * <ul>
  *   <li>{@code rebalances}: meter of assignment versions applied;
@@ -23,7 +24,7 @@ import java.util.function.Supplier;
  *   <li>{@code assignment.bytes.written}: histogram of bytes the leader wrote per publish.
  * </ul>
  */
-final class RebalancerMetrics {
+public final class RebalancerMetrics {
 
   private final MetricRegistry registry;
   private final String prefix;
@@ -34,9 +35,10 @@ final class RebalancerMetrics {
   private final Histogram bytesWritten;
   private volatile long version;
 
-  RebalancerMetrics(MetricRegistry registry, String group, Supplier<Ownership> ownership) {
+  RebalancerMetrics(
+      MetricRegistry registry, String group, String member, Supplier<Ownership> ownership) {
     this.registry = registry;
-    this.prefix = MetricRegistry.name("ringwork", group);
+    this.prefix = MetricRegistry.name("ringwork", group, member);
     this.rebalances = registry.meter(name("rebalances"));
     this.rebalanceTime = registry.timer(name("rebalance.time"));
     this.handoffWait = registry.timer(name("handoff.wait"));
@@ -46,6 +48,17 @@ final class RebalancerMetrics {
         name("partitions.owned"), () -> (Gauge<Integer>) () -> ownership.get().activeCount());
     registry.gauge(name("assignment.version"), () -> (Gauge<Long>) () -> version);
   }
+
+  /** The names, after {@code ringwork.<group>.<member>.}, of every metric a rebalancer keeps. */
+  public static final List<String> NAMES =
+      List.of(
+          "rebalances",
+          "rebalance.time",
+          "partitions.owned",
+          "handoff.wait",
+          "revocations.overdue",
+          "assignment.version",
+          "assignment.bytes.written");
 
   private String name(String metric) {
     return MetricRegistry.name(prefix, metric);
@@ -75,10 +88,10 @@ final class RebalancerMetrics {
     version = v;
   }
 
-  /** Removes the gauges, which would otherwise keep this rebalancer reachable. */
+  /** Removes this member's metrics, and no one else's. */
   void close() {
-    for (String gauge : List.of("partitions.owned", "assignment.version")) {
-      registry.remove(name(gauge));
+    for (String metric : NAMES) {
+      registry.remove(name(metric));
     }
   }
 }

@@ -3,6 +3,7 @@ package io.ringwork.rebalancer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.ringwork.membership.GroupPaths;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
@@ -50,20 +51,21 @@ final class AssignmentStoreTest {
   void publishAndRead_deltasThenCompaction_roundTrip() throws Exception {
     PartitionPlacement placement =
         (PartitionPlacement) Placement.newBuilder().partitions(65536).build();
-    AssignmentStore store = new AssignmentStore(client, "/ringwork/g", KeyRouter.wholeKey());
+    AssignmentStore store =
+        new AssignmentStore(client, new GroupPaths("/ringwork/g"), KeyRouter.wholeKey());
     assertThat(store.read(null)).isNull();
     List<Member> members = members(10);
-    long[] written = new long[1];
-    AssignmentStore.Stored stored = store.publish(null, placement.assign(null, members), written);
+    AssignmentStore.Stored stored = store.publish(null, placement.assign(null, members)).stored();
     AssignmentStore.Stored reader = store.read(null);
     assertThat(reader.assignment().table()).isEqualTo(stored.assignment().table());
     for (int i = 0; i < AssignmentStore.MAX_DELTAS + 3; i++) {
       members.add(Member.of("j" + i));
       Assignment next = placement.assign(stored.assignment(), members);
-      stored = store.publish(stored, next, written);
+      AssignmentStore.Published published = store.publish(stored, next);
+      stored = published.stored();
       if (i < AssignmentStore.MAX_DELTAS - 1) {
         // A one-member change at P = 65,536 is a delta well under 64 KB.
-        assertThat(written[0]).isLessThan(64 * 1024);
+        assertThat(published.bytes()).isLessThan(64 * 1024);
         assertThat(stored.base()).isEqualTo(1);
       }
       reader = store.read(reader);
@@ -82,14 +84,60 @@ final class AssignmentStoreTest {
   void publish_staleHeaderVersion_rejected() throws Exception {
     PartitionPlacement placement =
         (PartitionPlacement) Placement.newBuilder().partitions(64).build();
-    AssignmentStore store = new AssignmentStore(client, "/ringwork/g", KeyRouter.wholeKey());
-    long[] written = new long[1];
-    AssignmentStore.Stored first = store.publish(null, placement.assign(null, members(2)), written);
-    store.publish(first, placement.assign(first.assignment(), members(3)), written);
+    AssignmentStore store =
+        new AssignmentStore(client, new GroupPaths("/ringwork/g"), KeyRouter.wholeKey());
+    AssignmentStore.Stored first = store.publish(null, placement.assign(null, members(2))).stored();
+    store.publish(first, placement.assign(first.assignment(), members(3)));
     // A deposed leader still holding 'first' cannot overwrite its successor.
-    assertThatThrownBy(
-            () -> store.publish(first, placement.assign(first.assignment(), members(4)), written))
+    assertThatThrownBy(() -> store.publish(first, placement.assign(first.assignment(), members(4))))
         .isInstanceOf(KeeperException.BadVersionException.class);
+  }
+
+  /**
+   * Issue 10: a publisher that loses the race for a version used to overwrite the winner's snapshot
+   * chunks before its compare-and-set failed, so readers applied a different table under the
+   * winner's version. Both for the first version and for a later full snapshot.
+   */
+  @Test
+  void twoPublishersOfOneVersion_loserChangesNothingAReaderSees() throws Exception {
+    PartitionPlacement placement =
+        (PartitionPlacement) Placement.newBuilder().partitions(64).build();
+    GroupPaths paths = new GroupPaths("/ringwork/g");
+    AssignmentStore winner = new AssignmentStore(client, paths, KeyRouter.wholeKey());
+    AssignmentStore loser = new AssignmentStore(client, paths, KeyRouter.wholeKey());
+
+    Assignment won = placement.assign(null, members(2));
+    Assignment lost = placement.assign(null, members(3));
+    assertThat(lost.table()).isNotEqualTo(won.table());
+    AssignmentStore.Stored stored = winner.publish(null, won).stored();
+    assertThatThrownBy(() -> loser.publish(null, lost))
+        .isInstanceOf(KeeperException.NodeExistsException.class);
+    assertThat(winner.read(null).assignment().table()).isEqualTo(won.table());
+
+    // Walk to the version whose successor is a full snapshot again, then race for it.
+    List<Member> members = members(2);
+    for (int i = 0; i < AssignmentStore.MAX_DELTAS; i++) {
+      members.add(Member.of("j" + i));
+      stored = winner.publish(stored, placement.assign(stored.assignment(), members)).stored();
+    }
+    AssignmentStore.Stored both = stored;
+    Assignment winning =
+        placement.assign(both.assignment(), List.of(Member.of("a"), Member.of("b")));
+    Assignment losing =
+        placement.assign(both.assignment(), List.of(Member.of("c"), Member.of("d")));
+    AssignmentStore.Stored committed = winner.publish(both, winning).stored();
+    assertThat(committed.base()).isEqualTo(committed.assignment().version());
+    assertThatThrownBy(() -> loser.publish(both, losing))
+        .isInstanceOf(KeeperException.BadVersionException.class);
+    AssignmentStore.Stored read =
+        new AssignmentStore(client, paths, KeyRouter.wholeKey()).read(null);
+    assertThat(read.assignment().version()).isEqualTo(winning.version());
+    assertThat(read.assignment().table()).isEqualTo(winning.table());
+    // The loser removed what it wrote: only the winner's chunks carry that version.
+    String version = String.format("%019d", winning.version());
+    assertThat(client.getChildren().forPath(paths.assignmentData()))
+        .filteredOn(c -> c.startsWith("base-" + version))
+        .hasSize(1);
   }
 
   @Test
@@ -98,7 +146,8 @@ final class AssignmentStoreTest {
         .create()
         .creatingParentsIfNeeded()
         .forPath("/ringwork/g/assignment", "{oops".getBytes(StandardCharsets.UTF_8));
-    AssignmentStore store = new AssignmentStore(client, "/ringwork/g", KeyRouter.wholeKey());
+    AssignmentStore store =
+        new AssignmentStore(client, new GroupPaths("/ringwork/g"), KeyRouter.wholeKey());
     assertThatThrownBy(() -> store.read(null))
         .isInstanceOf(CorruptAssignmentException.class)
         .hasMessageContaining("/ringwork/g/assignment")

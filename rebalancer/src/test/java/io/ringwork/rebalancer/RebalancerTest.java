@@ -232,7 +232,8 @@ final class RebalancerTest {
     assertThat(workers.get(0).awaitStable(STABLE)).isTrue();
     worker("fast", "balanced");
     awaitAllStable();
-    assertThat(metrics.counter("ringwork.conductors.revocations.overdue").getCount()).isEqualTo(1);
+    assertThat(metrics.counter("ringwork.conductors.slow.revocations.overdue").getCount())
+        .isEqualTo(1);
     Set<Integer> all = new HashSet<>(workers.get(0).ownedPartitions());
     all.addAll(workers.get(1).ownedPartitions());
     assertThat(all).hasSize(P);

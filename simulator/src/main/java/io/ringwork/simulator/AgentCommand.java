@@ -9,6 +9,7 @@ import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.rebalancer.RebalancerBuilder;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
+import io.ringwork.ring.Strategy;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -130,7 +131,11 @@ final class AgentCommand implements Callable<Integer> {
     }
     if (partitions != null) {
       try {
-        b.partitions(partitions);
+        if (Strategy.parse(strategy) == Strategy.TOOZ) {
+          b.toozPoints(partitions);
+        } else {
+          b.partitions(partitions);
+        }
       } catch (IllegalArgumentException e) {
         throw new InputException("--partitions: " + e.getMessage());
       }
@@ -145,6 +150,13 @@ final class AgentCommand implements Callable<Integer> {
       rebalancer = b.build();
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage());
+    }
+    try {
+      rebalancer.start();
+    } catch (IllegalStateException e) {
+      // Unreachable ZooKeeper, a config mismatch or a duplicate id: a runtime failure, exit 1,
+      // and no "drained" event for a member that never joined.
+      throw new RuntimeFailure(e.getMessage());
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
@@ -165,7 +177,6 @@ final class AgentCommand implements Callable<Integer> {
             },
             "ringwork-agent-drain");
     Runtime.getRuntime().addShutdownHook(hook);
-    rebalancer.start();
     events.emit("started", n -> n.put("id", id).put("group", group));
     stopped.await();
     return 0;

@@ -63,6 +63,14 @@ final class JoinCommand implements Callable<Integer> {
       description = "Session timeout (default 10000).")
   long sessionTimeoutMs = 10_000;
 
+  @Option(
+      names = "--role",
+      paramLabel = "ROLE",
+      description =
+          "observer (default: seen in views, never given work, never leads) or worker (placed by"
+              + " rebalancers in the group: only for a process that does the work).")
+  Membership.Role role = Membership.Role.OBSERVER;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -85,10 +93,16 @@ final class JoinCommand implements Callable<Integer> {
               .member(self)
               .connectString(connect)
               .sessionTimeout(Duration.ofMillis(sessionTimeoutMs))
+              .role(role)
               .listener(new Printer(out))
               .build();
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage());
+    }
+    try {
+      membership.start();
+    } catch (IllegalStateException e) {
+      throw new RuntimeFailure(e.getMessage());
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -101,7 +115,6 @@ final class JoinCommand implements Callable<Integer> {
                   Runtime.getRuntime().halt(0);
                 },
                 "ringwork-join-leave"));
-    membership.start();
     stopped.await();
     return 0;
   }
@@ -129,6 +142,7 @@ final class JoinCommand implements Callable<Integer> {
       o.put("draining", m.draining());
       o.put("incarnation", m.incarnation());
       o.put("since", m.since());
+      o.put("role", m.role().name().toLowerCase(java.util.Locale.ROOT));
     }
   }
 

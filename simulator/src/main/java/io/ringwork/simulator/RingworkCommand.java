@@ -46,6 +46,7 @@ public final class RingworkCommand implements Runnable {
     CommandLine cl = new CommandLine(new RingworkCommand());
     // Lets --add/--remove/... repeat; each occurrence is recorded in order as its own step.
     cl.setOverwrittenOptionsAllowed(true);
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           PrintWriter err = commandLine.getErr();
@@ -54,7 +55,8 @@ public final class RingworkCommand implements Runnable {
             err.flush();
             return CommandLine.ExitCode.USAGE;
           }
-          err.println("ringwork: failed: " + e);
+          err.println(
+              "ringwork: failed: " + (e instanceof RuntimeFailure ? e.getMessage() : e.toString()));
           err.flush();
           return CommandLine.ExitCode.SOFTWARE;
         });

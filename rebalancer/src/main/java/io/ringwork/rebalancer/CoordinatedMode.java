@@ -1,0 +1,148 @@
+package io.ringwork.rebalancer;
+
+import io.ringwork.membership.GroupPaths;
+import io.ringwork.ring.Assignment;
+import io.ringwork.ring.Member;
+import io.ringwork.ring.PartitionPlacement;
+import io.ringwork.ring.Strategy;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.zookeeper.KeeperException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Coordinated mode ({@code balanced}): the leader computes the next sticky table from the stored
+ * one and the eligible members, and publishes it through {@link AssignmentStore}; every worker
+ * watches the store's header and installs each newer version.
+ */
+final class CoordinatedMode extends PartitionMode {
+
+  private static final Logger log = LoggerFactory.getLogger(CoordinatedMode.class);
+
+  private final CuratorFramework client;
+  private final GroupPaths paths;
+  private final AssignmentStore store;
+  private CuratorCache headerCache;
+  private AssignmentStore.Stored stored;
+
+  CoordinatedMode(
+      Mode.Host host,
+      PartitionPlacement placement,
+      String selfId,
+      CuratorFramework client,
+      GroupPaths paths) {
+    super(host, placement, selfId);
+    this.client = client;
+    this.paths = paths;
+    this.store = new AssignmentStore(client, paths, placement.partitioner().router());
+  }
+
+  @Override
+  public void start() {
+    headerCache =
+        CuratorCache.build(client, paths.assignment(), CuratorCache.Options.SINGLE_NODE_CACHE);
+    headerCache.listenable().addListener((type, before, after) -> host.submit(this::readStored));
+    headerCache.start();
+    host.submit(this::readStored);
+  }
+
+  @Override
+  public void close() {
+    if (headerCache != null) {
+      headerCache.close();
+    }
+  }
+
+  @Override
+  public void viewChanged() {
+    if (host.session().isLeader()) {
+      host.debounce(this::recompute, host.settleDelay());
+    }
+  }
+
+  @Override
+  public void leadershipChanged(boolean leader) {
+    if (leader) {
+      host.debounce(this::recompute, Duration.ZERO);
+    }
+  }
+
+  private void recompute() {
+    if (!host.session().isLeader()) {
+      return;
+    }
+    List<Member> members = host.eligible();
+    if (members.isEmpty()) {
+      return;
+    }
+    try {
+      stored = store.read(stored);
+      Assignment previous = stored == null ? null : stored.assignment();
+      Assignment next = placement.assign(previous, members);
+      if (previous != null && sameTable(previous, next)) {
+        return;
+      }
+      AssignmentStore.Published published = store.publish(stored, next);
+      stored = published.stored();
+      host.metrics().bytesWritten(published.bytes());
+      log.info(
+          "leader {} published assignment v{} for {} members ({} bytes)",
+          selfId,
+          next.version(),
+          members.size(),
+          published.bytes());
+      readStored();
+      // A throttled plan needs further steps; take the next one once this one is settled.
+      if (!sameTable(next, placement.assign(next, members))) {
+        host.debounce(this::recompute, host.settleDelay());
+      }
+    } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
+      log.info("leader {} lost a publish race; re-reading", selfId);
+      stored = null;
+      host.debounce(this::recompute, host.settleDelay());
+    } catch (CorruptAssignmentException e) {
+      log.error("stored assignment of {} is unreadable: {}", paths.root(), e.getMessage());
+    } catch (Exception e) {
+      log.warn("leader {} could not publish an assignment; retrying", selfId, e);
+      host.debounce(this::recompute, host.settleDelay().plusMillis(100));
+    }
+  }
+
+  private void readStored() {
+    try {
+      AssignmentStore.Stored read = store.read(stored);
+      if (read == null) {
+        return;
+      }
+      stored = read;
+      Assignment current = current();
+      if (current == null || read.assignment().version() > current.version()) {
+        install(read.assignment(), "v" + read.assignment().version());
+      }
+    } catch (CorruptAssignmentException e) {
+      log.error("stored assignment of {} is unreadable: {}", paths.root(), e.getMessage());
+    } catch (Exception e) {
+      log.warn("could not read the assignment of {}; will retry", paths.root(), e);
+      host.schedule(this::readStored, Duration.ofMillis(200));
+    }
+  }
+
+  @Override
+  public boolean matches(List<Member> eligible) {
+    Assignment current = current();
+    return current != null && current.members().equals(sortById(eligible));
+  }
+
+  @Override
+  public Strategy strategy() {
+    return Strategy.BALANCED;
+  }
+
+  private static boolean sameTable(Assignment a, Assignment b) {
+    return a.members().equals(b.members()) && Arrays.equals(a.table(), b.table());
+  }
+}

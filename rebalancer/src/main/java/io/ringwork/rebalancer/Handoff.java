@@ -1,0 +1,422 @@
+package io.ringwork.rebalancer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.membership.GroupPaths;
+import io.ringwork.membership.MemberInfo;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The acknowledgement protocol of a handoff: workers acknowledge the state they have applied, the
+ * leader checks the acknowledgements and writes one barrier, and workers activate on the barrier.
+ *
+ * <h2>Protocol</h2>
+ *
+ * <p>Every worker applies a new state (an assignment version, or a digest of the member set in
+ * leaderless modes) by first revoking what it loses, then writing its acknowledgement {@code
+ * acks/<id>} = {state, incarnation}: an ephemeral node that this worker only ever writes in, and
+ * deletes from, its own current session. A worker never watches another worker's acknowledgement.
+ *
+ * <p>The leader (a worker) watches the acknowledgements. When every one it can see names the
+ * leader's own state and every worker in its view has one from its current session, it checks again
+ * without trusting its cache: it writes {@code barrier-clock} (zxid R), reads the children of
+ * {@code acks} and all of them in one multi-read (which reflects every write before R, because this
+ * session's server applied R before answering), and only if that read agrees writes {@code barrier}
+ * = {state, readZxid: R}. A worker activates what the state gives it once the barrier names its
+ * state and its own acknowledgement was written before R; the barrier's zxid is the fencing token.
+ *
+ * <h2>Why it keeps one active grant per partition</h2>
+ *
+ * <p>A worker holds grants under state S only while its acknowledgement says S: it revokes before
+ * it acknowledges anything else, and an acknowledgement disappears only when its session ends (or
+ * when it closes, after revoking). Suppose X activates p under T at barrier B (read point R) and Y
+ * activates p under U at barrier B' (R'), U != T, and the holds overlap. If R' < R, B's read came
+ * after Y's acknowledgement of U (written before R'), so it saw Y's acknowledgement say T, or none:
+ * Y had revoked p, or its session had ended. If R < R', symmetrically for X. If U == T, p has one
+ * primary under T, so X and Y are one member id in two incarnations, and the older one ended with
+ * its session. A deposed leader changes nothing: a barrier is true of the reads it was made from,
+ * whoever writes it. Tokens rise: in the first case B was written after Y's hold ended, which was
+ * after B' was written; so B's zxid is the larger.
+ *
+ * <p>A missing acknowledgement of a live worker blocks the barrier; it never counts as "holds
+ * nothing", and an acknowledgement from a session that no live member node shares blocks too. An
+ * acknowledgement left by a worker's previous session is deleted by that worker (only when that
+ * earlier session of its own owns it) before it acknowledges in the new one.
+ *
+ * <h2>Cost</h2>
+ *
+ * <p>Per state change each worker makes one write and reads the barrier once; the leader reads each
+ * acknowledgement once and writes three nodes. That is O(N) operations per membership change, not
+ * the O(N^2) of workers watching each other.
+ */
+final class Handoff {
+
+  private static final Logger log = LoggerFactory.getLogger(Handoff.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int MAX_READS_PER_MULTI = 256;
+
+  /** A barrier as read: the state it completes, its read point and its own zxid (the token). */
+  record Barrier(String state, long readZxid, long zxid) {
+    static final Barrier NONE = new Barrier("", 0, 0);
+
+    /** Whether it completes {@code state} for an acknowledgement written at {@code ackZxid}. */
+    boolean covers(String state, long ackZxid) {
+      return ackZxid != 0 && this.state.equals(state) && ackZxid < readZxid;
+    }
+  }
+
+  /** An acknowledgement as read. */
+  record Ack(String id, String state, long incarnation, long session, long zxid) {}
+
+  /** What the leader's check concluded. */
+  enum Check {
+    /** A barrier was written. */
+    WRITTEN,
+    /** The barrier in place already covers every acknowledgement. */
+    CURRENT,
+    /** Not every worker has acknowledged the leader's state yet. */
+    WAITING
+  }
+
+  private final CuratorFramework client;
+  private final GroupPaths paths;
+  private final String selfId;
+  private final Runnable onChange;
+
+  private CuratorCache barrierCache;
+  private CuratorCache ackCache;
+  private long ackSession;
+  private long ackZxid;
+  private String ackState = "";
+
+  Handoff(CuratorFramework client, GroupPaths paths, String selfId, Runnable onChange) {
+    this.client = client;
+    this.paths = paths;
+    this.selfId = selfId;
+    this.onChange = onChange;
+  }
+
+  /** Starts watching the barrier; every change runs {@code onChange}. */
+  void start() {
+    barrierCache =
+        CuratorCache.build(client, paths.barrier(), CuratorCache.Options.SINGLE_NODE_CACHE);
+    barrierCache.listenable().addListener((type, before, after) -> onChange.run());
+    barrierCache.start();
+  }
+
+  /** The barrier in place, from the cache. */
+  Barrier barrier() {
+    if (barrierCache == null) {
+      return Barrier.NONE;
+    }
+    Optional<ChildData> data = barrierCache.get(paths.barrier());
+    if (data.isEmpty() || data.get().getStat() == null) {
+      return Barrier.NONE;
+    }
+    return parseBarrier(data.get().getData(), data.get().getStat().getMzxid());
+  }
+
+  /** The zxid of this member's acknowledgement of its current state, 0 if not written. */
+  long ackZxid() {
+    return ackZxid;
+  }
+
+  /** The state this member last acknowledged. */
+  String ackState() {
+    return ackState;
+  }
+
+  /** Forgets the acknowledgement: a new session or state must be acknowledged afresh. */
+  void forgetAck() {
+    ackZxid = 0;
+    ackState = "";
+  }
+
+  /**
+   * Writes this member's acknowledgement of {@code state} in session {@code session}, replacing one
+   * left by an earlier session of this member; returns the zxid of the write.
+   *
+   * @throws IllegalStateException if another live session holds this member's acknowledgement
+   */
+  long acknowledge(String state, long incarnation, long session) throws Exception {
+    byte[] data = ackJson(state, incarnation);
+    String path = paths.ack(selfId);
+    for (int attempt = 0; attempt < 5; attempt++) {
+      Stat stat = client.checkExists().forPath(path);
+      try {
+        Stat written;
+        if (stat == null) {
+          client
+              .create()
+              .creatingParentContainersIfNeeded()
+              .withMode(CreateMode.EPHEMERAL)
+              .forPath(path, data);
+          written = client.checkExists().forPath(path);
+          if (written == null || written.getEphemeralOwner() != session) {
+            // The session changed under us; the caller re-acknowledges in the new one.
+            throw new IllegalStateException("session changed while acknowledging");
+          }
+        } else if (stat.getEphemeralOwner() == session) {
+          written = client.setData().withVersion(stat.getVersion()).forPath(path, data);
+        } else if (stat.getEphemeralOwner() == ackSession && ackSession != 0) {
+          // Left by this member's previous session, which the server still keeps: never write
+          // into it (it vanishes when that session expires), remove it and start afresh.
+          client.delete().withVersion(stat.getVersion()).forPath(path);
+          continue;
+        } else {
+          throw new IllegalStateException(
+              "acknowledgement "
+                  + path
+                  + " belongs to session 0x"
+                  + Long.toHexString(stat.getEphemeralOwner())
+                  + ", not this member's 0x"
+                  + Long.toHexString(session));
+        }
+        ackSession = session;
+        ackZxid = written.getMzxid();
+        ackState = state;
+        return ackZxid;
+      } catch (KeeperException.NodeExistsException
+          | KeeperException.NoNodeException
+          | KeeperException.BadVersionException e) {
+        // raced with our own earlier session's node or its expiry: look again
+      }
+    }
+    throw new IllegalStateException("could not write " + path + " after 5 attempts");
+  }
+
+  /** Deletes this member's acknowledgement, only if its current session owns it. Quiet. */
+  void withdraw(long session) {
+    forgetAck();
+    io.ringwork.membership.Membership.deleteIfOwned(client, paths.ack(selfId), session);
+  }
+
+  // ------------------------------------------------------------------ leader side
+
+  /** Starts watching acknowledgements, as the leader; every change runs {@code onChange}. */
+  void lead() {
+    if (ackCache != null) {
+      return;
+    }
+    ackCache = CuratorCache.build(client, paths.acks());
+    ackCache.listenable().addListener((type, before, after) -> onChange.run());
+    ackCache.start();
+  }
+
+  /** Stops watching acknowledgements. */
+  void follow() {
+    if (ackCache != null) {
+      ackCache.close();
+      ackCache = null;
+    }
+  }
+
+  boolean leading() {
+    return ackCache != null;
+  }
+
+  /**
+   * As the leader, writes a barrier for {@code target} if every worker of {@code workers} (this one
+   * included) has acknowledged it from its current session and no other acknowledgement says
+   * otherwise; first from the cache, then confirmed by a read that nothing cached is trusted for.
+   */
+  Check complete(String target, List<MemberInfo> workers) throws Exception {
+    if (ackCache == null || target.isEmpty()) {
+      return Check.WAITING;
+    }
+    List<Ack> cached = new ArrayList<>();
+    for (ChildData child : ackCache.stream().toList()) {
+      Ack ack = parseAck(child);
+      if (ack != null) {
+        cached.add(ack);
+      } else if (!child.getPath().equals(paths.acks())) {
+        return Check.WAITING;
+      }
+    }
+    if (!agree(target, workers, cached)) {
+      return Check.WAITING;
+    }
+    Barrier current = barrier();
+    long newest = cached.stream().mapToLong(Ack::zxid).max().orElse(0);
+    if (current.state().equals(target) && newest < current.readZxid()) {
+      return Check.CURRENT;
+    }
+    // Confirm without the cache: fix a read point, then read every acknowledgement at once.
+    long readPoint = tick();
+    List<String> children = client.getChildren().forPath(paths.acks());
+    List<Ack> read = new ArrayList<>();
+    Barrier stored = Barrier.NONE;
+    List<Op> ops = new ArrayList<>();
+    ops.add(Op.getData(paths.barrier()));
+    for (String child : children) {
+      ops.add(Op.getData(paths.ack(child)));
+    }
+    List<OpResult> results = new ArrayList<>();
+    for (int from = 0; from < ops.size(); from += MAX_READS_PER_MULTI) {
+      results.addAll(
+          client
+              .getZookeeperClient()
+              .getZooKeeper()
+              .multi(ops.subList(from, Math.min(ops.size(), from + MAX_READS_PER_MULTI))));
+    }
+    for (int i = 0; i < results.size(); i++) {
+      OpResult result = results.get(i);
+      if (!(result instanceof OpResult.GetDataResult got)) {
+        continue; // gone since getChildren: its session ended or it was withdrawn
+      }
+      if (i == 0) {
+        stored = parseBarrier(got.getData(), got.getStat().getMzxid());
+        continue;
+      }
+      Ack ack = parseAck(children.get(i - 1), got.getData(), got.getStat());
+      if (ack == null) {
+        return Check.WAITING;
+      }
+      read.add(ack);
+    }
+    if (!agree(target, workers, read)) {
+      return Check.WAITING;
+    }
+    newest = read.stream().mapToLong(Ack::zxid).max().orElse(0);
+    if (stored.state().equals(target) && newest < stored.readZxid()) {
+      return Check.CURRENT;
+    }
+    byte[] data = barrierJson(target, readPoint);
+    try {
+      client.setData().forPath(paths.barrier(), data);
+    } catch (KeeperException.NoNodeException e) {
+      client.create().creatingParentsIfNeeded().forPath(paths.barrier(), data);
+    }
+    log.debug("{} wrote the barrier for {} at read point {}", selfId, target, readPoint);
+    return Check.WRITTEN;
+  }
+
+  /**
+   * Whether acknowledgements show {@code target} everywhere: each one names it, each comes from a
+   * live worker's current session, and each worker has one.
+   */
+  private static boolean agree(String target, List<MemberInfo> workers, List<Ack> acks) {
+    Map<String, Ack> byId = new HashMap<>();
+    for (Ack ack : acks) {
+      if (!ack.state().equals(target)) {
+        return false;
+      }
+      byId.put(ack.id(), ack);
+    }
+    int matched = 0;
+    for (MemberInfo w : workers) {
+      Ack ack = byId.get(w.id());
+      if (ack == null || ack.session() != w.session() || ack.incarnation() != w.incarnation()) {
+        return false;
+      }
+      matched++;
+    }
+    // An acknowledgement of a worker not in the view (yet) is not trusted either way.
+    return matched == acks.size();
+  }
+
+  /**
+   * Writes the clock node and returns the zxid of the write: a point every later read sees past.
+   */
+  private long tick() throws Exception {
+    byte[] data = selfId.getBytes(StandardCharsets.UTF_8);
+    try {
+      return client.setData().forPath(paths.barrierClock(), data).getMzxid();
+    } catch (KeeperException.NoNodeException e) {
+      try {
+        client.create().creatingParentsIfNeeded().forPath(paths.barrierClock(), data);
+      } catch (KeeperException.NodeExistsException raced) {
+        // created by another leader meanwhile
+      }
+      return client.setData().forPath(paths.barrierClock(), data).getMzxid();
+    }
+  }
+
+  /** Stops watching. */
+  void close() {
+    follow();
+    if (barrierCache != null) {
+      barrierCache.close();
+      barrierCache = null;
+    }
+  }
+
+  // ------------------------------------------------------------------ codecs
+
+  private static byte[] ackJson(String state, long incarnation) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("format", 1);
+    node.put("state", state);
+    node.put("incarnation", incarnation);
+    return node.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private Ack parseAck(ChildData child) {
+    String prefix = paths.acks() + "/";
+    if (!child.getPath().startsWith(prefix) || child.getStat() == null) {
+      return null;
+    }
+    return parseAck(child.getPath().substring(prefix.length()), child.getData(), child.getStat());
+  }
+
+  private Ack parseAck(String id, byte[] data, Stat stat) {
+    try {
+      JsonNode node = JSON.readTree(data);
+      if (node == null || node.path("format").asInt() != 1 || !node.path("state").isTextual()) {
+        throw new IllegalArgumentException("unknown format");
+      }
+      return new Ack(
+          id,
+          node.path("state").asText(),
+          node.path("incarnation").asLong(),
+          stat.getEphemeralOwner(),
+          stat.getMzxid());
+    } catch (Exception e) {
+      log.warn(
+          "acknowledgement {} is unreadable and blocks the handoff until it goes: {}",
+          paths.ack(id),
+          data == null ? "null" : new String(data, StandardCharsets.UTF_8));
+      return null;
+    }
+  }
+
+  private static byte[] barrierJson(String state, long readZxid) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("format", 1);
+    node.put("state", state);
+    node.put("readZxid", readZxid);
+    return node.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private Barrier parseBarrier(byte[] data, long zxid) {
+    try {
+      JsonNode node = JSON.readTree(data);
+      if (node == null || node.path("format").asInt() != 1) {
+        throw new IllegalArgumentException("unknown format");
+      }
+      return new Barrier(node.path("state").asText(""), node.path("readZxid").asLong(), zxid);
+    } catch (Exception e) {
+      log.warn(
+          "barrier {} is unreadable; waiting for the leader to rewrite it: {}",
+          paths.barrier(),
+          data == null ? "null" : new String(data, StandardCharsets.UTF_8));
+      return Barrier.NONE;
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package io.ringwork.rebalancer;
+
+import io.ringwork.ring.Member;
+import io.ringwork.ring.PartitionPlacement;
+import io.ringwork.ring.Partitioner;
+import io.ringwork.ring.Strategy;
+import java.util.List;
+
+/**
+ * Leaderless partitioned mode ({@code rendezvous}): every worker computes the table from its own
+ * view once membership has been quiet for the settle delay. The state is a digest of the member
+ * set, so equal states mean equal tables; the leader's barrier still decides when a handoff is
+ * complete.
+ */
+final class LeaderlessMode extends PartitionMode {
+
+  private long localVersion;
+
+  LeaderlessMode(Mode.Host host, PartitionPlacement placement, String selfId) {
+    super(host, placement, selfId);
+  }
+
+  @Override
+  public void start() {}
+
+  @Override
+  public void close() {}
+
+  @Override
+  public void viewChanged() {
+    host.debounce(this::recompute, host.settleDelay());
+  }
+
+  @Override
+  public void leadershipChanged(boolean leader) {}
+
+  private void recompute() {
+    List<Member> members = host.eligible();
+    if (members.isEmpty()) {
+      return;
+    }
+    String digest = digest(members);
+    if (!digest.equals(state())) {
+      localVersion++;
+      install(placement.assign(null, members).withVersion(localVersion), digest);
+    }
+  }
+
+  @Override
+  public boolean matches(List<Member> eligible) {
+    return !eligible.isEmpty() && state().equals(digest(eligible));
+  }
+
+  @Override
+  public Strategy strategy() {
+    return Strategy.RENDEZVOUS;
+  }
+
+  /** XXH3-64 of the canonical member list: equal digests mean equal stateless tables. */
+  static String digest(List<Member> members) {
+    StringBuilder sb = new StringBuilder();
+    for (Member m : sortById(members)) {
+      sb.append(m.id())
+          .append('\u0001')
+          .append(m.weight())
+          .append('\u0001')
+          .append(m.zone().orElse(""))
+          .append('\u0002');
+    }
+    return "d" + Long.toHexString(Partitioner.hash(sb.toString()));
+  }
+}
