@@ -24,7 +24,7 @@ import java.util.Set;
  * Only the fencing token can stop a write it makes meanwhile, so the successor's token must be
  * higher, and that is checked for every pair.
  */
-final class History {
+public final class History {
 
   /** One member's hold of one partition, and why it ended ("open" while it lasts). */
   record Hold(String member, int partition, long token, long start, long end, String why) {}
@@ -35,7 +35,7 @@ final class History {
   private final List<String> events = new ArrayList<>();
 
   /** Returns a listener that records the holds of one member. */
-  OwnershipListener listenerFor(String member) {
+  public OwnershipListener listenerFor(String member) {
     return new OwnershipListener() {
       @Override
       public void onAssigned(List<Grant> grants) {
@@ -102,7 +102,7 @@ final class History {
   }
 
   /** Ends every hold of a member that crashed now: it acts no more. */
-  synchronized void crashed(String member) {
+  public synchronized void crashed(String member) {
     Map<Integer, long[]> mine = open.getOrDefault(member, Map.of());
     end(member, Set.copyOf(mine.keySet()), "crashed");
   }
@@ -117,12 +117,12 @@ final class History {
     return all;
   }
 
-  synchronized List<String> events() {
+  public synchronized List<String> events() {
     return new ArrayList<>(events);
   }
 
   /** Asserts that no two holds of a partition overlap and that tokens increase strictly. */
-  void assertExclusiveAndFenced() {
+  public void assertExclusiveAndFenced() {
     Map<Integer, List<Hold>> byPartition = new HashMap<>();
     for (Hold h : holds()) {
       byPartition.computeIfAbsent(h.partition(), p -> new ArrayList<>()).add(h);
