@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * group, session state and leader election.
  *
  * <pre>
- * &lt;namespace&gt;/&lt;group&gt;/members/&lt;id&gt;   ephemeral, JSON {format: 1, weight, zone, labels, draining[, role]}
+ * &lt;namespace&gt;/&lt;group&gt;/members/&lt;id&gt;   ephemeral, JSON {format: 1, weight, zone, labels, draining[, role, leader]}
  * &lt;namespace&gt;/&lt;group&gt;/leader/...       Curator LeaderLatch of the workers
  * </pre>
  *
@@ -58,6 +58,10 @@ import org.slf4j.LoggerFactory;
  * expiry the member reports {@code onLost} and rejoins by itself as a new incarnation, removing its
  * own stale node if the server still holds it: unlike tooz's Partitioner, a member never silently
  * stays out of its group. Leadership is given up on SUSPENDED (Curator's LeaderLatch).
+ *
+ * <p>The leader marks itself in its own member data ({@code "leader": true}), so that views name
+ * the leader without every member watching the election's nodes: a join costs each member one
+ * notification and one read, not two of each.
  *
  * <p>Listeners run on this membership's own event thread, one event at a time.
  */
@@ -119,7 +123,9 @@ public final class Membership implements AutoCloseable {
   private long sessionId;
   private long version;
   private CuratorCache memberCache;
-  private CuratorCache leaderCache;
+  private volatile boolean leading;
+  private boolean refreshPending;
+  private final java.util.Map<String, Parsed> parsed = new java.util.HashMap<>();
   private LeaderLatch latch;
 
   private Membership(
@@ -200,11 +206,8 @@ public final class Membership implements AutoCloseable {
       client.getConnectionStateListenable().addListener(connectionListener);
       join();
       memberCache = CuratorCache.build(client, paths.members());
-      memberCache.listenable().addListener((type, before, after) -> submit(this::refresh));
+      memberCache.listenable().addListener((type, before, after) -> scheduleRefresh());
       memberCache.start();
-      leaderCache = CuratorCache.build(client, paths.leader());
-      leaderCache.listenable().addListener((type, before, after) -> submit(this::refresh));
-      leaderCache.start();
       if (role == Role.WORKER) {
         startLatch();
       }
@@ -227,12 +230,22 @@ public final class Membership implements AutoCloseable {
         new LeaderLatchListener() {
           @Override
           public void isLeader() {
-            submit(() -> fire(l -> l.onLeadership(true)));
+            submit(
+                () -> {
+                  leading = true;
+                  writeData();
+                  fire(l -> l.onLeadership(true));
+                });
           }
 
           @Override
           public void notLeader() {
-            submit(() -> fire(l -> l.onLeadership(false)));
+            submit(
+                () -> {
+                  leading = false;
+                  writeData();
+                  fire(l -> l.onLeadership(false));
+                });
           }
         });
     latch.start();
@@ -351,9 +364,6 @@ public final class Membership implements AutoCloseable {
     if (memberCache != null) {
       memberCache.close();
     }
-    if (leaderCache != null) {
-      leaderCache.close();
-    }
     if (joined) {
       deleteIfOwned(client, memberPath(), sessionId);
     }
@@ -440,6 +450,8 @@ public final class Membership implements AutoCloseable {
           }
         } else {
           this.state = State.JOINED;
+          // A leadership change while disconnected could not be written then.
+          writeData();
           fire(MembershipListener::onResumed);
         }
         refresh();
@@ -539,6 +551,9 @@ public final class Membership implements AutoCloseable {
     if (role == Role.OBSERVER) {
       node.put("role", "observer");
     }
+    if (leading) {
+      node.put("leader", true);
+    }
     return node.toString().getBytes(StandardCharsets.UTF_8);
   }
 
@@ -564,55 +579,78 @@ public final class Membership implements AutoCloseable {
     }
   }
 
+  /** Coalesces cache events: one refresh runs for any number of events queued meanwhile. */
+  private void scheduleRefresh() {
+    synchronized (parsed) {
+      if (refreshPending) {
+        return;
+      }
+      refreshPending = true;
+    }
+    submit(this::refresh);
+  }
+
+  /** A member node as parsed, kept until its data changes. */
+  private record Parsed(long mzxid, MemberInfo info, boolean leader) {}
+
   private void refresh() {
+    synchronized (parsed) {
+      refreshPending = false;
+    }
     if (lifecycle.isClosed() || memberCache == null) {
       return;
     }
     String prefix = paths.members() + "/";
     List<MemberInfo> members = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    String leader = null;
+    long leaderZxid = -1;
     for (ChildData child : memberCache.stream().toList()) {
       String path = child.getPath();
       if (!path.startsWith(prefix) || path.indexOf('/', prefix.length()) >= 0) {
         continue;
       }
-      MemberInfo info = parse(path.substring(prefix.length()), child);
-      if (info != null) {
-        members.add(info);
+      long mzxid = child.getStat() == null ? 0 : child.getStat().getMzxid();
+      Parsed p = parsed.get(path);
+      if (p == null || p.mzxid() != mzxid) {
+        p = parseNode(path.substring(prefix.length()), child);
+        parsed.put(path, p);
+      }
+      seen.add(path);
+      if (p.info() != null) {
+        members.add(p.info());
+        // The newest claim wins while an old leader's flag has not been cleared yet.
+        if (p.leader() && mzxid > leaderZxid) {
+          leader = p.info().id();
+          leaderZxid = mzxid;
+        }
       }
     }
+    parsed.keySet().retainAll(seen);
     members.sort((a, b) -> a.id().compareTo(b.id()));
-    Optional<String> leader = leader();
+    Optional<String> leaderId = Optional.ofNullable(leader);
     View current = view;
-    if (current.members().equals(members) && current.leader().equals(leader)) {
+    if (current.members().equals(members) && current.leader().equals(leaderId)) {
       return;
     }
-    View next = new View(++version, members, leader);
+    View next = new View(++version, members, leaderId);
     view = next;
     fire(l -> l.onView(next));
   }
 
-  private Optional<String> leader() {
-    ChildData best = null;
-    long bestSeq = Long.MAX_VALUE;
-    for (ChildData child : leaderCache.stream().toList()) {
-      String path = child.getPath();
-      int dash = path.lastIndexOf('-');
-      if (dash < 0 || child.getData() == null || child.getData().length == 0) {
-        continue;
-      }
+  private Parsed parseNode(String id, ChildData child) {
+    MemberInfo info = parse(id, child);
+    boolean leader = false;
+    if (info != null) {
       try {
-        long seq = Long.parseLong(path.substring(dash + 1));
-        if (seq < bestSeq) {
-          bestSeq = seq;
-          best = child;
-        }
-      } catch (NumberFormatException e) {
-        // not a latch node
+        JsonNode node = JSON.readTree(child.getData());
+        leader = node.path("leader").asBoolean(false);
+      } catch (Exception e) {
+        leader = false;
       }
     }
-    return best == null
-        ? Optional.empty()
-        : Optional.of(new String(best.getData(), StandardCharsets.UTF_8));
+    long mzxid = child.getStat() == null ? 0 : child.getStat().getMzxid();
+    return new Parsed(mzxid, info, leader);
   }
 
   private MemberInfo parse(String id, ChildData child) {

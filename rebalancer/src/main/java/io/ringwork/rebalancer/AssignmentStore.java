@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import org.apache.curator.framework.CuratorFramework;
@@ -25,7 +26,7 @@ import org.apache.zookeeper.data.Stat;
  * (chunked under ZooKeeper's 1 MB node limit) and the deltas written since.
  *
  * <pre>
- * &lt;group&gt;/assignment                        header JSON {format, version, base, chunks, tag}
+ * &lt;group&gt;/assignment                        header JSON {format, version, base, chunks, tag[, delta]}
  * &lt;group&gt;/assignment-data/base-V-TAG-I        chunk I of the snapshot of version V, written by
  *                                           the publisher that drew the random TAG
  * &lt;group&gt;/assignment-data/delta-V             the change from V-1 to V
@@ -79,7 +80,12 @@ final class AssignmentStore {
    * A header that names version {@code version}, with base {@code base} of {@code chunks} written
    * under {@code tag} (empty for bases written before tags).
    */
-  private record Header(long version, long base, int chunks, String tag) {}
+  private record Header(long version, long base, int chunks, String tag, byte[] inline) {}
+
+  /**
+   * Largest delta also carried inline in the header, so that readers one version behind read once.
+   */
+  static final int INLINE_BYTES = 16 * 1024;
 
   /**
    * Reads the stored assignment, or null when none has been published. {@code cached} (may be null)
@@ -88,13 +94,29 @@ final class AssignmentStore {
    * @throws CorruptAssignmentException if the stored data cannot be decoded
    */
   Stored read(Stored cached) throws Exception {
+    return read(cached, null, null);
+  }
+
+  /**
+   * Like {@link #read(Stored)}, starting from a header already at hand (a cache's copy, with its
+   * stat) to save a read; a header that turns out stale is read again.
+   */
+  Stored read(Stored cached, byte[] headerData, Stat headerStat) throws Exception {
+    if (cached != null && headerStat != null && headerStat.getMzxid() <= cached.zxid()) {
+      return cached; // the copy at hand is not newer than what we hold (e.g. we just published)
+    }
     for (int attempt = 0; ; attempt++) {
       Stat stat = new Stat();
       byte[] data;
-      try {
-        data = client.getData().storingStatIn(stat).forPath(headerPath);
-      } catch (KeeperException.NoNodeException e) {
-        return null;
+      if (attempt == 0 && headerData != null && headerStat != null) {
+        data = headerData;
+        stat = headerStat;
+      } else {
+        try {
+          data = client.getData().storingStatIn(stat).forPath(headerPath);
+        } catch (KeeperException.NoNodeException e) {
+          return null;
+        }
       }
       Header header = parseHeader(data);
       try {
@@ -109,7 +131,12 @@ final class AssignmentStore {
             && cached.assignment().version() < header.version()) {
           a = cached.assignment();
           for (long v = a.version() + 1; v <= header.version(); v++) {
-            a = AssignmentCodec.applyDelta(a, client.getData().forPath(deltaPath(v)));
+            // The newest delta travels inline in the header when it is small: no extra read.
+            byte[] delta =
+                v == header.version() && header.inline() != null
+                    ? header.inline()
+                    : client.getData().forPath(deltaPath(v));
+            a = AssignmentCodec.applyDelta(a, delta);
           }
         } else {
           a = readBase(header);
@@ -165,7 +192,13 @@ final class AssignmentStore {
     List<String> written = new ArrayList<>();
     if (delta != null) {
       Header before = parseHeader(client.getData().forPath(headerPath));
-      header = new Header(next.version(), previous.base(), before.chunks(), before.tag());
+      header =
+          new Header(
+              next.version(),
+              previous.base(),
+              before.chunks(),
+              before.tag(),
+              delta.length <= INLINE_BYTES ? delta : null);
       ops.add(
           client
               .transactionOp()
@@ -189,7 +222,7 @@ final class AssignmentStore {
         written.add(path);
         bytes += to - from;
       }
-      header = new Header(next.version(), next.version(), chunks, tag);
+      header = new Header(next.version(), next.version(), chunks, tag, null);
     }
     byte[] headerBytes = headerJson(header);
     bytes += headerBytes.length;
@@ -274,6 +307,9 @@ final class AssignmentStore {
     node.put("base", header.base());
     node.put("chunks", header.chunks());
     node.put("tag", header.tag());
+    if (header.inline() != null) {
+      node.put("delta", Base64.getEncoder().encodeToString(header.inline()));
+    }
     return node.toString().getBytes(StandardCharsets.UTF_8);
   }
 
@@ -288,10 +324,15 @@ final class AssignmentStore {
           node.path("version").asLong(),
           node.path("base").asLong(),
           node.path("chunks").asInt(),
-          node.path("tag").asText(""));
-    } catch (IOException e) {
+          node.path("tag").asText(""),
+          node.hasNonNull("delta")
+              ? Base64.getDecoder().decode(node.path("delta").asText())
+              : null);
+    } catch (CorruptAssignmentException e) {
+      throw e;
+    } catch (IOException | IllegalArgumentException e) {
       throw new CorruptAssignmentException(
-          "assignment header at " + headerPath + " is not JSON: " + text(data));
+          "assignment header at " + headerPath + " is not readable JSON: " + text(data));
     }
   }
 

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
@@ -114,7 +115,13 @@ final class CoordinatedMode extends PartitionMode {
 
   private void readStored() {
     try {
-      AssignmentStore.Stored read = store.read(stored);
+      // Start from the cache's copy of the header: one read less per member and change.
+      ChildData header =
+          headerCache == null ? null : headerCache.get(paths.assignment()).orElse(null);
+      AssignmentStore.Stored read =
+          header == null
+              ? store.read(stored)
+              : store.read(stored, header.getData(), header.getStat());
       if (read == null) {
         return;
       }

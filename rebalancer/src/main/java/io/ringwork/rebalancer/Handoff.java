@@ -8,16 +8,22 @@ import io.ringwork.membership.MemberInfo;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.watch.PersistentWatcher;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
+import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,18 +103,40 @@ final class Handoff {
   private final CuratorFramework client;
   private final GroupPaths paths;
   private final String selfId;
+  private final Consumer<Runnable> eventThread;
   private final Runnable onChange;
 
   private CuratorCache barrierCache;
-  private CuratorCache ackCache;
+  // Leader side, confined to the event thread but for the watcher itself.
+  private PersistentWatcher ackWatcher;
+  private boolean needRead = true;
+  private long lastReadPoint;
+  // Notifications handed to the event thread but not yet seen there: a burst is read once, after
+  // its last notification, not once per acknowledgement.
+  private final AtomicInteger queuedNotes = new AtomicInteger();
+  private final Set<String> blocking = new HashSet<>();
+  private String readTarget = "";
+  private List<MemberInfo> readWorkers = List.of();
   private long ackSession;
+  private int ackVersion = -1;
   private long ackZxid;
   private String ackState = "";
 
-  Handoff(CuratorFramework client, GroupPaths paths, String selfId, Runnable onChange) {
+  /**
+   * Creates the protocol for one member; {@code eventThread} runs a task on the rebalancer's event
+   * thread, and {@code onChange} (run there) is told of every change to the barrier or, while
+   * leading, to an acknowledgement.
+   */
+  Handoff(
+      CuratorFramework client,
+      GroupPaths paths,
+      String selfId,
+      Consumer<Runnable> eventThread,
+      Runnable onChange) {
     this.client = client;
     this.paths = paths;
     this.selfId = selfId;
+    this.eventThread = eventThread;
     this.onChange = onChange;
   }
 
@@ -116,7 +144,7 @@ final class Handoff {
   void start() {
     barrierCache =
         CuratorCache.build(client, paths.barrier(), CuratorCache.Options.SINGLE_NODE_CACHE);
-    barrierCache.listenable().addListener((type, before, after) -> onChange.run());
+    barrierCache.listenable().addListener((type, before, after) -> eventThread.accept(onChange));
     barrierCache.start();
   }
 
@@ -157,18 +185,28 @@ final class Handoff {
   long acknowledge(String state, long incarnation, long session) throws Exception {
     byte[] data = ackJson(state, incarnation);
     String path = paths.ack(selfId);
+    if (ackSession == session && ackVersion >= 0) {
+      // The usual case, one operation: our own node, at the version we last wrote.
+      try {
+        Stat written = client.setData().withVersion(ackVersion).forPath(path, data);
+        return acknowledged(session, written, state);
+      } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
+        ackVersion = -1;
+      }
+    }
     for (int attempt = 0; attempt < 5; attempt++) {
       Stat stat = client.checkExists().forPath(path);
       try {
         Stat written;
         if (stat == null) {
+          written = new Stat();
           client
               .create()
+              .storingStatIn(written)
               .creatingParentContainersIfNeeded()
               .withMode(CreateMode.EPHEMERAL)
               .forPath(path, data);
-          written = client.checkExists().forPath(path);
-          if (written == null || written.getEphemeralOwner() != session) {
+          if (written.getEphemeralOwner() != session) {
             // The session changed under us; the caller re-acknowledges in the new one.
             throw new IllegalStateException("session changed while acknowledging");
           }
@@ -188,10 +226,7 @@ final class Handoff {
                   + ", not this member's 0x"
                   + Long.toHexString(session));
         }
-        ackSession = session;
-        ackZxid = written.getMzxid();
-        ackState = state;
-        return ackZxid;
+        return acknowledged(session, written, state);
       } catch (KeeperException.NodeExistsException
           | KeeperException.NoNodeException
           | KeeperException.BadVersionException e) {
@@ -199,6 +234,14 @@ final class Handoff {
       }
     }
     throw new IllegalStateException("could not write " + path + " after 5 attempts");
+  }
+
+  private long acknowledged(long session, Stat written, String state) {
+    ackSession = session;
+    ackVersion = written.getVersion();
+    ackZxid = written.getMzxid();
+    ackState = state;
+    return ackZxid;
   }
 
   /** Deletes this member's acknowledgement, only if its current session owns it. Quiet. */
@@ -209,57 +252,100 @@ final class Handoff {
 
   // ------------------------------------------------------------------ leader side
 
-  /** Starts watching acknowledgements, as the leader; every change runs {@code onChange}. */
+  /**
+   * Starts watching acknowledgements, as the leader: one persistent recursive watch, so that each
+   * acknowledgement written costs the leader one notification and no read.
+   */
   void lead() {
-    if (ackCache != null) {
+    if (ackWatcher != null) {
       return;
     }
-    ackCache = CuratorCache.build(client, paths.acks());
-    ackCache.listenable().addListener((type, before, after) -> onChange.run());
-    ackCache.start();
+    needRead = true;
+    blocking.clear();
+    ackWatcher = new PersistentWatcher(client, paths.acks(), true);
+    ackWatcher
+        .getListenable()
+        .addListener(
+            event -> {
+              String path = event.getPath();
+              if (path == null) {
+                return; // a connection event; the rebalancer re-checks on resume
+              }
+              long zxid = event.getZxid();
+              queuedNotes.incrementAndGet();
+              eventThread.accept(
+                  () -> {
+                    queuedNotes.decrementAndGet();
+                    noted(path, zxid);
+                    onChange.run();
+                  });
+            });
+    ackWatcher.start();
   }
 
   /** Stops watching acknowledgements. */
   void follow() {
-    if (ackCache != null) {
-      ackCache.close();
-      ackCache = null;
+    if (ackWatcher != null) {
+      ackWatcher.close();
+      ackWatcher = null;
     }
   }
 
   boolean leading() {
-    return ackCache != null;
+    return ackWatcher != null;
+  }
+
+  /** Makes the next check read again: after a reconnection, events may have been missed. */
+  void invalidate() {
+    needRead = true;
+  }
+
+  /**
+   * An acknowledgement changed at {@code zxid}: read again once every one that blocked has changed.
+   * A change the last read already saw (it came before that read's point) changes nothing.
+   */
+  private void noted(String path, long zxid) {
+    String prefix = paths.acks() + "/";
+    if (!path.startsWith(prefix) || (zxid != WatchedEvent.NO_ZXID && zxid < lastReadPoint)) {
+      return;
+    }
+    String id = path.substring(prefix.length());
+    if (blocking.isEmpty()) {
+      needRead = true; // e.g. a worker's new incarnation acknowledging a state already complete
+    } else if (blocking.remove(id) && blocking.isEmpty()) {
+      needRead = true;
+    }
   }
 
   /**
    * As the leader, writes a barrier for {@code target} if every worker of {@code workers} (this one
    * included) has acknowledged it from its current session and no other acknowledgement says
-   * otherwise; first from the cache, then confirmed by a read that nothing cached is trusted for.
+   * otherwise. The decision rests on one read made after a write of this session's (so it sees
+   * every earlier acknowledgement), never on a cache; it is repeated only when the target, the
+   * workers, or every acknowledgement that blocked the last one has changed.
    */
   Check complete(String target, List<MemberInfo> workers) throws Exception {
-    if (ackCache == null || target.isEmpty()) {
+    if (ackWatcher == null || target.isEmpty()) {
       return Check.WAITING;
     }
-    List<Ack> cached = new ArrayList<>();
-    for (ChildData child : ackCache.stream().toList()) {
-      Ack ack = parseAck(child);
-      if (ack != null) {
-        cached.add(ack);
-      } else if (!child.getPath().equals(paths.acks())) {
-        return Check.WAITING;
-      }
+    if (!target.equals(readTarget) || !workers.equals(readWorkers)) {
+      needRead = true;
     }
-    if (!agree(target, workers, cached)) {
-      return Check.WAITING;
+    if (!needRead || queuedNotes.get() > 0) {
+      return blocking.isEmpty() && !needRead ? Check.CURRENT : Check.WAITING;
     }
-    Barrier current = barrier();
-    long newest = cached.stream().mapToLong(Ack::zxid).max().orElse(0);
-    if (current.state().equals(target) && newest < current.readZxid()) {
-      return Check.CURRENT;
-    }
-    // Confirm without the cache: fix a read point, then read every acknowledgement at once.
+    needRead = false;
+    readTarget = target;
+    readWorkers = List.copyOf(workers);
+    blocking.clear();
     long readPoint = tick();
-    List<String> children = client.getChildren().forPath(paths.acks());
+    lastReadPoint = readPoint;
+    List<String> children;
+    try {
+      children = client.getChildren().forPath(paths.acks());
+    } catch (KeeperException.NoNodeException e) {
+      children = List.of();
+    }
     List<Ack> read = new ArrayList<>();
     Barrier stored = Barrier.NONE;
     List<Op> ops = new ArrayList<>();
@@ -286,14 +372,16 @@ final class Handoff {
       }
       Ack ack = parseAck(children.get(i - 1), got.getData(), got.getStat());
       if (ack == null) {
-        return Check.WAITING;
+        blocking.add(children.get(i - 1));
+      } else {
+        read.add(ack);
       }
-      read.add(ack);
     }
-    if (!agree(target, workers, read)) {
+    blocking.addAll(disagreeing(target, workers, read));
+    if (!blocking.isEmpty()) {
       return Check.WAITING;
     }
-    newest = read.stream().mapToLong(Ack::zxid).max().orElse(0);
+    long newest = read.stream().mapToLong(Ack::zxid).max().orElse(0);
     if (stored.state().equals(target) && newest < stored.readZxid()) {
       return Check.CURRENT;
     }
@@ -308,27 +396,33 @@ final class Handoff {
   }
 
   /**
-   * Whether acknowledgements show {@code target} everywhere: each one names it, each comes from a
-   * live worker's current session, and each worker has one.
+   * The ids that keep acknowledgements from showing {@code target} everywhere: an acknowledgement
+   * that names another state, one from a session that is not its worker's current one or of a
+   * worker not in the view (yet), and a worker with none.
    */
-  private static boolean agree(String target, List<MemberInfo> workers, List<Ack> acks) {
+  private static Set<String> disagreeing(String target, List<MemberInfo> workers, List<Ack> acks) {
+    Set<String> ids = new HashSet<>();
     Map<String, Ack> byId = new HashMap<>();
     for (Ack ack : acks) {
-      if (!ack.state().equals(target)) {
-        return false;
-      }
       byId.put(ack.id(), ack);
+      if (!ack.state().equals(target)) {
+        ids.add(ack.id());
+      }
     }
-    int matched = 0;
+    Set<String> known = new HashSet<>();
     for (MemberInfo w : workers) {
+      known.add(w.id());
       Ack ack = byId.get(w.id());
       if (ack == null || ack.session() != w.session() || ack.incarnation() != w.incarnation()) {
-        return false;
+        ids.add(w.id());
       }
-      matched++;
     }
-    // An acknowledgement of a worker not in the view (yet) is not trusted either way.
-    return matched == acks.size();
+    for (Ack ack : acks) {
+      if (!known.contains(ack.id())) {
+        ids.add(ack.id());
+      }
+    }
+    return ids;
   }
 
   /**
@@ -365,14 +459,6 @@ final class Handoff {
     node.put("state", state);
     node.put("incarnation", incarnation);
     return node.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
-  private Ack parseAck(ChildData child) {
-    String prefix = paths.acks() + "/";
-    if (!child.getPath().startsWith(prefix) || child.getStat() == null) {
-      return null;
-    }
-    return parseAck(child.getPath().substring(prefix.length()), child.getData(), child.getStat());
   }
 
   private Ack parseAck(String id, byte[] data, Stat stat) {

@@ -135,7 +135,7 @@ public final class Rebalancer implements AutoCloseable {
           case TOOZ -> new ToozMode(host, selfId, b.toozPoints(), b.replicaCount());
         };
     this.handoff =
-        new Handoff(session.client(), session.paths(), selfId, () -> submit(this::handoffChanged));
+        new Handoff(session.client(), session.paths(), selfId, this::submit, this::handoffChanged);
   }
 
   /** Returns a new builder. */
@@ -647,6 +647,9 @@ public final class Rebalancer implements AutoCloseable {
       return;
     }
     handoff.lead();
+    if (!mode.matches(eligible())) {
+      return; // a newer state is coming for this view: completing the old one would be wasted
+    }
     try {
       handoff.complete(mode.state(), session.workers());
     } catch (Exception e) {
@@ -693,6 +696,7 @@ public final class Rebalancer implements AutoCloseable {
     paused = false;
     publish();
     callback(listener::onResumed);
+    handoff.invalidate();
     tryActivate();
     leaderCheck();
   }
