@@ -122,7 +122,7 @@ public final class Membership implements AutoCloseable {
   private volatile long incarnation;
   private long sessionId;
   private long version;
-  private CuratorCache memberCache;
+  private MemberNodes memberCache;
   private volatile boolean leading;
   private boolean refreshPending;
   private final java.util.Map<String, Parsed> parsed = new java.util.HashMap<>();
@@ -205,8 +205,7 @@ public final class Membership implements AutoCloseable {
       }
       client.getConnectionStateListenable().addListener(connectionListener);
       join();
-      memberCache = CuratorCache.build(client, paths.members());
-      memberCache.listenable().addListener((type, before, after) -> scheduleRefresh());
+      memberCache = new MemberNodes(client, paths.members(), this::scheduleRefresh);
       memberCache.start();
       if (role == Role.WORKER) {
         startLatch();
@@ -454,6 +453,7 @@ public final class Membership implements AutoCloseable {
           writeData();
           fire(MembershipListener::onResumed);
         }
+        memberCache.reload();
         refresh();
       }
       default -> {}
@@ -561,6 +561,11 @@ public final class Membership implements AutoCloseable {
     if (!joined) {
       return;
     }
+    if (!client.getZookeeperClient().isConnected()) {
+      // Never wait out the retry policy here (it would hold up the event thread, and with it the
+      // rejoin): a reconnection in this session rewrites the data, a new session creates it anew.
+      return;
+    }
     try {
       Stat stat = client.checkExists().forPath(memberPath());
       if (stat == null || stat.getEphemeralOwner() != sessionId) {
@@ -605,7 +610,7 @@ public final class Membership implements AutoCloseable {
     java.util.Set<String> seen = new java.util.HashSet<>();
     String leader = null;
     long leaderZxid = -1;
-    for (ChildData child : memberCache.stream().toList()) {
+    for (ChildData child : memberCache.nodes()) {
       String path = child.getPath();
       if (!path.startsWith(prefix) || path.indexOf('/', prefix.length()) >= 0) {
         continue;

@@ -141,8 +141,20 @@ final class CoordinatedMode extends PartitionMode {
   @Override
   public boolean matches(List<Member> eligible) {
     Assignment current = current();
-    return current != null && current.members().equals(sortById(eligible));
+    if (current == null) {
+      return false;
+    }
+    if (eligible != matchedList || current != matchedTable) {
+      matched = current.members().equals(sortById(eligible));
+      matchedList = eligible;
+      matchedTable = current;
+    }
+    return matched;
   }
+
+  private List<Member> matchedList;
+  private Assignment matchedTable;
+  private boolean matched;
 
   @Override
   public Strategy strategy() {

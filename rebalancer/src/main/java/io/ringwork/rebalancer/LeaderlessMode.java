@@ -39,7 +39,7 @@ final class LeaderlessMode extends PartitionMode {
     if (members.isEmpty()) {
       return;
     }
-    String digest = digest(members);
+    String digest = digestOf(members);
     if (!digest.equals(state())) {
       localVersion++;
       install(placement.assign(null, members).withVersion(localVersion), digest);
@@ -48,7 +48,19 @@ final class LeaderlessMode extends PartitionMode {
 
   @Override
   public boolean matches(List<Member> eligible) {
-    return !eligible.isEmpty() && state().equals(digest(eligible));
+    return !eligible.isEmpty() && state().equals(digestOf(eligible));
+  }
+
+  private List<Member> digestedList;
+  private String digested;
+
+  /** The digest of a list, kept while the caller passes the same list object. */
+  private String digestOf(List<Member> members) {
+    if (members != digestedList) {
+      digested = digest(members);
+      digestedList = members;
+    }
+    return digested;
   }
 
   @Override

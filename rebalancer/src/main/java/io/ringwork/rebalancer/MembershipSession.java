@@ -7,6 +7,7 @@ import io.ringwork.membership.MembershipListener;
 import io.ringwork.membership.View;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -17,6 +18,7 @@ final class MembershipSession implements GroupSession {
   private final Membership membership;
   private final Duration connectTimeout;
   private volatile Events events;
+  private volatile Workers workers;
 
   private MembershipSession(Membership membership, Duration connectTimeout) {
     this.membership = membership;
@@ -143,14 +145,24 @@ final class MembershipSession implements GroupSession {
 
   @Override
   public List<MemberInfo> workers() {
-    List<MemberInfo> workers = new ArrayList<>();
-    for (MemberInfo m : membership.view().members()) {
+    View view = membership.view();
+    Workers cached = workers;
+    if (cached != null && cached.view() == view) {
+      return cached.list();
+    }
+    List<MemberInfo> list = new ArrayList<>();
+    for (MemberInfo m : view.members()) {
       if (m.isWorker()) {
-        workers.add(m);
+        list.add(m);
       }
     }
-    return workers;
+    List<MemberInfo> result = Collections.unmodifiableList(list);
+    workers = new Workers(view, result);
+    return result;
   }
+
+  /** The workers of one view, computed once per view: the same list object until it changes. */
+  private record Workers(View view, List<MemberInfo> list) {}
 
   @Override
   public boolean isLeader() {

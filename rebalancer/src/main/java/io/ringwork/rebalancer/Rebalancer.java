@@ -100,6 +100,8 @@ public final class Rebalancer implements AutoCloseable {
   private ScheduledFuture<?> debounced;
   private long viewChangedNanos = -1;
   private long installedNanos = -1;
+  private List<MemberInfo> eligibleOf;
+  private List<Member> eligible = List.of();
 
   Rebalancer(RebalancerBuilder b, GroupSession session) {
     this.session = session;
@@ -522,14 +524,20 @@ public final class Rebalancer implements AutoCloseable {
     }
   }
 
+  /** The eligible members, computed once per list of workers (so once per view). */
   private List<Member> eligible() {
-    List<Member> members = new ArrayList<>();
-    for (MemberInfo m : session.workers()) {
-      if (!m.draining()) {
-        members.add(m.member());
+    List<MemberInfo> workers = session.workers();
+    if (workers != eligibleOf) {
+      List<Member> members = new ArrayList<>();
+      for (MemberInfo m : workers) {
+        if (!m.draining()) {
+          members.add(m.member());
+        }
       }
+      eligible = Collections.unmodifiableList(members);
+      eligibleOf = workers;
     }
-    return members;
+    return eligible;
   }
 
   private void viewChanged() {

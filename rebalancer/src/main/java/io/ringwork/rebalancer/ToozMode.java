@@ -61,7 +61,7 @@ final class ToozMode implements Mode {
     if (members.isEmpty()) {
       return;
     }
-    String digest = LeaderlessMode.digest(members);
+    String digest = digestOf(members);
     if (digest.equals(state)) {
       return;
     }
@@ -108,7 +108,19 @@ final class ToozMode implements Mode {
 
   @Override
   public boolean matches(List<Member> eligible) {
-    return !eligible.isEmpty() && state.equals(LeaderlessMode.digest(eligible));
+    return !eligible.isEmpty() && state.equals(digestOf(eligible));
+  }
+
+  private List<Member> digestedList;
+  private String digested;
+
+  /** The digest of a list, kept while the caller passes the same list object. */
+  private String digestOf(List<Member> members) {
+    if (members != digestedList) {
+      digested = LeaderlessMode.digest(members);
+      digestedList = members;
+    }
+    return digested;
   }
 
   @Override

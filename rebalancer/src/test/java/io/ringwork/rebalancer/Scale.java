@@ -95,17 +95,6 @@ final class Scale implements AutoCloseable {
     return System.nanoTime() - t0;
   }
 
-  /** Versions of the group's nodes, for diagnosis. */
-  String versions() throws Exception {
-    StringBuilder sb = new StringBuilder();
-    var zk = workers.get(0).sessionForTest().client();
-    for (String node : List.of("assignment", "barrier", "barrier-clock")) {
-      var stat = zk.checkExists().forPath("/ringwork/scale/" + node);
-      sb.append(node).append('=').append(stat == null ? -1 : stat.getVersion()).append(' ');
-    }
-    return sb.toString();
-  }
-
   /** One more worker joins; measures until every worker is stable. */
   Change join(Duration timeout) throws Exception {
     Traffic before = traffic();

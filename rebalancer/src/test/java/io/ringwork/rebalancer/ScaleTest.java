@@ -24,9 +24,7 @@ final class ScaleTest {
             new Scale(
                 server, strategy, strategy.equals("tooz") ? 32 : 1024, Duration.ofSeconds(30))) {
       group.startAll(N, Duration.ofSeconds(120));
-      System.out.println("before join: " + group.versions());
       Scale.Change join = group.join(Duration.ofSeconds(60));
-      System.out.println("after join: " + group.versions());
       Scale.Change leave = group.leave(Duration.ofSeconds(60));
       System.out.printf(
           "%s N=%d: join %d packets sent (%.1f per member), leave %d (%.1f per member)%n",
