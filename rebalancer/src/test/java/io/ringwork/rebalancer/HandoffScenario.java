@@ -172,7 +172,14 @@ public final class HandoffScenario {
     throw new IllegalStateException("the killed worker's partitions were not re-owned");
   }
 
-  private static Process spawn(String connect, String group, String id, int p, long sessionMs)
+  static Process spawn(String connect, String group, String id, int p, long sessionMs)
+      throws Exception {
+    return spawn(connect, group, id, p, sessionMs, "balanced");
+  }
+
+  /** Starts a {@link WorkerMain} in its own JVM. */
+  static Process spawn(
+      String connect, String group, String id, int p, long sessionMs, String strategy)
       throws Exception {
     String java =
         System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
@@ -185,7 +192,8 @@ public final class HandoffScenario {
             group,
             id,
             Integer.toString(p),
-            Long.toString(sessionMs))
+            Long.toString(sessionMs),
+            strategy)
         .redirectErrorStream(true)
         .start();
   }
@@ -206,7 +214,7 @@ public final class HandoffScenario {
     return System.getProperty("java.class.path");
   }
 
-  private static void awaitReady(Process child) throws Exception {
+  static void awaitReady(Process child) throws Exception {
     BufferedReader out =
         new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
     String line;

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -47,7 +48,12 @@ final class Scale implements AutoCloseable {
   static TestingServer server() throws Exception {
     System.setProperty("zookeeper.4lw.commands.whitelist", "mntr,ruok,srvr");
     // All members connect from 127.0.0.1: lift the default limit of 60 connections per address.
-    return new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, -1, 5000), true);
+    // A 200 ms tick, because sessions expire on tick boundaries (up to a tick late), with the
+    // session timeout limit raised to match.
+    return new TestingServer(
+        new InstanceSpec(
+            null, -1, -1, -1, true, -1, 200, 5000, Map.of("maxSessionTimeout", 60000), null),
+        true);
   }
 
   List<Rebalancer> workers() {
@@ -124,12 +130,27 @@ final class Scale implements AutoCloseable {
         nanos);
   }
 
-  /** A worker crashes (its session closed, nothing cleaned up); until its partitions are active. */
-  long crash(Duration timeout) throws Exception {
-    Rebalancer victim = workers.remove(0);
-    java.util.Set<Integer> held = victim.ownedPartitions();
+  /**
+   * A worker in its own JVM joins, then is killed with SIGKILL: the time until its partitions are
+   * active on the others (its session must expire first).
+   */
+  long killNine(Duration timeout) throws Exception {
+    Process child =
+        HandoffScenario.spawn(
+            server.getConnectString(), "scale", "victim", partitions, session.toMillis(), strategy);
+    HandoffScenario.awaitReady(child);
+    awaitAllStable(timeout);
+    io.ringwork.ring.Assignment table = workers.get(0).assignment().orElseThrow();
+    java.util.Set<Integer> held = new java.util.HashSet<>();
+    for (int p : table.partitionsOf("victim")) {
+      held.add(p);
+    }
+    if (held.isEmpty()) {
+      throw new IllegalStateException("the victim holds nothing");
+    }
     long t0 = System.nanoTime();
-    victim.crashForTest();
+    child.destroyForcibly();
+    child.waitFor();
     long deadline = t0 + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       java.util.Set<Integer> active = new java.util.HashSet<>();
@@ -141,7 +162,7 @@ final class Scale implements AutoCloseable {
       }
       Thread.sleep(5); // a measurement loop, not a test wait
     }
-    throw new IllegalStateException("partitions of the crashed worker not active in " + timeout);
+    throw new IllegalStateException("partitions of the killed worker not active in " + timeout);
   }
 
   void awaitAllStable(Duration timeout) throws InterruptedException {

@@ -5,7 +5,8 @@ import java.time.Duration;
 
 /**
  * A worker in its own JVM, for scenarios that kill processes: {@code WorkerMain CONNECT GROUP ID
- * PARTITIONS SESSION_TIMEOUT_MS}. Prints {@code READY} once stable, then runs until killed.
+ * PARTITIONS SESSION_TIMEOUT_MS [STRATEGY]}. Prints {@code READY} once stable, then runs until
+ * killed.
  */
 public final class WorkerMain {
 
@@ -20,6 +21,8 @@ public final class WorkerMain {
             .connectString(args[0])
             .partitions(Integer.parseInt(args[3]))
             .sessionTimeout(Duration.ofMillis(Long.parseLong(args[4])))
+            .strategy(args.length > 5 ? args[5] : "balanced")
+            .settleDelay(Duration.ofMillis(100))
             .build();
     r.start();
     if (r.awaitStable(Duration.ofSeconds(60))) {

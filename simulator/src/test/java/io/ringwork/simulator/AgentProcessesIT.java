@@ -3,11 +3,9 @@ package io.ringwork.simulator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -26,9 +24,6 @@ final class AgentProcessesIT {
 
   private static final int P = 256;
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  /** One agent's hold of one partition, from its printed events. */
-  record Hold(String agent, int partition, long token, long start, long end, String why) {}
 
   @Test
   void kill9_stopCont_term_exclusiveFencedAndComplete() throws Exception {
@@ -98,7 +93,7 @@ final class AgentProcessesIT {
           .atMost(Duration.ofSeconds(30))
           .until(() -> owned(agents, ended).size() == P && evenly(agents, ended, 2));
 
-      checkHistory(agents, ended);
+      AgentHistory.check(agents, ended, P);
     }
   }
 
@@ -110,45 +105,10 @@ final class AgentProcessesIT {
     return out;
   }
 
-  /** Partitions each live agent currently holds, replaying its events. */
-  private static Map<String, Set<Integer>> current(
-      List<Processes.Child> agents, Map<String, Long> ended) throws Exception {
-    Map<String, Set<Integer>> held = new HashMap<>();
-    for (Processes.Child a : agents) {
-      if (ended.containsKey(a.name)) {
-        continue;
-      }
-      Set<Integer> mine = new HashSet<>();
-      Set<Integer> paused = new HashSet<>();
-      for (String line : a.lines) {
-        JsonNode n = JSON.readTree(line);
-        switch (n.path("event").asText()) {
-          case "assigned" -> n.get("partitions").forEach(p -> mine.add(p.asInt()));
-          case "revoked", "lost" -> n.get("partitions").forEach(p -> mine.remove(p.asInt()));
-          case "suspended" -> {
-            paused.addAll(mine);
-            mine.clear();
-          }
-          case "resumed" -> {
-            mine.addAll(paused);
-            paused.clear();
-          }
-          default -> {}
-        }
-        if (n.path("event").asText().equals("lost")) {
-          mine.clear();
-          paused.clear();
-        }
-      }
-      held.put(a.name, mine);
-    }
-    return held;
-  }
-
   private static Set<Integer> owned(List<Processes.Child> agents, Map<String, Long> ended)
       throws Exception {
     Set<Integer> all = new HashSet<>();
-    for (Set<Integer> s : current(agents, ended).values()) {
+    for (Set<Integer> s : AgentHistory.current(agents, ended).values()) {
       all.addAll(s);
     }
     return all;
@@ -157,7 +117,7 @@ final class AgentProcessesIT {
   private static Set<Integer> heldBy(List<Processes.Child> agents, Set<String> names)
       throws Exception {
     Set<Integer> all = new HashSet<>();
-    current(agents, Map.of())
+    AgentHistory.current(agents, Map.of())
         .forEach(
             (name, s) -> {
               if (names.contains(name)) {
@@ -169,67 +129,7 @@ final class AgentProcessesIT {
 
   private static boolean evenly(List<Processes.Child> agents, Map<String, Long> ended, int live)
       throws Exception {
-    return current(agents, ended).values().stream()
+    return AgentHistory.current(agents, ended).values().stream()
         .allMatch(s -> Math.abs(s.size() - P / (double) live) <= 1);
-  }
-
-  /**
-   * No two holds of a partition overlap, except that a hold ended by a lost or suspended session (a
-   * killed or frozen agent) may overlap a successor with a higher token; tokens strictly increase
-   * per partition; every partition is held at the end.
-   */
-  private static void checkHistory(List<Processes.Child> agents, Map<String, Long> ended)
-      throws Exception {
-    List<Hold> holds = new ArrayList<>();
-    for (Processes.Child a : agents) {
-      Map<Integer, long[]> open = new HashMap<>();
-      for (int i = 0; i < a.lines.size(); i++) {
-        JsonNode n = JSON.readTree(a.lines.get(i));
-        long ts = n.path("ts").asLong();
-        String event = n.path("event").asText();
-        switch (event) {
-          case "assigned" ->
-              n.get("partitions")
-                  .forEach(
-                      p ->
-                          open.put(
-                              p.asInt(),
-                              new long[] {n.get("tokens").get(p.asText()).asLong(), ts}));
-          case "revoked", "lost" -> {
-            for (JsonNode p : n.get("partitions")) {
-              long[] h = open.remove(p.asInt());
-              if (h != null) {
-                holds.add(new Hold(a.name, p.asInt(), h[0], h[1], ts, event));
-              }
-            }
-            if (event.equals("lost")) {
-              open.forEach((p, h) -> holds.add(new Hold(a.name, p, h[0], h[1], ts, "lost")));
-              open.clear();
-            }
-          }
-          default -> {}
-        }
-      }
-      long end = ended.getOrDefault(a.name, Long.MAX_VALUE);
-      open.forEach(
-          (p, h) ->
-              holds.add(
-                  new Hold(a.name, p, h[0], h[1], end, end == Long.MAX_VALUE ? "open" : "killed")));
-    }
-    Map<Integer, List<Hold>> byPartition = new HashMap<>();
-    holds.forEach(h -> byPartition.computeIfAbsent(h.partition(), k -> new ArrayList<>()).add(h));
-    assertThat(byPartition).hasSize(P);
-    for (List<Hold> list : byPartition.values()) {
-      list.sort(Comparator.comparingLong(Hold::start).thenComparingLong(Hold::token));
-      for (int i = 1; i < list.size(); i++) {
-        Hold prev = list.get(i - 1);
-        Hold next = list.get(i);
-        assertThat(next.token()).as("token after %s: %s", prev, next).isGreaterThan(prev.token());
-        if (!prev.why().equals("lost")) {
-          assertThat(prev.end()).as("%s overlaps %s", prev, next).isLessThanOrEqualTo(next.start());
-        }
-      }
-      assertThat(list.get(list.size() - 1).why()).isEqualTo("open");
-    }
   }
 }

@@ -1,0 +1,193 @@
+package io.ringwork.simulator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The history of {@code ringwork agent} processes, from the JSON lines they print: who holds what
+ * now, and the check of the guarantees over every hold.
+ *
+ * <p>A hold starts with {@code assigned} and ends with {@code revoked}, {@code suspended} (grants
+ * pause; {@code resumed} starts a new hold with the same token) or {@code lost}; a suspension that
+ * ends in {@code lost} counts as lost (a frozen process prints both only once it runs again). Two
+ * holds of a partition must not overlap, except that a hold ended by {@code lost} may overlap a
+ * successor: its session had already ended on the server, so only the fencing token can stop it,
+ * and the token of every successor must be higher. An agent killed with SIGKILL ends its holds when
+ * it was killed.
+ */
+final class AgentHistory {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One agent's hold of one partition. */
+  record Hold(String agent, int partition, long token, long start, long end, String why) {}
+
+  private AgentHistory() {}
+
+  /** Partitions each live agent (not in {@code ended}) holds now, replaying its events. */
+  static Map<String, Set<Integer>> current(List<Processes.Child> agents, Map<String, Long> ended)
+      throws Exception {
+    Map<String, Set<Integer>> held = new HashMap<>();
+    for (Processes.Child a : agents) {
+      if (ended.containsKey(a.name)) {
+        continue;
+      }
+      Set<Integer> mine = new HashSet<>();
+      Set<Integer> paused = new HashSet<>();
+      for (String line : List.copyOf(a.lines)) {
+        JsonNode n = JSON.readTree(line);
+        switch (n.path("event").asText()) {
+          case "assigned" -> n.get("partitions").forEach(p -> mine.add(p.asInt()));
+          case "revoked" -> n.get("partitions").forEach(p -> mine.remove(p.asInt()));
+          case "lost" -> {
+            mine.clear();
+            paused.clear();
+          }
+          case "suspended" -> {
+            paused.addAll(mine);
+            mine.clear();
+          }
+          case "resumed" -> {
+            mine.addAll(paused);
+            paused.clear();
+          }
+          default -> {}
+        }
+      }
+      held.put(a.name, mine);
+    }
+    return held;
+  }
+
+  /** Describes who holds how much now, and each agent's last lines, for a failure message. */
+  static String describe(List<Processes.Child> agents, Map<String, Long> ended) throws Exception {
+    StringBuilder sb = new StringBuilder();
+    for (Map.Entry<String, Set<Integer>> e : current(agents, ended).entrySet()) {
+      sb.append(e.getKey()).append(" holds ").append(e.getValue().size()).append('\n');
+    }
+    for (Processes.Child a : agents) {
+      List<String> lines = List.copyOf(a.lines);
+      sb.append(a.name)
+          .append(a.process.isAlive() ? " (alive)" : " (dead)")
+          .append(" last: ")
+          .append(lines.subList(Math.max(0, lines.size() - 3), lines.size()))
+          .append('\n');
+    }
+    return sb.toString();
+  }
+
+  /** Whether the live agents hold every partition exactly once. */
+  static boolean complete(List<Processes.Child> agents, Map<String, Long> ended, int partitions)
+      throws Exception {
+    Set<Integer> all = new HashSet<>();
+    int count = 0;
+    for (Set<Integer> s : current(agents, ended).values()) {
+      all.addAll(s);
+      count += s.size();
+    }
+    return all.size() == partitions && count == partitions;
+  }
+
+  /** Every hold of every agent, open ones ending at {@link Long#MAX_VALUE}. */
+  static List<Hold> holds(List<Processes.Child> agents, Map<String, Long> ended) throws Exception {
+    List<Hold> holds = new ArrayList<>();
+    for (Processes.Child a : agents) {
+      Map<Integer, long[]> open = new HashMap<>();
+      Map<Integer, Long> paused = new HashMap<>();
+      // Holds a suspension ended: a frozen process prints "suspended" only once it runs again, so
+      // when "lost" follows before "resumed", those holds ended with the lost session instead.
+      List<Hold> suspended = new ArrayList<>();
+      for (String line : List.copyOf(a.lines)) {
+        JsonNode n = JSON.readTree(line);
+        long ts = n.path("ts").asLong();
+        String event = n.path("event").asText();
+        switch (event) {
+          case "assigned" ->
+              n.get("partitions")
+                  .forEach(
+                      p ->
+                          open.put(
+                              p.asInt(),
+                              new long[] {n.get("tokens").get(p.asText()).asLong(), ts}));
+          case "revoked" -> {
+            for (JsonNode p : n.get("partitions")) {
+              long[] h = open.remove(p.asInt());
+              if (h != null) {
+                holds.add(new Hold(a.name, p.asInt(), h[0], h[1], ts, "revoked"));
+              }
+            }
+          }
+          case "suspended" -> {
+            open.forEach(
+                (p, h) -> {
+                  suspended.add(new Hold(a.name, p, h[0], h[1], ts, "suspended"));
+                  paused.put(p, h[0]);
+                });
+            open.clear();
+          }
+          case "resumed" -> {
+            holds.addAll(suspended);
+            suspended.clear();
+            paused.forEach((p, token) -> open.put(p, new long[] {token, ts}));
+            paused.clear();
+          }
+          case "lost" -> {
+            for (Hold h : suspended) {
+              holds.add(new Hold(h.agent(), h.partition(), h.token(), h.start(), ts, "lost"));
+            }
+            suspended.clear();
+            open.forEach((p, h) -> holds.add(new Hold(a.name, p, h[0], h[1], ts, "lost")));
+            open.clear();
+            paused.clear();
+          }
+          default -> {}
+        }
+      }
+      holds.addAll(suspended);
+      long end = ended.getOrDefault(a.name, Long.MAX_VALUE);
+      open.forEach(
+          (p, h) ->
+              holds.add(
+                  new Hold(a.name, p, h[0], h[1], end, end == Long.MAX_VALUE ? "open" : "killed")));
+    }
+    return holds;
+  }
+
+  /**
+   * Asserts that no two holds of a partition overlap (but for the lost-session exception), that
+   * tokens never decrease per partition (equal only for one agent resuming its own grant), and that
+   * every partition is held at the end.
+   */
+  static void check(List<Processes.Child> agents, Map<String, Long> ended, int partitions)
+      throws Exception {
+    Map<Integer, List<Hold>> byPartition = new HashMap<>();
+    for (Hold h : holds(agents, ended)) {
+      byPartition.computeIfAbsent(h.partition(), k -> new ArrayList<>()).add(h);
+    }
+    assertThat(byPartition).hasSize(partitions);
+    for (List<Hold> list : byPartition.values()) {
+      list.sort(Comparator.comparingLong(Hold::start).thenComparingLong(Hold::token));
+      for (int i = 1; i < list.size(); i++) {
+        Hold prev = list.get(i - 1);
+        Hold next = list.get(i);
+        boolean resumed = prev.agent().equals(next.agent()) && prev.token() == next.token();
+        if (!resumed) {
+          assertThat(next.token()).as("token after %s: %s", prev, next).isGreaterThan(prev.token());
+        }
+        if (!prev.why().equals("lost")) {
+          assertThat(prev.end()).as("%s overlaps %s", prev, next).isLessThanOrEqualTo(next.start());
+        }
+      }
+      assertThat(list.get(list.size() - 1).why()).as("last hold %s", list).isEqualTo("open");
+    }
+  }
+}
