@@ -29,10 +29,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * #hashString}: UTF-8 encoding into a per-thread buffer, then XXH3-64), XXH3-64 alone over the
  * precomputed UTF-8 bytes ({@link #hashBytes}), the JDK's allocating {@code getBytes(UTF_8)} then
  * XXH3-64 ({@link #hashGetBytes}), the table read alone for a precomputed partition ({@link
- * #tableRead}), the lookup plus reading the member's id ({@link #lookupId}), a proposed faster
- * encoder ({@link #hashProposed}, and the lookup with it, {@link #lookupProposed}) and a bound on
- * any such encoder ({@link #hashBulkCopyBound}). A diagnostic for tuning ring, not a comparison
- * with peers.
+ * #tableRead}), the lookup plus reading the member's id ({@link #lookupId}), the id lookup that
+ * reads no member ({@link #lookupPrimaryId}), the lookup from UTF-8 bytes ({@link #lookupBytes})
+ * and a bound on any encoder of a {@code String} ({@link #hashBulkCopyBound}). A diagnostic for
+ * tuning ring, not a comparison with peers.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar LookupCostBenchmark -f 1 -wi 3 -w 1s -i
  * 5 -r 1s -prof gc}
@@ -133,69 +133,18 @@ public class LookupCostBenchmark {
     return XXH3.hashBytesToLong(b.bytes, 0, n);
   }
 
+  /** The id of the key's primary ({@code Assignment.primaryId}): no {@code Member} read. */
+  @Benchmark
+  public String lookupPrimaryId() {
+    return assignment.primaryId(keys[advance()]);
+  }
+
   /**
-   * A proposal for ring's {@code Partitioner.hash(String)}, correct for every string: one loop with
-   * no exit but its bound narrows every char to a byte (the JIT unrolls it and drops its range
-   * checks), a second loop checks that no char is at or above 0x80, and only then does the general
-   * UTF-8 encoder run, out of line, over the whole key again. Ring's current encoder fuses the copy
-   * and the check into one loop with an early exit, which the JIT compiles much less well.
+   * The id of the primary of a routing key given as UTF-8 bytes ({@code primaryIdOfRoutingKey}).
    */
   @Benchmark
-  public long hashProposed() {
-    String key = keys[advance()];
-    return proposedHash(key, 0, key.length());
-  }
-
-  /** {@link #lookup} with {@link #hashProposed}'s encoder in place of ring's. */
-  @Benchmark
-  public Member lookupProposed() {
-    String key = keys[advance()];
-    return assignment.primary(
-        assignment.partitioner().partitionOfHash(proposedHash(key, 0, key.length())));
-  }
-
-  static long proposedHash(String s, int start, int end) {
-    Buffers b = BUFFERS.get();
-    int length = end - start;
-    if (b.bytes.length < 3 * length) {
-      b.bytes = new byte[3 * length];
-    }
-    byte[] out = b.bytes;
-    for (int i = 0; i < length; i++) {
-      out[i] = (byte) s.charAt(start + i);
-    }
-    for (int i = start; i < end; i++) {
-      if (s.charAt(i) >= 0x80) {
-        return XXH3.hashBytesToLong(out, 0, encodeRest(s, start, end, out, 0));
-      }
-    }
-    return XXH3.hashBytesToLong(out, 0, length);
-  }
-
-  /** UTF-8 of {@code s[i, end)} into {@code out} from {@code n}, as {@code getBytes(UTF_8)}. */
-  static int encodeRest(String s, int i, int end, byte[] out, int n) {
-    while (i < end) {
-      char c = s.charAt(i++);
-      if (c < 0x80) {
-        out[n++] = (byte) c;
-      } else if (c < 0x800) {
-        out[n++] = (byte) (0xC0 | (c >> 6));
-        out[n++] = (byte) (0x80 | (c & 0x3F));
-      } else if (Character.isHighSurrogate(c) && i < end && Character.isLowSurrogate(s.charAt(i))) {
-        int cp = Character.toCodePoint(c, s.charAt(i++));
-        out[n++] = (byte) (0xF0 | (cp >> 18));
-        out[n++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
-        out[n++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-        out[n++] = (byte) (0x80 | (cp & 0x3F));
-      } else if (Character.isSurrogate(c)) {
-        out[n++] = (byte) '?';
-      } else {
-        out[n++] = (byte) (0xE0 | (c >> 12));
-        out[n++] = (byte) (0x80 | ((c >> 6) & 0x3F));
-        out[n++] = (byte) (0x80 | (c & 0x3F));
-      }
-    }
-    return n;
+  public String lookupBytes() {
+    return assignment.primaryIdOfRoutingKey(utf8[advance()]);
   }
 
   private static final Hasher64 XXH3 = Hashing.xxh3_64();

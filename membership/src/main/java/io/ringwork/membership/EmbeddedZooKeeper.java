@@ -33,14 +33,36 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
    * @throws IllegalStateException if the server cannot start
    */
   public static EmbeddedZooKeeper start(Path dataDir) {
+    return start(dataDir, 0);
+  }
+
+  /**
+   * Starts a server with its data in {@code dataDir} (a new temporary directory when null) on
+   * 127.0.0.1 at {@code port}, or on a free port it picks when {@code port} is 0.
+   *
+   * @throws IllegalArgumentException if the port is not between 0 and 65535
+   * @throws IllegalStateException if the server cannot start, for example when the port is taken
+   */
+  public static EmbeddedZooKeeper start(Path dataDir, int port) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
+    }
     try {
       Path dir =
           dataDir != null
               ? Files.createDirectories(dataDir)
               : Files.createTempDirectory("ringwork-zk");
-      int port;
-      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        port = socket.getLocalPort();
+      if (port == 0) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+          port = socket.getLocalPort();
+        }
+      } else {
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+          // free: the server binds it next
+        } catch (IOException taken) {
+          throw new IllegalStateException(
+              "could not start the embedded ZooKeeper: port " + port + " on 127.0.0.1 is taken");
+        }
       }
       Properties config = new Properties();
       config.setProperty("tickTime", "200");
@@ -62,6 +84,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException(
           "could not start the embedded ZooKeeper: " + e.getMessage(), e);
+    } catch (IllegalStateException e) {
+      throw e;
     } catch (Exception e) {
       throw new IllegalStateException(
           "could not start the embedded ZooKeeper: " + e.getMessage(), e);

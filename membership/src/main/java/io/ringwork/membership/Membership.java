@@ -315,6 +315,11 @@ public final class Membership implements AutoCloseable {
     return self;
   }
 
+  /** Returns the connect string of the ZooKeeper client (of the embedded server, when embedded). */
+  public String connectString() {
+    return client.getZookeeperClient().getCurrentConnectionString();
+  }
+
   /** Returns the ZooKeeper client. */
   public CuratorFramework client() {
     return client;
@@ -735,6 +740,7 @@ public final class Membership implements AutoCloseable {
     private String connectString;
     private boolean embedded;
     private Path dataDir;
+    private int embeddedPort;
     private Duration sessionTimeout = DEFAULT_SESSION_TIMEOUT;
     private boolean sessionTimeoutSet;
     private Duration connectTimeout;
@@ -790,9 +796,23 @@ public final class Membership implements AutoCloseable {
      * Runs an embedded server on 127.0.0.1 with data in {@code dir}, or a temporary one if null.
      */
     public Builder embedded(Path dir) {
+      return embedded(dir, 0);
+    }
+
+    /**
+     * Runs an embedded server on 127.0.0.1 at {@code port} (0: a free one) with data in {@code
+     * dir}, or a temporary one if null.
+     *
+     * @throws IllegalArgumentException if the port is not between 0 and 65535
+     */
+    public Builder embedded(Path dir, int port) {
       requireSource();
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
+      }
       this.embedded = true;
       this.dataDir = dir;
+      this.embeddedPort = port;
       return this;
     }
 
@@ -873,7 +893,7 @@ public final class Membership implements AutoCloseable {
       if (curator != null) {
         return new Membership(this, curator, false, null);
       }
-      EmbeddedZooKeeper server = embedded ? EmbeddedZooKeeper.start(dataDir) : null;
+      EmbeddedZooKeeper server = embedded ? EmbeddedZooKeeper.start(dataDir, embeddedPort) : null;
       int timeout = (int) sessionTimeout.toMillis();
       CuratorFramework client =
           CuratorFrameworkFactory.builder()

@@ -400,7 +400,7 @@ final class Handoff {
    * that names another state, one from a session that is not its worker's current one or of a
    * worker not in the view (yet), and a worker with none.
    */
-  private static Set<String> disagreeing(String target, List<MemberInfo> workers, List<Ack> acks) {
+  static Set<String> disagreeing(String target, List<MemberInfo> workers, List<Ack> acks) {
     Set<String> ids = new HashSet<>();
     Map<String, Ack> byId = new HashMap<>();
     for (Ack ack : acks) {

@@ -37,7 +37,7 @@ final class MembershipSession implements GroupSession {
     if (b.client() != null) {
       mb.curator(b.client());
     } else if (b.embedded()) {
-      mb.embedded(b.embeddedDataDir());
+      mb.embedded(b.embeddedDataDir(), b.embeddedPort());
     } else {
       mb.connectString(b.connectString());
     }

@@ -239,6 +239,11 @@ public final class Rebalancer implements AutoCloseable {
     return state;
   }
 
+  /** Returns the ZooKeeper connect string in use (the embedded server's, when embedded). */
+  public String connectString() {
+    return session.client().getZookeeperClient().getCurrentConnectionString();
+  }
+
   /** Returns this member's id. */
   public String memberId() {
     return selfId;

@@ -36,6 +36,7 @@ public final class RebalancerBuilder {
   private String connectString;
   private boolean embedded;
   private Path embeddedDataDir;
+  private int embeddedPort;
   private Duration sessionTimeout;
   private String namespace;
   private Strategy strategy;
@@ -95,9 +96,23 @@ public final class RebalancerBuilder {
 
   /** Runs an embedded ZooKeeper server on 127.0.0.1 in {@code dataDir} (null: a temporary one). */
   public RebalancerBuilder embedded(Path dataDir) {
+    return embedded(dataDir, 0);
+  }
+
+  /**
+   * Runs an embedded ZooKeeper server on 127.0.0.1 at {@code port} (0: a free one) in {@code
+   * dataDir} (null: a temporary one), so that other members can join it.
+   *
+   * @throws IllegalArgumentException if the port is not between 0 and 65535
+   */
+  public RebalancerBuilder embedded(Path dataDir, int port) {
     requireUnset(client == null && connectString == null && !embedded, "the ZooKeeper source");
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
+    }
     this.embedded = true;
     this.embeddedDataDir = dataDir;
+    this.embeddedPort = port;
     return this;
   }
 
@@ -348,6 +363,10 @@ public final class RebalancerBuilder {
 
   Path embeddedDataDir() {
     return embeddedDataDir;
+  }
+
+  int embeddedPort() {
+    return embeddedPort;
   }
 
   Duration sessionTimeout() {

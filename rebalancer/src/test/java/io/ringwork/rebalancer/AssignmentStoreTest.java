@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ringwork.membership.GroupPaths;
+import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
@@ -20,15 +21,18 @@ import org.apache.zookeeper.KeeperException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 final class AssignmentStoreTest {
+
+  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
 
   private TestingServer server;
   private CuratorFramework client;
 
   @BeforeEach
   void start() throws Exception {
-    server = new TestingServer(true);
+    server = zk.testingServer();
     client = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
     client.start();
   }
@@ -36,7 +40,6 @@ final class AssignmentStoreTest {
   @AfterEach
   void stop() throws Exception {
     client.close();
-    server.close();
   }
 
   private static List<Member> members(int n) {

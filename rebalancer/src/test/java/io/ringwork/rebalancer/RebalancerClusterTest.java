@@ -3,6 +3,7 @@ package io.ringwork.rebalancer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.codahale.metrics.MetricRegistry;
+import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Member;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import org.apache.curator.test.TestingCluster;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Rebalancing against a real 3-node ZooKeeper ensemble, with servers and workers failing. */
 final class RebalancerClusterTest {
@@ -21,20 +23,20 @@ final class RebalancerClusterTest {
   private static final int P = 512;
   private static final Duration STABLE = Duration.ofSeconds(30);
 
+  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.cluster(3);
+
   private TestingCluster cluster;
   private final List<Rebalancer> workers = new ArrayList<>();
   private final History history = new History();
 
   @BeforeEach
-  void start() throws Exception {
-    cluster = new TestingCluster(3);
-    cluster.start();
+  void start() {
+    cluster = zk.testingCluster();
   }
 
   @AfterEach
   void stop() throws Exception {
     workers.forEach(Rebalancer::close);
-    cluster.close();
   }
 
   private Rebalancer worker(String id, int maxMoves) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
+import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Member;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,11 +22,14 @@ import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 final class RebalancerTest {
 
   private static final int P = 256;
   private static final Duration STABLE = Duration.ofSeconds(20);
+
+  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
 
   private TestingServer server;
   private final List<Rebalancer> workers = new ArrayList<>();
@@ -33,13 +37,12 @@ final class RebalancerTest {
 
   @BeforeEach
   void start() throws Exception {
-    server = new TestingServer(true);
+    server = zk.testingServer();
   }
 
   @AfterEach
   void stop() throws Exception {
     workers.forEach(Rebalancer::close);
-    server.close();
   }
 
   private Rebalancer worker(String id, String strategy) {

@@ -52,7 +52,7 @@ final class Scale implements AutoCloseable {
     // session timeout limit raised to match.
     return new TestingServer(
         new InstanceSpec(
-            null, -1, -1, -1, true, -1, 200, 5000, Map.of("maxSessionTimeout", 60000), null),
+            null, -1, -1, -1, true, -1, 200, 5000, Map.of("maxSessionTimeout", "60000"), null),
         true);
   }
 

@@ -2,8 +2,9 @@ package io.ringwork.rebalancer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ringwork.membership.ZooKeeperExtension;
 import java.time.Duration;
-import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -16,13 +17,17 @@ final class ScaleTest {
 
   private static final int N = 100;
 
+  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+
   @ParameterizedTest
   @ValueSource(strings = {"balanced", "rendezvous", "tooz"})
   void joinAndLeave_atHundredMembers_linearPackets(String strategy) throws Exception {
-    try (TestingServer server = Scale.server();
-        Scale group =
-            new Scale(
-                server, strategy, strategy.equals("tooz") ? 32 : 1024, Duration.ofSeconds(30))) {
+    try (Scale group =
+        new Scale(
+            zk.testingServer(),
+            strategy,
+            strategy.equals("tooz") ? 32 : 1024,
+            Duration.ofSeconds(4))) {
       group.startAll(N, Duration.ofSeconds(120));
       Scale.Change join = group.join(Duration.ofSeconds(60));
       Scale.Change leave = group.leave(Duration.ofSeconds(60));

@@ -1,5 +1,6 @@
 package io.ringwork.ring;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -27,6 +28,7 @@ public final class Assignment implements Ring {
   private final int replicas;
   private final int stride;
   private final Member[] members;
+  private final String[] ids;
   private final List<Member> memberList;
   private final Map<String, Integer> indexById;
   private final int[] owners;
@@ -62,6 +64,10 @@ public final class Assignment implements Ring {
     this.partitioner = partitioner;
     this.replicas = replicas;
     this.members = sortedMembers;
+    this.ids = new String[sortedMembers.length];
+    for (int i = 0; i < sortedMembers.length; i++) {
+      ids[i] = sortedMembers[i].id();
+    }
     this.memberList = Collections.unmodifiableList(Arrays.asList(sortedMembers));
     this.indexById = indexById;
     this.stride = Math.min(replicas, sortedMembers.length);
@@ -209,6 +215,35 @@ public final class Assignment implements Ring {
   @Override
   public Member primary(String key) {
     return members[owners[partitioner.partition(key) * stride]];
+  }
+
+  /**
+   * Returns the id of a key's primary: the lookup without reading the {@link Member}, a cache miss
+   * less in a large group. Does not allocate.
+   */
+  public String primaryId(String key) {
+    return ids[owners[partitioner.partition(key) * stride]];
+  }
+
+  /**
+   * Returns the primary of a routing key given as its UTF-8 bytes (see {@link
+   * Partitioner#partitionOfRoutingKey(byte[])}). Does not allocate.
+   */
+  public Member primaryOfRoutingKey(byte[] utf8) {
+    return members[owners[partitioner.partitionOfRoutingKey(utf8) * stride]];
+  }
+
+  /** Returns the id of the primary of a routing key given as its UTF-8 bytes. */
+  public String primaryIdOfRoutingKey(byte[] utf8) {
+    return ids[owners[partitioner.partitionOfRoutingKey(utf8) * stride]];
+  }
+
+  /**
+   * Returns the primary of a routing key given as the UTF-8 bytes remaining in a buffer, which is
+   * left as it was.
+   */
+  public Member primaryOfRoutingKey(ByteBuffer utf8) {
+    return members[owners[partitioner.partitionOfRoutingKey(utf8) * stride]];
   }
 
   /**

@@ -2,6 +2,7 @@ package io.ringwork.ring;
 
 import com.dynatrace.hash4j.hashing.Hasher64;
 import com.dynatrace.hash4j.hashing.Hashing;
+import java.nio.ByteBuffer;
 import java.util.Objects;
 
 /**
@@ -121,12 +122,25 @@ public final class Partitioner {
    * Returns the XXH3-64 (seed 0) hash of the UTF-8 bytes of {@code s.substring(start, end)},
    * without allocating.
    */
+  @SuppressWarnings(
+      "deprecation") // getBytes(int, int, byte[], int): exact for ASCII, used only then
   public static long hash(String s, int start, int end) {
     byte[] buf = BUFFER.get();
     int maxBytes = (end - start) * 3;
     if (buf.length < maxBytes) {
       buf = new byte[Math.max(maxBytes, buf.length * 2)];
       BUFFER.set(buf);
+    }
+    // The common all-ASCII key: one branch-free pass to check (the JIT vectorizes an OR over the
+    // chars, unlike a loop that exits at the first wide char), then the JDK's bulk copy, which for
+    // a Latin-1 string is one array copy and is exact when every char is below 0x80.
+    int wide = 0;
+    for (int i = start; i < end; i++) {
+      wide |= s.charAt(i);
+    }
+    if (wide < 0x80) {
+      s.getBytes(start, end, buf, 0);
+      return XXH3.hashBytesToLong(buf, 0, end - start);
     }
     int n = encodeUtf8(s, start, end, buf);
     return XXH3.hashBytesToLong(buf, 0, n);
@@ -135,6 +149,48 @@ public final class Partitioner {
   /** Returns the XXH3-64 (seed 0) hash of bytes. */
   public static long hash(byte[] bytes) {
     return XXH3.hashBytesToLong(bytes);
+  }
+
+  /**
+   * Returns the partition of a routing key given as its UTF-8 bytes (the router is not applied: the
+   * bytes are the routing key). The same as {@link #partition(String)} of the decoded key when the
+   * router takes the whole key. Does not allocate.
+   *
+   * @throws NullPointerException if the bytes are null
+   */
+  public int partitionOfRoutingKey(byte[] utf8) {
+    return partitionOfHash(XXH3.hashBytesToLong(utf8));
+  }
+
+  /**
+   * Returns the partition of a routing key given as the UTF-8 bytes between {@code off} and {@code
+   * off + len}. Does not allocate.
+   *
+   * @throws IndexOutOfBoundsException if the range is not inside the array
+   */
+  public int partitionOfRoutingKey(byte[] utf8, int off, int len) {
+    Objects.checkFromIndexSize(off, len, utf8.length);
+    return partitionOfHash(XXH3.hashBytesToLong(utf8, off, len));
+  }
+
+  /**
+   * Returns the partition of a routing key given as the UTF-8 bytes remaining in a buffer, which is
+   * left as it was. Does not allocate for a heap buffer; a direct buffer is copied into a
+   * per-thread array.
+   */
+  public int partitionOfRoutingKey(ByteBuffer utf8) {
+    int len = utf8.remaining();
+    if (utf8.hasArray()) {
+      return partitionOfHash(
+          XXH3.hashBytesToLong(utf8.array(), utf8.arrayOffset() + utf8.position(), len));
+    }
+    byte[] buf = BUFFER.get();
+    if (buf.length < len) {
+      buf = new byte[Math.max(len, buf.length * 2)];
+      BUFFER.set(buf);
+    }
+    utf8.get(utf8.position(), buf, 0, len);
+    return partitionOfHash(XXH3.hashBytesToLong(buf, 0, len));
   }
 
   /**

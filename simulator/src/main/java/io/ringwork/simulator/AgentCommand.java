@@ -67,6 +67,13 @@ final class AgentCommand implements Callable<Integer> {
   String zone;
 
   @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      description =
+          "With --embedded: the port of the embedded server on 127.0.0.1 (default: free).")
+  Integer port;
+
+  @Option(
       names = "--partitions",
       paramLabel = "P",
       description =
@@ -140,8 +147,14 @@ final class AgentCommand implements Callable<Integer> {
         throw new InputException("--partitions: " + e.getMessage());
       }
     }
+    if (port != null && !embedded) {
+      throw new InputException("--port applies only with --embedded");
+    }
+    if (port != null && (port < 1 || port > 65535)) {
+      throw new InputException("--port must be between 1 and 65535, got " + port);
+    }
     if (embedded) {
-      b.embedded(dataDir);
+      b.embedded(dataDir, port == null ? 0 : port);
     } else {
       b.connectString(connect);
     }
@@ -177,7 +190,20 @@ final class AgentCommand implements Callable<Integer> {
             },
             "ringwork-agent-drain");
     Runtime.getRuntime().addShutdownHook(hook);
-    events.emit("started", n -> n.put("id", id).put("group", group));
+    String connectString = rebalancer.connectString();
+    if (embedded) {
+      // Other agents and 'ringwork members' join the demo here.
+      spec.commandLine()
+          .getErr()
+          .println(
+              "ringwork: embedded ZooKeeper at "
+                  + connectString
+                  + " (--connect "
+                  + connectString
+                  + ")");
+      spec.commandLine().getErr().flush();
+    }
+    events.emit("started", n -> n.put("id", id).put("group", group).put("connect", connectString));
     stopped.await();
     return 0;
   }

@@ -80,13 +80,18 @@ final class StandaloneZooKeeperIT {
                 "z" + i,
                 "--label",
                 "hw=ipmi",
+                "--role",
+                "worker",
                 "--session-timeout",
                 "2000"));
       }
       for (Processes.Child m : members) {
         await()
             .atMost(Duration.ofSeconds(60))
-            .until(() -> lastView(m).equals(Set.of("j0", "j1", "j2")));
+            .until(
+                () ->
+                    lastView(m).equals(Set.of("j0", "j1", "j2"))
+                        && lastViewNode(m).hasNonNull("leader"));
       }
       JsonNode view = lastViewNode(members.get(0));
       assertThat(view.get("leader").asText()).isIn("j0", "j1", "j2");

@@ -55,6 +55,42 @@ final class WorkerCommandsTest {
     assertThat(r.err()).contains("--format must be table or json");
   }
 
+  /** Issue 13, items 6 and 7: an unreachable server is a runtime failure, one line, exit 1. */
+  @Test
+  void agentAndJoin_unreachableServer_exit1WithOneLineAndNoLeaveEvent() {
+    for (String command : new String[] {"agent", "join"}) {
+      long start = System.nanoTime();
+      Cli.Result r =
+          Cli.run(
+              command,
+              "--connect",
+              "127.0.0.1:1",
+              "--group",
+              "g",
+              "--id",
+              "a",
+              "--session-timeout",
+              "500");
+      assertThat(r.status()).as(command).isEqualTo(1);
+      assertThat(r.err().strip().lines())
+          .as(command)
+          .singleElement()
+          .asString()
+          .startsWith("ringwork: failed: could not connect to ZooKeeper at 127.0.0.1:1 within");
+      assertThat(r.out()).as(command).doesNotContain("drained").doesNotContain("\"left\"");
+      // The connect timeout defaults to twice the session timeout, not a fixed 30 s.
+      assertThat(System.nanoTime() - start).as(command).isLessThan(10_000_000_000L);
+    }
+  }
+
+  @Test
+  void agent_portWithoutEmbedded_exit2() {
+    Cli.Result r =
+        Cli.run("agent", "--connect", "127.0.0.1:1", "--group", "g", "--id", "a", "--port", "2181");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("--port applies only with --embedded");
+  }
+
   @Test
   void help_everyCommandHasExamples() {
     for (String command : new String[] {"lookup", "plan", "compare", "agent", "join", "members"}) {

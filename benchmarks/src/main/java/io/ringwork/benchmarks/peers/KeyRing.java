@@ -36,8 +36,7 @@ public interface KeyRing {
                     Placement.newBuilder().strategy(name).partitions(partitions).build())
                 .assign(null, members);
         // Like the other rings, end on an array of ids rather than dereferencing a Member.
-        String[] byIndex = a.members().stream().map(Member::id).toArray(String[]::new);
-        yield key -> byIndex[a.primaryIndex(a.partition(key))];
+        yield a::primaryId;
       }
       case "tooz" -> {
         ToozRing ring = ToozRing.of(members, 32, 1);

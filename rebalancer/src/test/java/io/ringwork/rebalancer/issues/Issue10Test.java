@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
+import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.rebalancer.History;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.ring.Member;
@@ -13,13 +14,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 10, part 1: a member whose session is replaced while the servers still keep the old one
@@ -32,6 +32,8 @@ final class Issue10Test {
   private static final Duration SESSION = Duration.ofSeconds(3);
   private static final Duration STABLE = Duration.ofSeconds(40);
 
+  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.cluster(3);
+
   private TestingCluster cluster;
   private CuratorFramework observer;
   private final List<Rebalancer> workers = new ArrayList<>();
@@ -40,10 +42,6 @@ final class Issue10Test {
   @AfterEach
   void stop() throws Exception {
     workers.forEach(Rebalancer::close);
-    if (observer != null) {
-      observer.close();
-    }
-    cluster.close();
   }
 
   private Rebalancer worker(String id) {
@@ -86,10 +84,8 @@ final class Issue10Test {
   @Test
   void sessionReplacedWhileServersKeepTheOldOne_ackFollowsTheNewSession_noOverlap()
       throws Exception {
-    cluster = new TestingCluster(3);
-    cluster.start();
-    observer = CuratorFrameworkFactory.newClient(cluster.getConnectString(), new RetryOneTime(200));
-    observer.start();
+    cluster = zk.testingCluster();
+    observer = zk.client();
     worker("a");
     worker("b");
     awaitAllStable();

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
 import io.ringwork.membership.Membership;
+import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.History;
 import io.ringwork.rebalancer.OwnershipListener;
@@ -29,12 +30,15 @@ import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Issue 13: correctness findings of a new user (items 1 to 5). */
 final class Issue13Test {
 
   private static final int P = 16;
   private static final Duration STABLE = Duration.ofSeconds(20);
+
+  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
 
   private TestingServer server;
   private CuratorFramework client;
@@ -43,7 +47,7 @@ final class Issue13Test {
 
   @BeforeEach
   void start() throws Exception {
-    server = new TestingServer(true);
+    server = zk.testingServer();
     client = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
     client.start();
   }
@@ -54,7 +58,6 @@ final class Issue13Test {
       c.close();
     }
     client.close();
-    server.close();
   }
 
   private Rebalancer build(String id, OwnershipListener listener, Duration revokeDeadline) {

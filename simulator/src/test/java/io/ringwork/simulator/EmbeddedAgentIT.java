@@ -1,0 +1,85 @@
+package io.ringwork.simulator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 13, item 8: {@code ringwork agent --embedded --port P} says where its server is, so that a
+ * second agent and {@code ringwork members} can join the demo.
+ */
+final class EmbeddedAgentIT {
+
+  @Test
+  void embeddedAgent_printsItsConnectString_andOthersJoinIt() throws Exception {
+    int port = Processes.freePort();
+    String connect = "127.0.0.1:" + port;
+    try (Processes processes = new Processes()) {
+      Processes.Child first =
+          processes.ringwork(
+              "a1",
+              "agent",
+              "--embedded",
+              "--port",
+              Integer.toString(port),
+              "--group",
+              "demo",
+              "--id",
+              "a1",
+              "--partitions",
+              "16");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  first.lines.stream()
+                      .anyMatch(
+                          l ->
+                              l.contains("\"event\":\"started\"")
+                                  && l.contains("\"connect\":\"" + connect + "\"")));
+      Processes.Child second =
+          processes.ringwork(
+              "a2",
+              "agent",
+              "--connect",
+              connect,
+              "--group",
+              "demo",
+              "--id",
+              "a2",
+              "--partitions",
+              "16");
+      List<Processes.Child> agents = List.of(first, second);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  AgentHistory.complete(agents, Map.of(), 16)
+                      && !AgentHistory.current(agents, Map.of()).get("a2").isEmpty());
+      Process members =
+          new ProcessBuilder(
+                  RingworkJarIT.java(),
+                  "-jar",
+                  RingworkJarIT.jar().toString(),
+                  "members",
+                  "--connect",
+                  connect,
+                  "--group",
+                  "demo",
+                  "--format",
+                  "json")
+              .redirectErrorStream(true)
+              .start();
+      String out = new String(members.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(members.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(members.exitValue()).as(out).isZero();
+      assertThat(out).contains("\"a1\"").contains("\"a2\"");
+    }
+  }
+}
