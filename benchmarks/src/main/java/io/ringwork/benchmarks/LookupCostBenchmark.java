@@ -4,7 +4,6 @@ import com.dynatrace.hash4j.hashing.Hasher64;
 import com.dynatrace.hash4j.hashing.Hashing;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
-import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Partitioner;
 import io.ringwork.ring.Placement;
 import java.nio.charset.StandardCharsets;
@@ -60,9 +59,7 @@ public class LookupCostBenchmark {
     for (int i = 0; i < 10_000; i++) {
       members.add(Member.of("member-" + i));
     }
-    assignment =
-        ((PartitionPlacement) Placement.newBuilder().partitions(65_536).build())
-            .assign(null, members);
+    assignment = Placement.newBuilder().partitions(65_536).buildPartitioned().assign(null, members);
     keys = LookupBenchmark.keys();
     utf8 = new byte[KEYS][];
     partitions = new int[KEYS];

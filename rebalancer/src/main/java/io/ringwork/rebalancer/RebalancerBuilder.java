@@ -338,7 +338,7 @@ public final class RebalancerBuilder {
     if (maxMovesPerStep > 0) {
       b.maxMovesPerStep(maxMovesPerStep);
     }
-    return (PartitionPlacement) b.build();
+    return b.buildPartitioned();
   }
 
   String group() {

@@ -15,8 +15,7 @@ import org.junit.jupiter.api.Test;
 final class AssignmentCodecTest {
 
   private static PartitionPlacement placement(int partitions, int replicas) {
-    return (PartitionPlacement)
-        Placement.newBuilder().partitions(partitions).replicas(replicas).build();
+    return Placement.newBuilder().partitions(partitions).replicas(replicas).buildPartitioned();
   }
 
   private static List<Member> members(int n) {

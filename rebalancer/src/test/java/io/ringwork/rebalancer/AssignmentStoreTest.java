@@ -52,8 +52,7 @@ final class AssignmentStoreTest {
 
   @Test
   void publishAndRead_deltasThenCompaction_roundTrip() throws Exception {
-    PartitionPlacement placement =
-        (PartitionPlacement) Placement.newBuilder().partitions(65536).build();
+    PartitionPlacement placement = Placement.newBuilder().partitions(65536).buildPartitioned();
     AssignmentStore store =
         new AssignmentStore(client, new GroupPaths("/ringwork/g"), KeyRouter.wholeKey());
     assertThat(store.read(null)).isNull();
@@ -85,8 +84,7 @@ final class AssignmentStoreTest {
 
   @Test
   void publish_staleHeaderVersion_rejected() throws Exception {
-    PartitionPlacement placement =
-        (PartitionPlacement) Placement.newBuilder().partitions(64).build();
+    PartitionPlacement placement = Placement.newBuilder().partitions(64).buildPartitioned();
     AssignmentStore store =
         new AssignmentStore(client, new GroupPaths("/ringwork/g"), KeyRouter.wholeKey());
     AssignmentStore.Stored first = store.publish(null, placement.assign(null, members(2))).stored();
@@ -103,8 +101,7 @@ final class AssignmentStoreTest {
    */
   @Test
   void twoPublishersOfOneVersion_loserChangesNothingAReaderSees() throws Exception {
-    PartitionPlacement placement =
-        (PartitionPlacement) Placement.newBuilder().partitions(64).build();
+    PartitionPlacement placement = Placement.newBuilder().partitions(64).buildPartitioned();
     GroupPaths paths = new GroupPaths("/ringwork/g");
     AssignmentStore winner = new AssignmentStore(client, paths, KeyRouter.wholeKey());
     AssignmentStore loser = new AssignmentStore(client, paths, KeyRouter.wholeKey());

@@ -119,7 +119,7 @@ final class ModeRulesTest {
   @Test
   void leaderless_keepsWhatStays_revokesWhatMoves_activatesOnlyWhatIsNew() {
     PartitionPlacement placement =
-        (PartitionPlacement) Placement.newBuilder().strategy("rendezvous").partitions(64).build();
+        Placement.newBuilder().strategy("rendezvous").partitions(64).buildPartitioned();
     FakeHost host = new FakeHost();
     LeaderlessMode a = new LeaderlessMode(host, placement, "a");
     host.eligible = List.of(Member.of("a"));

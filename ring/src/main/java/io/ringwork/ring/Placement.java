@@ -184,6 +184,20 @@ public interface Placement {
           partitioner, r, maxMovesPerStep < 0 ? Integer.MAX_VALUE : maxMovesPerStep);
     }
 
+    /**
+     * Builds a partitioned placement ({@value #BALANCED} or {@value #RENDEZVOUS}), typed so that no
+     * caller casts.
+     *
+     * @throws IllegalArgumentException if the strategy is {@value #TOOZ}, or as {@link #build()}
+     */
+    public PartitionPlacement buildPartitioned() {
+      if (TOOZ.equals(strategy)) {
+        throw new IllegalArgumentException(
+            "the tooz strategy maps keys directly and has no partitions; use build() for it");
+      }
+      return (PartitionPlacement) build();
+    }
+
     private static void requireUnset(boolean unset, String what) {
       if (!unset) {
         throw new IllegalStateException(what + " was already set");

@@ -22,8 +22,7 @@ final class LookupFromBytesTest {
     for (int i = 0; i < 100; i++) {
       members.add(Member.of("member-" + i));
     }
-    return ((PartitionPlacement) Placement.newBuilder().partitions(1024).build())
-        .assign(null, members);
+    return Placement.newBuilder().partitions(1024).buildPartitioned().assign(null, members);
   }
 
   @Property

@@ -10,10 +10,12 @@ final class PlacementBuilderTest {
 
   @Test
   void defaults_balancedOver4096() {
-    Placement p = Placement.newBuilder().build();
+    PartitionPlacement p = Placement.newBuilder().buildPartitioned();
     assertThat(p.name()).isEqualTo("balanced");
-    assertThat(((PartitionPlacement) p).partitioner().partitions()).isEqualTo(4096);
-    assertThat(((PartitionPlacement) p).replicas()).isEqualTo(1);
+    assertThat(p.partitioner().partitions()).isEqualTo(4096);
+    assertThat(p.replicas()).isEqualTo(1);
+    assertThatThrownBy(() -> Placement.newBuilder().strategy("tooz").buildPartitioned())
+        .hasMessageContaining("no partitions");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.ringwork.simulator;
 
 import io.ringwork.ring.Member;
+import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Partitioner;
 import io.ringwork.ring.Placement;
 import java.nio.file.Path;
@@ -54,6 +55,16 @@ final class ClusterOptions {
         b.maxMovesPerStep(maxMoves);
       }
       return b.build();
+    }
+
+    /** The placement of a partitioned strategy (not tooz), typed. */
+    PartitionPlacement partitionPlacement(Integer maxMoves) {
+      Placement.Builder b =
+          Placement.newBuilder().strategy(strategy).partitions(partitions).replicas(replicas);
+      if (maxMoves != null) {
+        b.maxMovesPerStep(maxMoves);
+      }
+      return b.buildPartitioned();
     }
   }
 

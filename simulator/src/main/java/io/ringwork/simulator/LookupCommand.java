@@ -3,7 +3,6 @@ package io.ringwork.simulator;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
-import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.ToozRing;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -119,7 +118,7 @@ final class LookupCommand implements Callable<Integer> {
       List<String> skip = List.copyOf(ignore);
       return (w, key, json) -> appendAll(w, ring.owners(key, setup.replicas(), skip), json);
     }
-    Assignment a = ((PartitionPlacement) setup.placement(null)).assign(null, members);
+    Assignment a = setup.partitionPlacement(null).assign(null, members);
     if (a.ownersPerPartition() == 1) {
       return (w, key, json) -> {
         String id = a.primary(key).id();

@@ -50,7 +50,7 @@ final class Planner {
       Integer maxMoves,
       String[] keys,
       Progress progress) {
-    PartitionPlacement placement = (PartitionPlacement) setup.placement(maxMoves);
+    PartitionPlacement placement = setup.partitionPlacement(maxMoves);
     BalancedPlacement quotas =
         (BalancedPlacement) Placement.newBuilder().partitions(setup.partitions()).build();
     Partitioner partitioner = placement.partitioner();
@@ -311,8 +311,7 @@ final class Planner {
       String strategy, ClusterOptions.Setup setup, long[] nanos) {
     int partitions = setup.partitioned() ? setup.partitions() : 4096;
     PartitionPlacement placement =
-        (PartitionPlacement)
-            Placement.newBuilder().strategy(strategy).partitions(partitions).build();
+        Placement.newBuilder().strategy(strategy).partitions(partitions).buildPartitioned();
     Assignment[] previous = new Assignment[1];
     int[][] partitionOf = new int[1][];
     return (members, keys, registry) -> {

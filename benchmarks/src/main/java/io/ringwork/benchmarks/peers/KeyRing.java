@@ -2,7 +2,6 @@ package io.ringwork.benchmarks.peers;
 
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
-import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Partitioner;
 import io.ringwork.ring.Placement;
 import io.ringwork.ring.ToozRing;
@@ -32,8 +31,10 @@ public interface KeyRing {
     return switch (name) {
       case "balanced", "rendezvous" -> {
         Assignment a =
-            ((PartitionPlacement)
-                    Placement.newBuilder().strategy(name).partitions(partitions).build())
+            Placement.newBuilder()
+                .strategy(name)
+                .partitions(partitions)
+                .buildPartitioned()
                 .assign(null, members);
         // Like the other rings, end on an array of ids rather than dereferencing a Member.
         yield a::primaryId;

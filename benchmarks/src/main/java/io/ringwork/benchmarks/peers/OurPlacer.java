@@ -23,8 +23,7 @@ final class OurPlacer implements Placer {
   @Override
   public Object prepare(PlacementCase c) {
     PartitionPlacement placement =
-        (PartitionPlacement)
-            Placement.newBuilder().strategy(strategy).partitions(c.partitions()).build();
+        Placement.newBuilder().strategy(strategy).partitions(c.partitions()).buildPartitioned();
     Assignment previous = null;
     if (c.before() != null) {
       Map<String, Integer> index = new HashMap<>();

@@ -2,7 +2,6 @@ package io.ringwork.benchmarks.peers;
 
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
-import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Placement;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,8 +34,7 @@ public record PlacementCase(
       return new PlacementCase(partitions, null, null, before);
     }
     Assignment start =
-        ((PartitionPlacement) Placement.newBuilder().partitions(partitions).build())
-            .assign(null, before);
+        Placement.newBuilder().partitions(partitions).buildPartitioned().assign(null, before);
     String[] owners = new String[partitions];
     for (int p = 0; p < partitions; p++) {
       owners[p] = start.primary(p).id();
