@@ -30,6 +30,12 @@ public record Member(String id, double weight, Optional<String> zone, SortedSet<
   public static final double DEFAULT_WEIGHT = 1.0;
 
   /**
+   * The largest weight accepted: weights are relative, and a bound keeps the sum over any group
+   * finite (the first release let 1e308 overflow it).
+   */
+  public static final double MAX_WEIGHT = 1e12;
+
+  /**
    * Creates a member, validating every field.
    *
    * @throws IllegalArgumentException if the id, weight, zone or a label is invalid; the message
@@ -40,6 +46,16 @@ public record Member(String id, double weight, Optional<String> zone, SortedSet<
     if (!(weight > 0) || Double.isInfinite(weight)) {
       throw new IllegalArgumentException(
           "weight must be positive and finite, got " + weight + " for member '" + id + "'");
+    }
+    if (weight > MAX_WEIGHT) {
+      throw new IllegalArgumentException(
+          "weight must be positive and finite, got "
+              + weight
+              + " for member '"
+              + id
+              + "' (weights are relative; at most "
+              + MAX_WEIGHT
+              + ")");
     }
     Objects.requireNonNull(zone, "zone");
     zone.ifPresent(z -> checkName("zone", z, id));

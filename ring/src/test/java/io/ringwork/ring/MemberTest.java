@@ -69,6 +69,15 @@ final class MemberTest {
   }
 
   @Test
+  void weight_aboveMax_rejectedNamingMemberAndBound() {
+    assertThatThrownBy(() -> Member.of("c-3", 1e308))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("for member 'c-3'")
+        .hasMessageContaining("at most 1.0E12");
+    assertThat(Member.of("c-3", Member.MAX_WEIGHT).weight()).isEqualTo(1e12);
+  }
+
+  @Test
   void zone_empty_rejected() {
     assertThatThrownBy(() -> Member.of("c-1", 1, ""))
         .hasMessage("zone must not be empty for member 'c-1'");

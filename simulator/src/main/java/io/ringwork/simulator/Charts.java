@@ -169,10 +169,6 @@ final class Charts {
   }
 
   private static void write(Path file, Chart<?, ?> top, Chart<?, ?> bottom) throws IOException {
-    Path parent = file.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
     boolean svg = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".svg");
     if (svg) {
       VectorGraphics2D g = new VectorGraphics2D();

@@ -60,10 +60,14 @@ final class MembersCommand implements Callable<Integer> {
             connect, 10_000, 5_000, new ExponentialBackoffRetry(100, 3))) {
       client.start();
       if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
-        throw new IllegalStateException(
-            "could not connect to ZooKeeper at " + connect + " within 10 s");
+        throw new RuntimeFailure("could not connect to ZooKeeper at " + connect + " within 10 s");
       }
-      GroupStatus status = GroupStatus.read(client, namespace + "/" + group);
+      String groupPath = namespace + "/" + group;
+      if (client.checkExists().forPath(groupPath) == null) {
+        throw new InputException(
+            "--group " + group + ": no such group at " + groupPath + " on " + connect);
+      }
+      GroupStatus status = GroupStatus.read(client, groupPath);
       PrintWriter out = spec.commandLine().getOut();
       if (format.equals("json")) {
         ObjectNode root = new ObjectMapper().createObjectNode();

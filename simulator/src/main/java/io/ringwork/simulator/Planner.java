@@ -31,6 +31,9 @@ final class Planner {
   private Planner() {}
 
   /** Returns {@code count} seeded synthetic keys, UUID strings. */
+  /** The most sample keys a run may ask for: each is held in memory (about 100 bytes). */
+  static final int MAX_SAMPLE_KEYS = 20_000_000;
+
   static String[] sampleKeys(int count, long seed) {
     Random random = new Random(seed);
     String[] keys = new String[count];

@@ -40,6 +40,9 @@ final class StepOptions {
       description = "Ordered steps from a YAML/JSON file.")
   Path scenario;
 
+  /** The most random events a run may replay: each step's results are kept for the report. */
+  static final int MAX_RANDOM_EVENTS = 1_000_000;
+
   @Option(names = "--random-events", paramLabel = "N", description = "N random joins and leaves.")
   Integer randomEvents;
 
@@ -78,8 +81,9 @@ final class StepOptions {
       return Scenario.read(scenario);
     }
     if (randomEvents != null) {
-      if (randomEvents < 1) {
-        throw new InputException("--random-events must be at least 1, got " + randomEvents);
+      if (randomEvents < 1 || randomEvents > MAX_RANDOM_EVENTS) {
+        throw new InputException(
+            "--random-events must be between 1 and " + MAX_RANDOM_EVENTS + ", got " + randomEvents);
       }
       return Scenario.random(initial, randomEvents, seed);
     }
@@ -104,6 +108,16 @@ final class StepOptions {
       String name = chart.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
       if (!name.endsWith(".png") && !name.endsWith(".svg")) {
         throw new InputException("--chart " + chart + ": the file must end in .png or .svg");
+      }
+      // Checked before any work, and no directory is created behind the user's back.
+      java.nio.file.Path parent = chart.toAbsolutePath().getParent();
+      if (parent == null || !java.nio.file.Files.isDirectory(parent)) {
+        throw new InputException(
+            "--chart " + chart + ": the directory " + parent + " does not exist");
+      }
+      if (!java.nio.file.Files.isWritable(parent)
+          || (java.nio.file.Files.exists(chart) && !java.nio.file.Files.isWritable(chart))) {
+        throw new InputException("--chart " + chart + ": cannot write there");
       }
     }
   }

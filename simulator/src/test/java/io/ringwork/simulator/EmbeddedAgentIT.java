@@ -80,6 +80,11 @@ final class EmbeddedAgentIT {
       assertThat(members.waitFor(30, TimeUnit.SECONDS)).isTrue();
       assertThat(members.exitValue()).as(out).isZero();
       assertThat(out).contains("\"a1\"").contains("\"a2\"");
+
+      // Issue 13, item 10: a group that does not exist is an input error, not an empty table.
+      Cli.Result none = Cli.run("members", "--connect", connect, "--group", "nope");
+      assertThat(none.status()).isEqualTo(2);
+      assertThat(none.err()).contains("no such group").contains("/ringwork/nope");
     }
   }
 }

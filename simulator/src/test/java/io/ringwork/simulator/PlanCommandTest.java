@@ -212,4 +212,35 @@ final class PlanCommandTest {
     assertThat(r.status()).as(r.err()).isEqualTo(2);
     assertThat(r.err()).contains(where).contains(what);
   }
+
+  /** Issue 13, item 10: inputs that cannot fit or cannot be written exit 2 before any work. */
+  @Test
+  void boundedInputs_exit2WithAMessage(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    Cli.Result r = Cli.run("plan", "--member", "a=1e308", "--member", "b", "--add", "c");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("weight").contains("at most 1.0E12");
+    r =
+        Cli.run(
+            "compare",
+            "--member",
+            "a",
+            "--member",
+            "b",
+            "--add",
+            "c",
+            "--sample-keys",
+            "2000000000");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("--sample-keys must be between 1 and 20000000");
+    r = Cli.run("plan", "--member", "a", "--random-events", "2000000000", "--seed", "1");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("--random-events must be between 1 and 1000000");
+    java.nio.file.Path missing = dir.resolve("no-such-dir").resolve("plan.png");
+    r =
+        Cli.run(
+            "plan", "--member", "a", "--member", "b", "--add", "c", "--chart", missing.toString());
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("does not exist");
+    assertThat(dir.resolve("no-such-dir")).doesNotExist();
+  }
 }
