@@ -83,10 +83,12 @@ final class Planner {
         String label = sub == 0 ? step.label() : step.label() + "." + sub;
         String change = sub == 0 ? step.describe() : "throttled step " + sub;
         results.add(measure(label, change, current, next, quotas, keysPerPartition, millis));
-        boolean converged =
-            converged(next, quotas.quotas(list)) || !setup.strategy().equals("balanced");
         current = next;
-        if (maxMoves == null || converged || sub > 100_000) {
+        // Only a throttled plan takes further steps; without a throttle, skip the quota check.
+        if (maxMoves == null
+            || !setup.strategy().equals("balanced")
+            || converged(next, quotas.quotas(list))
+            || sub > 100_000) {
           break;
         }
         sub++;
