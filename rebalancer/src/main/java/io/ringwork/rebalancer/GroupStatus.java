@@ -41,10 +41,11 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
    * @throws Exception if ZooKeeper cannot be read
    */
   public static GroupStatus read(CuratorFramework client, String groupPath) throws Exception {
+    GroupPaths paths = new GroupPaths(groupPath);
     Assignment assignment = null;
     try {
       AssignmentStore.Stored stored =
-          new AssignmentStore(client, new GroupPaths(groupPath), KeyRouter.wholeKey()).read(null);
+          new AssignmentStore(client, paths, KeyRouter.wholeKey()).read(null);
       assignment = stored == null ? null : stored.assignment();
     } catch (CorruptAssignmentException e) {
       assignment = null;
@@ -52,7 +53,7 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
     List<Row> rows = new ArrayList<>();
     List<String> ids;
     try {
-      ids = new ArrayList<>(client.getChildren().forPath(groupPath + "/members"));
+      ids = new ArrayList<>(client.getChildren().forPath(paths.members()));
     } catch (KeeperException.NoNodeException e) {
       ids = new ArrayList<>();
     }
@@ -61,7 +62,7 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
       Stat stat = new Stat();
       byte[] data;
       try {
-        data = client.getData().storingStatIn(stat).forPath(groupPath + "/members/" + id);
+        data = client.getData().storingStatIn(stat).forPath(paths.member(id));
       } catch (KeeperException.NoNodeException e) {
         continue;
       }
@@ -81,7 +82,7 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
     }
     String leader = null;
     try {
-      List<String> latches = client.getChildren().forPath(groupPath + "/leader");
+      List<String> latches = client.getChildren().forPath(paths.leader());
       String best = null;
       for (String l : latches) {
         if (best == null
@@ -94,7 +95,7 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
       if (best != null) {
         leader =
             new String(
-                client.getData().forPath(groupPath + "/leader/" + best), StandardCharsets.UTF_8);
+                client.getData().forPath(paths.leader() + "/" + best), StandardCharsets.UTF_8);
       }
     } catch (KeeperException.NoNodeException e) {
       leader = null;

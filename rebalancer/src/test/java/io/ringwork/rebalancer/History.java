@@ -51,7 +51,14 @@ public final class History {
 
       @Override
       public void onRevoked(Set<Integer> partitions) {
-        end(member, partitions, "revoked");
+        synchronized (History.this) {
+          // Revoked while suspended: it does not come back on resume.
+          Map<Integer, long[]> held = paused.get(member);
+          if (held != null) {
+            partitions.forEach(held::remove);
+          }
+          end(member, partitions, "revoked");
+        }
       }
 
       @Override

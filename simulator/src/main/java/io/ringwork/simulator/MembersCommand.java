@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.membership.GroupPaths;
 import io.ringwork.rebalancer.GroupStatus;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -62,7 +63,12 @@ final class MembersCommand implements Callable<Integer> {
       if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
         throw new RuntimeFailure("could not connect to ZooKeeper at " + connect + " within 10 s");
       }
-      String groupPath = namespace + "/" + group;
+      String groupPath;
+      try {
+        groupPath = GroupPaths.of(namespace, group).root();
+      } catch (IllegalArgumentException e) {
+        throw new InputException("--namespace/--group: " + e.getMessage());
+      }
       if (client.checkExists().forPath(groupPath) == null) {
         throw new InputException(
             "--group " + group + ": no such group at " + groupPath + " on " + connect);

@@ -47,7 +47,14 @@ final class AgentHistory {
         JsonNode n = JSON.readTree(line);
         switch (n.path("event").asText()) {
           case "assigned" -> n.get("partitions").forEach(p -> mine.add(p.asInt()));
-          case "revoked" -> n.get("partitions").forEach(p -> mine.remove(p.asInt()));
+          case "revoked" ->
+              n.get("partitions")
+                  .forEach(
+                      p -> {
+                        // Revoked while suspended: it does not come back on resume.
+                        mine.remove(p.asInt());
+                        paused.remove(p.asInt());
+                      });
           case "lost" -> {
             mine.clear();
             paused.clear();
@@ -124,6 +131,7 @@ final class AgentHistory {
               if (h != null) {
                 holds.add(new Hold(a.name, p.asInt(), h[0], h[1], ts, "revoked"));
               }
+              paused.remove(p.asInt()); // revoked while suspended: not resumed
             }
           }
           case "suspended" -> {

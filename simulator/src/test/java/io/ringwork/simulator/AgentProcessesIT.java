@@ -99,7 +99,8 @@ final class AgentProcessesIT {
 
   private static List<String> events(Processes.Child c, int from) throws Exception {
     List<String> out = new ArrayList<>();
-    for (String line : c.lines.subList(from, c.lines.size())) {
+    List<String> lines = List.copyOf(c.lines);
+    for (String line : lines.subList(from, lines.size())) {
       out.add(JSON.readTree(line).path("event").asText());
     }
     return out;

@@ -113,6 +113,11 @@ final class EnsembleFaultsIT {
     try {
       await().atMost(HEAL).until(() -> AgentHistory.complete(agents, ended, P));
     } catch (ConditionTimeoutException e) {
+      // Keep every agent's events for diagnosis.
+      Path logs = java.nio.file.Files.createDirectories(Path.of("target", "ensemble-faults"));
+      for (Processes.Child a : agents) {
+        java.nio.file.Files.write(logs.resolve(a.name + ".jsonl"), List.copyOf(a.lines));
+      }
       throw new AssertionError(
           "not healed within "
               + HEAL
