@@ -96,6 +96,12 @@ final class AgentCommand implements Callable<Integer> {
   long sessionTimeoutMs = 10_000;
 
   @Option(
+      names = "--connect-timeout",
+      paramLabel = "MS",
+      description = "How long to wait for ZooKeeper at start (default: twice the session timeout).")
+  Long connectTimeoutMs;
+
+  @Option(
       names = "--drain-timeout",
       paramLabel = "MS",
       description = "How long SIGTERM waits for the handoff (default 30000).")
@@ -121,6 +127,9 @@ final class AgentCommand implements Callable<Integer> {
     if (sessionTimeoutMs < 1) {
       throw new InputException("--session-timeout must be positive, got " + sessionTimeoutMs);
     }
+    if (connectTimeoutMs != null && connectTimeoutMs < 1) {
+      throw new InputException("--connect-timeout must be positive, got " + connectTimeoutMs);
+    }
     PrintWriter out = spec.commandLine().getOut();
     Events events = new Events(out);
     RebalancerBuilder b;
@@ -132,6 +141,9 @@ final class AgentCommand implements Callable<Integer> {
               .strategy(strategy)
               .replicas(replicas)
               .sessionTimeout(Duration.ofMillis(sessionTimeoutMs))
+              .connectTimeout(
+                  Duration.ofMillis(
+                      connectTimeoutMs != null ? connectTimeoutMs : 2 * sessionTimeoutMs))
               .listener(events);
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage());

@@ -64,6 +64,12 @@ final class JoinCommand implements Callable<Integer> {
   long sessionTimeoutMs = 10_000;
 
   @Option(
+      names = "--connect-timeout",
+      paramLabel = "MS",
+      description = "How long to wait for ZooKeeper at start (default: twice the session timeout).")
+  Long connectTimeoutMs;
+
+  @Option(
       names = "--role",
       paramLabel = "ROLE",
       description =
@@ -84,6 +90,9 @@ final class JoinCommand implements Callable<Integer> {
     if (sessionTimeoutMs < 1) {
       throw new InputException("--session-timeout must be positive, got " + sessionTimeoutMs);
     }
+    if (connectTimeoutMs != null && connectTimeoutMs < 1) {
+      throw new InputException("--connect-timeout must be positive, got " + connectTimeoutMs);
+    }
     PrintWriter out = spec.commandLine().getOut();
     Membership membership;
     try {
@@ -93,6 +102,9 @@ final class JoinCommand implements Callable<Integer> {
               .member(self)
               .connectString(connect)
               .sessionTimeout(Duration.ofMillis(sessionTimeoutMs))
+              .connectTimeout(
+                  Duration.ofMillis(
+                      connectTimeoutMs != null ? connectTimeoutMs : 2 * sessionTimeoutMs))
               .role(role)
               .listener(new Printer(out))
               .build();

@@ -142,7 +142,10 @@ final class EnsembleFaultsIT {
         "--partitions",
         Integer.toString(P),
         "--session-timeout",
-        SESSION_MS);
+        SESSION_MS,
+        // A member may join while the ensemble elects a leader: let it wait for one.
+        "--connect-timeout",
+        "30000");
   }
 
   private void writeConfigs() throws Exception {

@@ -11,6 +11,7 @@ import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.History;
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.rebalancer.RebalancerHealthCheck;
 import io.ringwork.rebalancer.RebalancerMetrics;
 import io.ringwork.ring.Member;
 import java.time.Duration;
@@ -277,5 +278,30 @@ final class Issue13Test {
         .atMost(STABLE)
         .until(
             () -> registry.getGauges().get("ringwork.g.b.partitions.owned").getValue().equals(P));
+  }
+
+  /** Item 17: the state and the health check follow the member through a suspension. */
+  @Test
+  void healthCheck_followsTheState_throughSuspensionAndClose() throws Exception {
+    Rebalancer r = build("h", history.listenerFor("h"), Duration.ofSeconds(1));
+    RebalancerHealthCheck check = new RebalancerHealthCheck(r);
+    assertThat(check.execute().isHealthy()).isFalse();
+    assertThat(check.execute().getMessage()).contains("LATENT");
+    r.start();
+    assertThat(r.awaitStable(STABLE)).isTrue();
+    await().atMost(STABLE).until(() -> r.state() == Rebalancer.State.STABLE);
+    assertThat(check.execute().isHealthy()).isTrue();
+    assertThat(check.execute().getMessage()).contains("STABLE").contains("holding 16 partitions");
+    assertThat(r.connectString()).isEqualTo(server.getConnectString());
+
+    server.stop();
+    await().atMost(STABLE).until(() -> r.state() == Rebalancer.State.SUSPENDED);
+    assertThat(check.execute().isHealthy()).isFalse();
+    server.restart();
+    await().atMost(STABLE).until(() -> r.state() == Rebalancer.State.STABLE);
+    assertThat(check.execute().isHealthy()).isTrue();
+    r.close();
+    assertThat(r.state()).isEqualTo(Rebalancer.State.CLOSED);
+    assertThat(check.execute().isHealthy()).isFalse();
   }
 }
