@@ -600,6 +600,56 @@ public final class Membership implements AutoCloseable {
     submit(this::refresh);
   }
 
+  /**
+   * Reads a member node: the one parser of member data, for views and for tools that read a group
+   * once.
+   *
+   * @param stat the node's stat, or null
+   * @throws IllegalArgumentException naming what is wrong if the data is corrupt or of an unknown
+   *     format
+   */
+  public static MemberInfo readMember(String id, byte[] data, Stat stat) {
+    JsonNode node;
+    try {
+      node = JSON.readTree(data);
+    } catch (Exception e) {
+      throw new IllegalArgumentException("not JSON");
+    }
+    if (node == null || !node.isObject()) {
+      throw new IllegalArgumentException("not a JSON object");
+    }
+    int format = node.path("format").asInt(-1);
+    if (format != FORMAT) {
+      throw new IllegalArgumentException("unknown format " + node.path("format"));
+    }
+    TreeSet<String> labels = new TreeSet<>();
+    node.path("labels").forEach(l -> labels.add(l.asText()));
+    String zone = node.path("zone").asText("");
+    if (!node.path("weight").isNumber()) {
+      throw new IllegalArgumentException("weight is missing or not a number");
+    }
+    Member m =
+        new Member(
+            id,
+            node.path("weight").asDouble(),
+            zone.isEmpty() ? Optional.empty() : Optional.of(zone),
+            labels);
+    String roleName = node.path("role").asText("worker");
+    Role memberRole =
+        switch (roleName) {
+          case "worker" -> Role.WORKER;
+          case "observer" -> Role.OBSERVER;
+          default -> throw new IllegalArgumentException("unknown role '" + roleName + "'");
+        };
+    return new MemberInfo(
+        m,
+        node.path("draining").asBoolean(false),
+        stat == null ? 0 : stat.getCzxid(),
+        stat == null ? 0 : stat.getCtime(),
+        stat == null ? 0 : stat.getEphemeralOwner(),
+        memberRole);
+  }
+
   /** A member node as parsed, kept until its data changes. */
   private record Parsed(long mzxid, MemberInfo info, boolean leader) {}
 
@@ -667,40 +717,7 @@ public final class Membership implements AutoCloseable {
     Stat stat = child.getStat();
     String key = child.getPath() + "@" + (stat == null ? 0 : stat.getMzxid());
     try {
-      JsonNode node = JSON.readTree(child.getData());
-      if (node == null || !node.isObject()) {
-        throw new IllegalArgumentException("not a JSON object");
-      }
-      int format = node.path("format").asInt(-1);
-      if (format != FORMAT) {
-        throw new IllegalArgumentException("unknown format " + node.path("format"));
-      }
-      TreeSet<String> labels = new TreeSet<>();
-      node.path("labels").forEach(l -> labels.add(l.asText()));
-      String zone = node.path("zone").asText("");
-      if (!node.path("weight").isNumber()) {
-        throw new IllegalArgumentException("weight is missing or not a number");
-      }
-      Member m =
-          new Member(
-              id,
-              node.path("weight").asDouble(),
-              zone.isEmpty() ? Optional.empty() : Optional.of(zone),
-              labels);
-      String roleName = node.path("role").asText("worker");
-      Role memberRole =
-          switch (roleName) {
-            case "worker" -> Role.WORKER;
-            case "observer" -> Role.OBSERVER;
-            default -> throw new IllegalArgumentException("unknown role '" + roleName + "'");
-          };
-      return new MemberInfo(
-          m,
-          node.path("draining").asBoolean(false),
-          stat == null ? 0 : stat.getCzxid(),
-          stat == null ? 0 : stat.getCtime(),
-          stat == null ? 0 : stat.getEphemeralOwner(),
-          memberRole);
+      return readMember(id, child.getData(), stat);
     } catch (Exception e) {
       if (reportedCorrupt.add(key)) {
         String text =

@@ -3,8 +3,15 @@ package io.ringwork.rebalancer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringwork.membership.GroupPaths;
+import io.ringwork.membership.MemberInfo;
+import io.ringwork.membership.Membership;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
+import io.ringwork.ring.Member;
+import io.ringwork.ring.Placement;
+import io.ringwork.ring.Ring;
+import io.ringwork.ring.Strategy;
+import io.ringwork.ring.ToozRing;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -101,5 +108,69 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
       leader = null;
     }
     return new GroupStatus(leader, assignment == null ? 0 : assignment.version(), rows);
+  }
+
+  /**
+   * Reads the table a live group has in force, for one-off lookups: the stored assignment of a
+   * {@code balanced} group, or for {@code rendezvous} and {@code tooz} the table every worker
+   * computes from the live, non-draining workers (each computes the same one from the same view).
+   * Keys are routed with {@code router}, which must be the group's.
+   *
+   * @throws IllegalArgumentException if the group, its config or (balanced) its assignment does not
+   *     exist, naming the path
+   * @throws Exception if ZooKeeper cannot be read
+   */
+  public static Ring liveRing(CuratorFramework client, String groupPath, KeyRouter router)
+      throws Exception {
+    GroupPaths paths = new GroupPaths(groupPath);
+    byte[] configData;
+    try {
+      configData = client.getData().forPath(paths.config());
+    } catch (KeeperException.NoNodeException e) {
+      throw new IllegalArgumentException("no group config at " + paths.config());
+    }
+    JsonNode config = JSON.readTree(configData);
+    Strategy strategy = Strategy.parse(config.path("strategy").asText("balanced"));
+    int partitions = config.path("partitions").asInt();
+    int replicas = Math.max(1, config.path("replicas").asInt(1));
+    if (strategy == Strategy.BALANCED) {
+      AssignmentStore.Stored stored = new AssignmentStore(client, paths, router).read(null);
+      if (stored == null) {
+        throw new IllegalArgumentException("no assignment published yet at " + paths.assignment());
+      }
+      return stored.assignment();
+    }
+    List<Member> live = new ArrayList<>();
+    List<String> ids;
+    try {
+      ids = client.getChildren().forPath(paths.members());
+    } catch (KeeperException.NoNodeException e) {
+      ids = List.of();
+    }
+    for (String id : ids) {
+      Stat stat = new Stat();
+      try {
+        byte[] data = client.getData().storingStatIn(stat).forPath(paths.member(id));
+        MemberInfo m = Membership.readMember(id, data, stat);
+        if (m.isWorker() && !m.draining()) {
+          live.add(m.member());
+        }
+      } catch (KeeperException.NoNodeException | IllegalArgumentException gone) {
+        // left meanwhile, or unreadable: members leave it out of their views too
+      }
+    }
+    if (live.isEmpty()) {
+      throw new IllegalArgumentException("no live workers under " + paths.members());
+    }
+    if (strategy == Strategy.TOOZ) {
+      return ToozRing.of(live, partitions, replicas);
+    }
+    return Placement.newBuilder()
+        .strategy(strategy.configName())
+        .partitions(partitions)
+        .replicas(replicas)
+        .router(router)
+        .buildPartitioned()
+        .assign(null, live);
   }
 }

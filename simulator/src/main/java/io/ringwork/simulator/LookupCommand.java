@@ -1,8 +1,12 @@
 package io.ringwork.simulator;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.ringwork.membership.GroupPaths;
+import io.ringwork.rebalancer.GroupStatus;
 import io.ringwork.ring.Assignment;
+import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
+import io.ringwork.ring.Ring;
 import io.ringwork.ring.ToozRing;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -17,6 +21,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,6 +44,7 @@ import picocli.CommandLine.Parameters;
       "  ringwork lookup --strategy tooz --member foo --member bar --member baz fake 1234",
       "  ringwork lookup --cluster fleet.yaml --replicas 2 --keys nodes.txt",
       "  seq 1000000 | ringwork lookup --member a --member b=2 > owners.tsv",
+      "  ringwork lookup --connect 127.0.0.1:2181 --group conductors node-1 node-2",
     })
 final class LookupCommand implements Callable<Integer> {
 
@@ -56,21 +65,54 @@ final class LookupCommand implements Callable<Integer> {
       description = "tsv (default) or json (one object per line).")
   String format = "tsv";
 
+  @Option(
+      names = "--connect",
+      paramLabel = "HOST:PORT",
+      description =
+          "Answer from a live group's table in force (with --group) instead of computing one from"
+              + " --cluster/--member.")
+  String connect;
+
+  @Option(names = "--group", paramLabel = "G", description = "With --connect: the group.")
+  String group;
+
+  @Option(
+      names = "--namespace",
+      paramLabel = "PATH",
+      description = "With --connect: the namespace (default /ringwork).")
+  String namespace = "/ringwork";
+
+  @Option(
+      names = "--route-until",
+      paramLabel = "C",
+      description =
+          "Route on the key up to the first C (the group's KeyRouter.upTo(C)); default: the"
+              + " whole key.")
+  Character routeUntil;
+
   @Parameters(paramLabel = "KEY", description = "Keys to look up.")
   List<String> keys = new ArrayList<>();
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
-  public Integer call() throws IOException {
-    ClusterOptions.Setup setup = cluster.resolve();
+  public Integer call() throws Exception {
     if (!format.equals("tsv") && !format.equals("json")) {
       throw new InputException("--format must be tsv or json, got '" + format + "'");
     }
-    if (!ignore.isEmpty() && setup.partitioned()) {
-      throw new InputException("--ignore applies to the tooz strategy only");
+    Owners owners;
+    if (connect != null) {
+      owners = liveOwners();
+    } else {
+      if (group != null) {
+        throw new InputException("--group applies only with --connect");
+      }
+      ClusterOptions.Setup setup = cluster.resolve();
+      if (!ignore.isEmpty() && setup.partitioned()) {
+        throw new InputException("--ignore applies to the tooz strategy only");
+      }
+      owners = owners(setup);
     }
-    Owners owners = owners(setup);
     boolean json = format.equals("json");
     PrintWriter out = spec.commandLine().getOut();
     Writer w = new BufferedWriter(out, 1 << 16);
@@ -99,6 +141,54 @@ final class LookupCommand implements Callable<Integer> {
     }
     w.flush();
     return 0;
+  }
+
+  /**
+   * The owners from the live group's table in force (issue 13, item 9): a fresh table computed from
+   * the members would disagree with a sticky balanced table on most keys.
+   */
+  private Owners liveOwners() throws Exception {
+    if (group == null) {
+      throw new InputException("--connect needs --group");
+    }
+    if (cluster.cluster != null
+        || !cluster.members.isEmpty()
+        || cluster.strategy != null
+        || cluster.partitions != null
+        || cluster.replicas != null) {
+      throw new InputException(
+          "--connect reads the group's own settings and members: drop --cluster, --member,"
+              + " --strategy, --partitions and --replicas");
+    }
+    String groupPath;
+    try {
+      groupPath = GroupPaths.of(namespace, group).root();
+    } catch (IllegalArgumentException e) {
+      throw new InputException("--namespace/--group: " + e.getMessage());
+    }
+    KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
+    Ring ring;
+    try (CuratorFramework client =
+        CuratorFrameworkFactory.newClient(
+            connect, 10_000, 5_000, new ExponentialBackoffRetry(100, 3))) {
+      client.start();
+      if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
+        throw new RuntimeFailure("could not connect to ZooKeeper at " + connect + " within 10 s");
+      }
+      try {
+        ring = GroupStatus.liveRing(client, groupPath, router);
+      } catch (IllegalArgumentException e) {
+        throw new InputException("--group " + group + ": " + e.getMessage() + " on " + connect);
+      }
+    }
+    if (ring instanceof ToozRing tooz) {
+      List<String> skip = List.copyOf(ignore);
+      return (w, key, json) -> appendAll(w, tooz.owners(key, tooz.replicas(), skip), json);
+    }
+    if (!ignore.isEmpty()) {
+      throw new InputException("--ignore applies to the tooz strategy only");
+    }
+    return (w, key, json) -> appendAll(w, ring.owners(key), json);
   }
 
   /** The owners of a key as text, primary first, comma-separated. */

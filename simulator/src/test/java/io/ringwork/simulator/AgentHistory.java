@@ -21,8 +21,9 @@ import java.util.Set;
  * ends in {@code lost} counts as lost (a frozen process prints both only once it runs again). Two
  * holds of a partition must not overlap, except that a hold ended by {@code lost} may overlap a
  * successor: its session had already ended on the server, so only the fencing token can stop it,
- * and the token of every successor must be higher. An agent killed with SIGKILL ends its holds when
- * it was killed.
+ * and the token of every successor must be higher. A revocation that the agent follows with {@code
+ * lost} before anything else counts as lost too (see {@link #holds}). An agent killed with SIGKILL
+ * ends its holds when it was killed.
  */
 final class AgentHistory {
 
@@ -113,23 +114,31 @@ final class AgentHistory {
       // Holds a suspension ended: a frozen process prints "suspended" only once it runs again, so
       // when "lost" follows before "resumed", those holds ended with the lost session instead.
       List<Hold> suspended = new ArrayList<>();
+      // Holds a revocation ended: when the next thing the agent says is "lost" (nothing assigned or
+      // resumed in between), it was running again after a freeze, working through events queued
+      // before it; on the server its grants had ended with its session, which is what let the
+      // successor activate, so those holds count as lost (fenced by the successor's higher token).
+      // A protocol bug (a successor active while the old owner's session lives) shows no "lost".
+      List<Hold> revoked = new ArrayList<>();
       for (String line : List.copyOf(a.lines)) {
         JsonNode n = JSON.readTree(line);
         long ts = n.path("ts").asLong();
         String event = n.path("event").asText();
         switch (event) {
-          case "assigned" ->
-              n.get("partitions")
-                  .forEach(
-                      p ->
-                          open.put(
-                              p.asInt(),
-                              new long[] {n.get("tokens").get(p.asText()).asLong(), ts}));
+          case "assigned" -> {
+            holds.addAll(revoked);
+            revoked.clear();
+            n.get("partitions")
+                .forEach(
+                    p ->
+                        open.put(
+                            p.asInt(), new long[] {n.get("tokens").get(p.asText()).asLong(), ts}));
+          }
           case "revoked" -> {
             for (JsonNode p : n.get("partitions")) {
               long[] h = open.remove(p.asInt());
               if (h != null) {
-                holds.add(new Hold(a.name, p.asInt(), h[0], h[1], ts, "revoked"));
+                revoked.add(new Hold(a.name, p.asInt(), h[0], h[1], ts, "revoked"));
               }
               paused.remove(p.asInt()); // revoked while suspended: not resumed
             }
@@ -145,6 +154,8 @@ final class AgentHistory {
           case "resumed" -> {
             holds.addAll(suspended);
             suspended.clear();
+            holds.addAll(revoked);
+            revoked.clear();
             paused.forEach((p, token) -> open.put(p, new long[] {token, ts}));
             paused.clear();
           }
@@ -153,6 +164,10 @@ final class AgentHistory {
               holds.add(new Hold(h.agent(), h.partition(), h.token(), h.start(), ts, "lost"));
             }
             suspended.clear();
+            for (Hold h : revoked) {
+              holds.add(new Hold(h.agent(), h.partition(), h.token(), h.start(), h.end(), "lost"));
+            }
+            revoked.clear();
             open.forEach((p, h) -> holds.add(new Hold(a.name, p, h[0], h[1], ts, "lost")));
             open.clear();
             paused.clear();
@@ -161,6 +176,7 @@ final class AgentHistory {
         }
       }
       holds.addAll(suspended);
+      holds.addAll(revoked);
       long end = ended.getOrDefault(a.name, Long.MAX_VALUE);
       open.forEach(
           (p, h) ->

@@ -81,6 +81,27 @@ final class EmbeddedAgentIT {
       assertThat(members.exitValue()).as(out).isZero();
       assertThat(out).contains("\"a1\"").contains("\"a2\"");
 
+      // Issue 13, item 9: lookup --connect answers from the table in force, as the agents hold it.
+      Map<String, java.util.Set<Integer>> held = AgentHistory.current(agents, Map.of());
+      io.ringwork.ring.Partitioner partitioner = io.ringwork.ring.Partitioner.of(16);
+      List<String> keys = new java.util.ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        keys.add("node-" + i);
+      }
+      List<String> args =
+          new java.util.ArrayList<>(List.of("lookup", "--connect", connect, "--group", "demo"));
+      args.addAll(keys);
+      Cli.Result lookup = Cli.run(args.toArray(String[]::new));
+      assertThat(lookup.status()).as(lookup.err()).isZero();
+      List<String> lines = lookup.out().strip().lines().toList();
+      assertThat(lines).hasSize(keys.size());
+      for (String line : lines) {
+        String[] kv = line.split("\t");
+        assertThat(held.get(kv[1]))
+            .as("%s is answered %s", kv[0], kv[1])
+            .contains(partitioner.partition(kv[0]));
+      }
+
       // Issue 13, item 10: a group that does not exist is an input error, not an empty table.
       Cli.Result none = Cli.run("members", "--connect", connect, "--group", "nope");
       assertThat(none.status()).isEqualTo(2);

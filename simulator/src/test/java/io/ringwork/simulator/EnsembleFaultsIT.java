@@ -102,8 +102,13 @@ final class EnsembleFaultsIT {
           .until(() -> frozen.lines.stream().anyMatch(l -> l.contains("\"event\":\"lost\"")));
       heal(agents, ended, "agent paused");
 
-      assertThat(agents).allMatch(a -> a.process.isAlive());
-      AgentHistory.check(agents, ended, P);
+      try {
+        assertThat(agents).allMatch(a -> a.process.isAlive());
+        AgentHistory.check(agents, ended, P);
+      } catch (AssertionError e) {
+        keepLogs(agents);
+        throw e;
+      }
     }
   }
 
@@ -113,11 +118,7 @@ final class EnsembleFaultsIT {
     try {
       await().atMost(HEAL).until(() -> AgentHistory.complete(agents, ended, P));
     } catch (ConditionTimeoutException e) {
-      // Keep every agent's events for diagnosis.
-      Path logs = java.nio.file.Files.createDirectories(Path.of("target", "ensemble-faults"));
-      for (Processes.Child a : agents) {
-        java.nio.file.Files.write(logs.resolve(a.name + ".jsonl"), List.copyOf(a.lines));
-      }
+      keepLogs(agents);
       throw new AssertionError(
           "not healed within "
               + HEAL
@@ -126,6 +127,14 @@ final class EnsembleFaultsIT {
               + "\n"
               + AgentHistory.describe(agents, ended),
           e);
+    }
+  }
+
+  /** Keeps every agent's events in target/ensemble-faults for diagnosis. */
+  private static void keepLogs(List<Processes.Child> agents) throws java.io.IOException {
+    Path logs = Files.createDirectories(Path.of("target", "ensemble-faults"));
+    for (Processes.Child a : agents) {
+      Files.write(logs.resolve(a.name + ".jsonl"), List.copyOf(a.lines));
     }
   }
 

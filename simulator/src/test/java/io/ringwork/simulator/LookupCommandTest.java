@@ -101,4 +101,17 @@ final class LookupCommandTest {
     assertThat(r.status()).isEqualTo(2);
     assertThat(r.err()).contains("Unknown option");
   }
+
+  @Test
+  void connect_badCombinations_exit2() {
+    Cli.Result r = Cli.run("lookup", "--connect", "127.0.0.1:1", "k");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("--connect needs --group");
+    r = Cli.run("lookup", "--connect", "127.0.0.1:1", "--group", "g", "--member", "a", "k");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("drop --cluster, --member");
+    r = Cli.run("lookup", "--member", "a", "--group", "g", "k");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("--group applies only with --connect");
+  }
 }
