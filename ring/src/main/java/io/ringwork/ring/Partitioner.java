@@ -24,7 +24,7 @@ import java.util.Objects;
  * <p>For example, with {@code P = 4096} the key {@code "node-1"} goes to partition {@code
  * xxh3_64("node-1") >>> 52}. Using the top bits (rather than {@code h mod P}) means that doubling P
  * splits every partition into two adjacent ones, and XXH3's top bits are as well mixed as its low
- * ones. {@link PartitionerTest} pins fixed vectors.
+ * ones. {@code PartitionerTest} pins fixed vectors.
  *
  * <p>Lookups do not allocate: the key is encoded into a per-thread buffer.
  */
