@@ -230,6 +230,7 @@ final class AgentCommand implements Callable<Integer> {
 
     void emit(String event, java.util.function.Consumer<ObjectNode> fill) {
       ObjectNode n = JSON.createObjectNode();
+      n.put("format", Reports.FORMAT);
       n.put("event", event);
       fill.accept(n);
       n.put("ts", System.currentTimeMillis());

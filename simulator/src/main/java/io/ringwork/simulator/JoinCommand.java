@@ -133,6 +133,7 @@ final class JoinCommand implements Callable<Integer> {
 
   static void emit(PrintWriter out, String event, Consumer<ObjectNode> fill) {
     ObjectNode n = JSON.createObjectNode();
+    n.put("format", Reports.FORMAT);
     n.put("event", event);
     fill.accept(n);
     n.put("ts", System.currentTimeMillis());

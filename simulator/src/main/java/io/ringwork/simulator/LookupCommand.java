@@ -241,7 +241,7 @@ final class LookupCommand implements Callable<Integer> {
 
   private static void write(Writer w, String key, Owners owners, boolean json) throws IOException {
     if (json) {
-      w.write("{\"key\":\"");
+      w.write("{\"format\":1,\"key\":\"");
       w.write(JsonStringEncoder.getInstance().quoteAsString(key));
       w.write("\",\"owners\":[");
       owners.append(w, key, true);

@@ -77,6 +77,7 @@ final class MembersCommand implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       if (format.equals("json")) {
         ObjectNode root = new ObjectMapper().createObjectNode();
+        root.put("format", Reports.FORMAT);
         root.put("group", group);
         if (status.leader() != null) {
           root.put("leader", status.leader());

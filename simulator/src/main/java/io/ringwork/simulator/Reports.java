@@ -12,6 +12,9 @@ import java.util.Map;
 /** Writes plan and compare results as a table, JSON or CSV. */
 final class Reports {
 
+  /** The version of every machine-readable output's schema (the README documents them). */
+  static final int FORMAT = 1;
+
   private static final int TABLE_ROWS = 40;
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -27,6 +30,7 @@ final class Reports {
     switch (format) {
       case "json" -> {
         ObjectNode root = JSON.createObjectNode();
+        root.put("format", FORMAT);
         root.put("strategy", setup.strategy());
         root.put("partitions", setup.partitions());
         root.put("replicas", setup.replicas());
@@ -37,7 +41,7 @@ final class Reports {
       }
       case "csv" -> {
         out.println(
-            "step,change,members,moved,optimalMoved,keysMoved,keysOptimal,peakToAverage,minToAverage,zoneViolations,computeMillis");
+            "step,change,memberCount,moved,optimalMoved,keysMoved,keysOptimal,peakToAverage,minToAverage,zoneViolations,computeMillis");
         for (StepResult s : steps) {
           out.println(csvRow(s));
         }
@@ -110,9 +114,19 @@ final class Reports {
     n.put("memberCount", s.members());
     n.put("moved", s.moved());
     n.put("optimalMoved", s.optimalMoved());
+    double toOptimum = ratio(s);
+    if (Double.isFinite(toOptimum)) {
+      n.put("movedToOptimum", toOptimum);
+    } else {
+      n.putNull("movedToOptimum");
+    }
+    // Not measured (no keys given): null, never a magic number.
     if (s.keysMoved() >= 0) {
       n.put("keysMoved", s.keysMoved());
       n.put("keysOptimal", s.keysOptimal());
+    } else {
+      n.putNull("keysMoved");
+      n.putNull("keysOptimal");
     }
     n.put("peakToAverage", s.peakToAverage());
     n.put("minToAverage", s.minToAverage());
@@ -133,14 +147,14 @@ final class Reports {
   private static String csvRow(StepResult s) {
     return String.format(
         Locale.ROOT,
-        "%s,%s,%d,%d,%d,%d,%d,%.6f,%.6f,%d,%.3f",
+        "%s,%s,%d,%d,%d,%s,%s,%.6f,%.6f,%d,%.3f",
         s.step(),
         csv(s.change()),
         s.members(),
         s.moved(),
         s.optimalMoved(),
-        s.keysMoved(),
-        s.keysOptimal(),
+        s.keysMoved() < 0 ? "" : Long.toString(s.keysMoved()),
+        s.keysOptimal() < 0 ? "" : Long.toString(s.keysOptimal()),
         s.peakToAverage(),
         s.minToAverage(),
         s.zoneViolations(),
@@ -156,6 +170,7 @@ final class Reports {
     switch (format) {
       case "json" -> {
         ObjectNode root = JSON.createObjectNode();
+        root.put("format", FORMAT);
         root.put("keys", keys);
         ObjectNode strategies = root.putObject("strategies");
         results.forEach(
@@ -167,7 +182,7 @@ final class Reports {
       }
       case "csv" -> {
         out.println(
-            "strategy,step,change,members,keysMoved,keysOptimal,movedToOptimum,peakToAverage,minToAverage,computeMillis");
+            "strategy,step,change,memberCount,moved,optimalMoved,movedToOptimum,peakToAverage,minToAverage,computeMillis");
         results.forEach(
             (name, steps) ->
                 steps.forEach(

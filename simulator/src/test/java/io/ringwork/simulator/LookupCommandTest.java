@@ -64,7 +64,8 @@ final class LookupCommandTest {
         .satisfies(
             l ->
                 assertThat(l)
-                    .matches("\\{\"key\":\"node-1\",\"owners\":\\[\"[ab]\",\"[ab]\"\\]\\}"));
+                    .matches(
+                        "\\{\"format\":1,\"key\":\"node-1\",\"owners\":\\[\"[ab]\",\"[ab]\"\\]\\}"));
     assertThat(r.out()).contains("\"key\":\"node-\\\"2\"");
   }
 

@@ -67,7 +67,7 @@ final class PlanCommandTest {
             "--format",
             "csv");
     String[] lines = csv.out().split("\n");
-    assertThat(lines[0]).startsWith("step,change,members,moved,optimalMoved,keysMoved");
+    assertThat(lines[0]).startsWith("step,change,memberCount,moved,optimalMoved,keysMoved");
     String[] row = lines[1].split(",");
     assertThat(Long.parseLong(row[5])).isBetween(1000L, 2400L); // about a third of 5000 keys
   }
@@ -242,5 +242,43 @@ final class PlanCommandTest {
     assertThat(r.status()).isEqualTo(2);
     assertThat(r.err()).contains("does not exist");
     assertThat(dir.resolve("no-such-dir")).doesNotExist();
+  }
+
+  /** Issue 13, item 11: a format version, and one set of names in JSON and CSV. */
+  @Test
+  void machineOutputs_versionedAndNamedAlikeInJsonAndCsv() throws Exception {
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    for (String command : new String[] {"plan", "compare"}) {
+      String[] base = {
+        command, "--member", "a", "--member", "b=2", "--add", "c", "--sample-keys", "2000"
+      };
+      Cli.Result j = Cli.run(concat(base, "--format", "json"));
+      Cli.Result c = Cli.run(concat(base, "--format", "csv"));
+      assertThat(j.status()).as(j.err()).isZero();
+      assertThat(c.status()).as(c.err()).isZero();
+      com.fasterxml.jackson.databind.JsonNode root = json.readTree(j.out());
+      assertThat(root.path("format").asInt()).as(command).isEqualTo(1);
+      com.fasterxml.jackson.databind.JsonNode step =
+          command.equals("plan")
+              ? root.get("steps").get(0)
+              : root.get("strategies").get("balanced").get(0);
+      assertThat(step.get("moved").isNumber()).isTrue();
+      assertThat(step.get("peakToAverage").isNumber()).isTrue();
+      String header = c.out().lines().findFirst().orElseThrow();
+      for (String column : header.split(",")) {
+        if (!column.equals("strategy")) {
+          assertThat(step.has(column))
+              .as("%s CSV column %s is a JSON field", command, column)
+              .isTrue();
+        }
+      }
+    }
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
   }
 }
