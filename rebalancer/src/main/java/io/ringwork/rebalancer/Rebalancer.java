@@ -23,6 +23,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
+import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -237,6 +238,14 @@ public final class Rebalancer implements AutoCloseable {
   /** Returns where this rebalancer stands: the basis of a health check. */
   public State state() {
     return state;
+  }
+
+  /**
+   * Returns the Curator client this rebalancer uses, for tests and diagnostics (for example {@code
+   * RingworkZooKeeper.expireSession}); do not close it or write through it.
+   */
+  public CuratorFramework curator() {
+    return session.client();
   }
 
   /** Returns the ZooKeeper connect string in use (the embedded server's, when embedded). */

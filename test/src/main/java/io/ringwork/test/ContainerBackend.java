@@ -1,0 +1,39 @@
+package io.ringwork.test;
+
+import org.testcontainers.containers.GenericContainer;
+
+/**
+ * A ZooKeeper server in a Docker container (Testcontainers). Stopping pauses the container, so
+ * that the restarted server keeps its port and its data.
+ */
+final class ContainerBackend implements RingworkZooKeeper.Backend {
+
+  private static final int CLIENT_PORT = 2181;
+
+  private final GenericContainer<?> container;
+
+  ContainerBackend(String image) {
+    container = new GenericContainer<>(image).withExposedPorts(CLIENT_PORT);
+    container.start();
+  }
+
+  @Override
+  public String connectString() {
+    return container.getHost() + ":" + container.getMappedPort(CLIENT_PORT);
+  }
+
+  @Override
+  public void stop() {
+    container.getDockerClient().pauseContainerCmd(container.getContainerId()).exec();
+  }
+
+  @Override
+  public void restart() {
+    container.getDockerClient().unpauseContainerCmd(container.getContainerId()).exec();
+  }
+
+  @Override
+  public void close() {
+    container.stop();
+  }
+}
