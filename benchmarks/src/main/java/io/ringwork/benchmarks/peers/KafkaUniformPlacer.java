@@ -9,13 +9,12 @@ import java.util.Set;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.coordinator.group.api.assignor.GroupAssignment;
 import org.apache.kafka.coordinator.group.api.assignor.MemberAssignment;
+import org.apache.kafka.coordinator.group.api.assignor.SubscribedTopicDescriber;
 import org.apache.kafka.coordinator.group.api.assignor.SubscriptionType;
 import org.apache.kafka.coordinator.group.assignor.UniformAssignor;
 import org.apache.kafka.coordinator.group.modern.Assignment;
 import org.apache.kafka.coordinator.group.modern.GroupSpecImpl;
 import org.apache.kafka.coordinator.group.modern.MemberSubscriptionAndAssignmentImpl;
-import org.apache.kafka.coordinator.group.modern.SubscribedTopicDescriberImpl;
-import org.apache.kafka.coordinator.group.modern.TopicMetadata;
 
 /**
  * Kafka's server-side {@code UniformAssignor} (KIP-848), with every member subscribed to one topic
@@ -25,7 +24,22 @@ final class KafkaUniformPlacer implements Placer {
 
   private static final Uuid TOPIC = Uuid.fromString("AAAAAAAAAAAAAAAAAAAAAQ");
 
-  private record Input(GroupSpecImpl spec, SubscribedTopicDescriberImpl topics) {}
+  private record Input(GroupSpecImpl spec, SubscribedTopicDescriber topics) {}
+
+  /**
+   * One topic of {@code partitions} partitions, no racks (Kafka 4.4 builds its own from an image).
+   */
+  private record OneTopic(int partitions) implements SubscribedTopicDescriber {
+    @Override
+    public int numPartitions(Uuid topicId) {
+      return topicId.equals(TOPIC) ? partitions : -1;
+    }
+
+    @Override
+    public Set<String> racksForPartition(Uuid topicId, int partition) {
+      return Set.of();
+    }
+  }
 
   @Override
   public Object prepare(PlacementCase c) {
@@ -50,10 +64,7 @@ final class KafkaUniformPlacer implements Placer {
     }
     GroupSpecImpl spec =
         new GroupSpecImpl(members, SubscriptionType.HOMOGENEOUS, Map.of(TOPIC, inverted));
-    SubscribedTopicDescriberImpl topics =
-        new SubscribedTopicDescriberImpl(
-            Map.of(TOPIC, new TopicMetadata(TOPIC, "topic", c.partitions(), Map.of())));
-    return new Input(spec, topics);
+    return new Input(spec, new OneTopic(c.partitions()));
   }
 
   @Override
