@@ -338,6 +338,16 @@ final class Handoff {
     readTarget = target;
     readWorkers = List.copyOf(workers);
     blocking.clear();
+    try {
+      return confirm(target, workers);
+    } catch (Exception e) {
+      needRead = true; // the retry must read again
+      throw e;
+    }
+  }
+
+  /** The direct read and, if it agrees, the barrier write. */
+  private Check confirm(String target, List<MemberInfo> workers) throws Exception {
     long readPoint = tick();
     lastReadPoint = readPoint;
     List<String> children;

@@ -719,6 +719,10 @@ public final class Rebalancer implements AutoCloseable {
     publish();
     callback(listener::onResumed);
     handoff.invalidate();
+    if (!handoff.ackState().equals(mode.state())) {
+      // A state installed while disconnected could not be acknowledged then.
+      acknowledge();
+    }
     tryActivate();
     leaderCheck();
   }

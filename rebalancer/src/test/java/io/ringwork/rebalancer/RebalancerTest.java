@@ -328,6 +328,49 @@ final class RebalancerTest {
         .hasMessageContaining("must not be negative");
   }
 
+  /**
+   * A state computed while the connection is down cannot be acknowledged then; it must be once the
+   * connection is back in the same session, or the handoff never completes.
+   */
+  @Test
+  void stateInstalledWhileDisconnected_acknowledgedOnResume() throws Exception {
+    Rebalancer a =
+        worker(
+            "w1",
+            "rendezvous",
+            history.listenerFor("w1"),
+            new MetricRegistry(),
+            Duration.ofMillis(1500));
+    Rebalancer b =
+        worker(
+            "w2",
+            "rendezvous",
+            history.listenerFor("w2"),
+            new MetricRegistry(),
+            Duration.ofMillis(1500));
+    awaitAllStable();
+    Rebalancer c =
+        worker(
+            "w3",
+            "rendezvous",
+            history.listenerFor("w3"),
+            new MetricRegistry(),
+            Duration.ofMillis(1500));
+    await()
+        .atMost(STABLE)
+        .until(
+            () ->
+                a.sessionForTest().workers().size() == 3
+                    && b.sessionForTest().workers().size() == 3);
+    // Down before the settle delay ends: every member computes the new table while disconnected.
+    server.stop();
+    Thread.sleep(2500); // longer than the settle delay, shorter than the session timeout
+    server.restart();
+    awaitAllStable();
+    assertExactlyOneOwnerEach();
+    assertThat(c.ownedPartitions()).isNotEmpty();
+  }
+
   static Map<String, Set<Integer>> snapshot(History h) {
     return h.current();
   }
