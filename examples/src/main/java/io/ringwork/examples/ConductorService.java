@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * a group, is given a share of the resources ({@code node-0} ... {@code node-N}), and keeps
  * processing the ones it holds a grant for. Every write to the database is fenced: it carries the
  * grant's token and only lands if no newer owner has written the row ({@code token <= ?}), so a
- * paused or partitioned instance that still believes it owns a node cannot overwrite its
- * successor. SIGTERM (or {@link #close()}) drains: the instance hands its nodes over, then leaves.
+ * paused or partitioned instance that still believes it owns a node cannot overwrite its successor.
+ * SIGTERM (or {@link #close()}) drains: the instance hands its nodes over, then leaves.
  *
  * <pre>
  * java -cp ... io.ringwork.examples.ConductorService --embedded c-1        # first instance

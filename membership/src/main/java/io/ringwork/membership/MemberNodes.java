@@ -35,6 +35,8 @@ final class MemberNodes {
   private final Runnable changed;
   private final Map<String, ChildData> nodes = new ConcurrentHashMap<>();
   private PersistentWatcher watcher;
+  // Paths deleted since the last reload listed the members (ZooKeeper's event thread only).
+  private final java.util.Set<String> deletedDuringReload = new java.util.HashSet<>();
   private volatile boolean closed;
 
   /** {@code changed} runs (on ZooKeeper's event thread) after every change to the copy. */
@@ -76,6 +78,7 @@ final class MemberNodes {
                 if (e.getResultCode() == KeeperException.Code.NONODE.intValue()) {
                   merge(List.of(), Map.of(), 0);
                 } else if (e.getResultCode() == KeeperException.Code.OK.intValue()) {
+                  deletedDuringReload.clear();
                   readAll(e.getChildren(), e.getStat().getPzxid());
                 } else {
                   log.debug("listing {} failed ({}); the next reconnection reloads", parent, e);
@@ -99,6 +102,7 @@ final class MemberNodes {
     Map<String, ChildData> fresh = new HashMap<>();
     int batches = (ops.size() + MAX_READS_PER_MULTI - 1) / MAX_READS_PER_MULTI;
     int[] left = {batches};
+    boolean[] failed = {false};
     try {
       ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
       for (int from = 0; from < ops.size(); from += MAX_READS_PER_MULTI) {
@@ -106,7 +110,9 @@ final class MemberNodes {
         zk.multi(
             batch,
             (rc, path, ctx, results) -> {
-              if (results != null) {
+              if (results == null) {
+                failed[0] = true; // connection lost: the reconnection reloads again
+              } else {
                 for (int i = 0; i < results.size(); i++) {
                   if (results.get(i) instanceof OpResult.GetDataResult got) {
                     String node = batch.get(i).getPath();
@@ -114,7 +120,8 @@ final class MemberNodes {
                   }
                 }
               }
-              if (--left[0] == 0 && !closed) {
+              // Only a whole reload may remove nodes: a failed batch would shrink the view.
+              if (--left[0] == 0 && !closed && !failed[0]) {
                 merge(children, fresh, listedAt);
               }
             },
@@ -132,7 +139,14 @@ final class MemberNodes {
         .entrySet()
         .removeIf(
             e -> !fresh.containsKey(e.getKey()) && e.getValue().getStat().getCzxid() <= listedAt);
-    fresh.forEach(this::putIfNewer);
+    // A node deleted while the reload's batches were in flight must not come back from them.
+    fresh.forEach(
+        (path, data) -> {
+          if (!deletedDuringReload.contains(path)) {
+            putIfNewer(path, data);
+          }
+        });
+    deletedDuringReload.clear();
     changed.run();
   }
 
@@ -147,6 +161,7 @@ final class MemberNodes {
     switch (event.getType()) {
       case NodeDeleted -> {
         nodes.remove(path);
+        deletedDuringReload.add(path);
         changed.run();
       }
       case NodeCreated, NodeDataChanged -> read(path);

@@ -122,7 +122,7 @@ public final class Membership implements AutoCloseable {
   private volatile long incarnation;
   private long sessionId;
   private long version;
-  private MemberNodes memberCache;
+  private volatile MemberNodes memberCache;
   private volatile boolean leading;
   private boolean refreshPending;
   private final java.util.Map<String, Parsed> parsed = new java.util.HashMap<>();
@@ -192,17 +192,7 @@ public final class Membership implements AutoCloseable {
   public void start() {
     lifecycle.start();
     try {
-      if (client.getState() == org.apache.curator.framework.imps.CuratorFrameworkState.LATENT) {
-        client.start();
-      }
-      if (!client.blockUntilConnected((int) connectTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new IllegalStateException(
-            "could not connect to ZooKeeper at "
-                + client.getZookeeperClient().getCurrentConnectionString()
-                + " within "
-                + connectTimeout.toMillis()
-                + " ms");
-      }
+      connect();
       client.getConnectionStateListenable().addListener(connectionListener);
       join();
       memberCache = new MemberNodes(client, paths.members(), this::scheduleRefresh);
@@ -248,6 +238,27 @@ public final class Membership implements AutoCloseable {
           }
         });
     latch.start();
+  }
+
+  /**
+   * Starts the client if it is not started and waits, up to the connect timeout, for a connection,
+   * without joining: for a component that must check the group before it joins.
+   *
+   * @throws IllegalStateException if ZooKeeper cannot be reached in time, naming the connect string
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public void connect() throws InterruptedException {
+    if (client.getState() == org.apache.curator.framework.imps.CuratorFrameworkState.LATENT) {
+      client.start();
+    }
+    if (!client.blockUntilConnected((int) connectTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException(
+          "could not connect to ZooKeeper at "
+              + client.getZookeeperClient().getCurrentConnectionString()
+              + " within "
+              + connectTimeout.toMillis()
+              + " ms");
+    }
   }
 
   /** Adds a listener; it receives the current view at once if there is one. */
@@ -458,7 +469,10 @@ public final class Membership implements AutoCloseable {
           writeData();
           fire(MembershipListener::onResumed);
         }
-        memberCache.reload();
+        MemberNodes nodes = memberCache;
+        if (nodes != null) {
+          nodes.reload();
+        }
         refresh();
       }
       default -> {}

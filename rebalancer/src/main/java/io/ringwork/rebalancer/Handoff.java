@@ -116,6 +116,8 @@ final class Handoff {
   private final AtomicInteger queuedNotes = new AtomicInteger();
   private final Set<String> blocking = new HashSet<>();
   private String readTarget = "";
+  // The barrier this leader last wrote or found current (its state and read point), or null.
+  private Barrier confirmed;
   private List<MemberInfo> readWorkers = List.of();
   private long ackSession;
   private int ackVersion = -1;
@@ -144,8 +146,30 @@ final class Handoff {
   void start() {
     barrierCache =
         CuratorCache.build(client, paths.barrier(), CuratorCache.Options.SINGLE_NODE_CACHE);
-    barrierCache.listenable().addListener((type, before, after) -> eventThread.accept(onChange));
+    barrierCache
+        .listenable()
+        .addListener(
+            (type, before, after) ->
+                eventThread.accept(
+                    () -> {
+                      barrierChanged();
+                      onChange.run();
+                    }));
     barrierCache.start();
+  }
+
+  /**
+   * As the leader, reads again when the barrier is not the one it last wrote or confirmed: a
+   * deposed leader's late write (its retried setData landing after this leader's) must not stay.
+   */
+  private void barrierChanged() {
+    if (ackWatcher == null || confirmed == null) {
+      return;
+    }
+    Barrier now = barrier();
+    if (!now.state().equals(confirmed.state()) || now.readZxid() < confirmed.readZxid()) {
+      needRead = true;
+    }
   }
 
   /** The barrier in place, from the cache. */
@@ -285,6 +309,7 @@ final class Handoff {
 
   /** Stops watching acknowledgements. */
   void follow() {
+    confirmed = null;
     if (ackWatcher != null) {
       ackWatcher.close();
       ackWatcher = null;
@@ -393,9 +418,11 @@ final class Handoff {
     }
     long newest = read.stream().mapToLong(Ack::zxid).max().orElse(0);
     if (stored.state().equals(target) && newest < stored.readZxid()) {
+      confirmed = stored;
       return Check.CURRENT;
     }
     byte[] data = barrierJson(target, readPoint);
+    confirmed = new Barrier(target, readPoint, 0);
     try {
       client.setData().forPath(paths.barrier(), data);
     } catch (KeeperException.NoNodeException e) {

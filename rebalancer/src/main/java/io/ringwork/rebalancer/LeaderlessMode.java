@@ -51,16 +51,27 @@ final class LeaderlessMode extends PartitionMode {
     return !eligible.isEmpty() && state().equals(digestOf(eligible));
   }
 
-  private List<Member> digestedList;
-  private String digested;
+  private final Digests digests = new Digests();
 
-  /** The digest of a list, kept while the caller passes the same list object. */
   private String digestOf(List<Member> members) {
-    if (members != digestedList) {
-      digested = digest(members);
-      digestedList = members;
+    return digests.of(members);
+  }
+
+  /**
+   * The digest of the last list asked for, kept while callers pass the same list object (the
+   * rebalancer hands out one list per view), so that a view costs one digest, not one per event.
+   */
+  static final class Digests {
+    private List<Member> list;
+    private String digest;
+
+    String of(List<Member> members) {
+      if (members != list) {
+        digest = LeaderlessMode.digest(members);
+        list = members;
+      }
+      return digest;
     }
-    return digested;
   }
 
   @Override

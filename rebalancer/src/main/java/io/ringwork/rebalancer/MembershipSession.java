@@ -5,24 +5,20 @@ import io.ringwork.membership.MemberInfo;
 import io.ringwork.membership.Membership;
 import io.ringwork.membership.MembershipListener;
 import io.ringwork.membership.View;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 
 /** The rebalancer's view of group membership, over {@link Membership}. */
 final class MembershipSession implements GroupSession {
 
   private final Membership membership;
-  private final Duration connectTimeout;
   private volatile Events events;
   private volatile Workers workers;
 
-  private MembershipSession(Membership membership, Duration connectTimeout) {
+  private MembershipSession(Membership membership) {
     this.membership = membership;
-    this.connectTimeout = connectTimeout;
   }
 
   static MembershipSession create(RebalancerBuilder b) {
@@ -41,7 +37,7 @@ final class MembershipSession implements GroupSession {
     } else {
       mb.connectString(b.connectString());
     }
-    MembershipSession session = new MembershipSession(mb.build(), b.connectTimeout());
+    MembershipSession session = new MembershipSession(mb.build());
     session.membership.addListener(
         new MembershipListener() {
           @Override
@@ -81,21 +77,9 @@ final class MembershipSession implements GroupSession {
 
   @Override
   public void connect() {
-    // Membership connects as it joins; the rebalancer checks the group config first, so connect
-    // the client here without joining.
-    CuratorFramework client = membership.client();
-    if (client.getState() == org.apache.curator.framework.imps.CuratorFrameworkState.LATENT) {
-      client.start();
-    }
+    // The rebalancer checks the group config before it joins: connect without joining.
     try {
-      if (!client.blockUntilConnected((int) connectTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new IllegalStateException(
-            "could not connect to ZooKeeper at "
-                + client.getZookeeperClient().getCurrentConnectionString()
-                + " within "
-                + connectTimeout.toMillis()
-                + " ms");
-      }
+      membership.connect();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while connecting", e);

@@ -556,24 +556,38 @@ public final class Rebalancer implements AutoCloseable {
 
   private void viewChanged() {
     viewChangedNanos = nanoTime.getAsLong();
-    if (session.joined() && appliedIncarnation != session.incarnation()) {
-      // A new incarnation: whatever the old one held is gone; acknowledge afresh in this session.
-      Set<Integer> held = mode.dropAll();
-      if (!held.isEmpty()) {
-        callback(() -> listener.onLost(held));
-      }
-      lostSession = false;
-      appliedIncarnation = session.incarnation();
-      handoff.forgetAck();
-      if (!mode.state().isEmpty()) {
-        mode.reset();
-        publish();
-        acknowledge();
-      }
+    if (newIncarnation() && !mode.state().isEmpty()) {
+      acknowledge();
     }
     mode.viewChanged();
     tryActivate();
     leaderCheck();
+  }
+
+  /**
+   * If this member joined as a new incarnation since the state was last set up: whatever the old
+   * one held is gone, and everything the state in force gives this member is pending again, to be
+   * acknowledged afresh in this session. Checked wherever an acknowledgement may be written first
+   * (a view, a resume, a retry), so that no path acknowledges a new incarnation without it.
+   *
+   * @return whether it was a new incarnation
+   */
+  private boolean newIncarnation() {
+    if (!session.joined() || appliedIncarnation == session.incarnation()) {
+      return false;
+    }
+    Set<Integer> held = mode.dropAll();
+    if (!held.isEmpty()) {
+      callback(() -> listener.onLost(held));
+    }
+    lostSession = false;
+    appliedIncarnation = session.incarnation();
+    handoff.forgetAck();
+    if (!mode.state().isEmpty()) {
+      mode.reset();
+      publish();
+    }
+    return true;
   }
 
   private void handoffChanged() {
@@ -599,9 +613,9 @@ public final class Rebalancer implements AutoCloseable {
     if (!session.joined() || mode.state().isEmpty()) {
       return;
     }
+    newIncarnation();
     try {
       handoff.acknowledge(mode.state(), session.incarnation(), session.sessionId());
-      appliedIncarnation = session.incarnation();
     } catch (Exception e) {
       log.warn("could not acknowledge {} as {}: {}", mode.state(), selfId, e.toString());
       handoff.forgetAck();
@@ -740,7 +754,8 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   private void publish() {
-    Ownership next = mode.snapshot(paused);
+    // Once closed (possibly from a callback, while this thread was still working), no grant shows.
+    Ownership next = lifecycle.isClosed() ? Ownership.NONE : mode.snapshot(paused);
     ownership = next;
     metrics.version(next.version());
     updateState();

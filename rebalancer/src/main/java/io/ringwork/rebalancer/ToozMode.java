@@ -111,16 +111,10 @@ final class ToozMode implements Mode {
     return !eligible.isEmpty() && state.equals(digestOf(eligible));
   }
 
-  private List<Member> digestedList;
-  private String digested;
+  private final LeaderlessMode.Digests digests = new LeaderlessMode.Digests();
 
-  /** The digest of a list, kept while the caller passes the same list object. */
   private String digestOf(List<Member> members) {
-    if (members != digestedList) {
-      digested = LeaderlessMode.digest(members);
-      digestedList = members;
-    }
-    return digested;
+    return digests.of(members);
   }
 
   @Override

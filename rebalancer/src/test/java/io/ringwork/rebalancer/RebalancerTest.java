@@ -371,6 +371,38 @@ final class RebalancerTest {
     assertThat(c.ownedPartitions()).isNotEmpty();
   }
 
+  /**
+   * A deposed leader's late barrier write (an older state) lands after the current leader's: the
+   * current leader must notice and write the barrier again, or the group stays incomplete.
+   */
+  @Test
+  void lateBarrierFromADeposedLeader_rewrittenByTheLeader() throws Exception {
+    worker("l1", "balanced");
+    worker("l2", "balanced");
+    awaitAllStable();
+    CuratorFramework raw =
+        CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
+    raw.start();
+    try {
+      long version = workers.get(0).assignment().orElseThrow().version();
+      raw.setData()
+          .forPath(
+              "/ringwork/conductors/barrier",
+              "{\"format\":1,\"state\":\"v1\",\"readZxid\":1}".getBytes());
+      // Only the leader's rewrite can bring the barrier back to the state in force.
+      await()
+          .atMost(STABLE)
+          .until(
+              () ->
+                  new String(raw.getData().forPath("/ringwork/conductors/barrier"))
+                      .contains("\"state\":\"v" + version + "\""));
+    } finally {
+      raw.close();
+    }
+    awaitAllStable();
+    assertExactlyOneOwnerEach();
+  }
+
   static Map<String, Set<Integer>> snapshot(History h) {
     return h.current();
   }

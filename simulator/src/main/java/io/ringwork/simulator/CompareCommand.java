@@ -46,13 +46,7 @@ final class CompareCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     steps.checkFormat();
-    if (sampleKeys < 1 || sampleKeys > Planner.MAX_SAMPLE_KEYS) {
-      throw new InputException(
-          "--sample-keys must be between 1 and "
-              + Planner.MAX_SAMPLE_KEYS
-              + " (every key is held in memory), got "
-              + sampleKeys);
-    }
+    Planner.checkSampleKeys(sampleKeys);
     ClusterOptions.Setup setup;
     List<Scenario.Step> plan;
     if (example) {

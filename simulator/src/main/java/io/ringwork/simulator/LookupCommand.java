@@ -21,10 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -168,13 +165,7 @@ final class LookupCommand implements Callable<Integer> {
     }
     KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     Ring ring;
-    try (CuratorFramework client =
-        CuratorFrameworkFactory.newClient(
-            connect, 10_000, 5_000, new ExponentialBackoffRetry(100, 3))) {
-      client.start();
-      if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
-        throw new RuntimeFailure("could not connect to ZooKeeper at " + connect + " within 10 s");
-      }
+    try (CuratorFramework client = ZooKeeperClients.connect(connect)) {
       try {
         ring = GroupStatus.liveRing(client, groupPath, router);
       } catch (IllegalArgumentException e) {

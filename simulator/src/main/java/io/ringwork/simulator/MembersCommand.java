@@ -9,10 +9,7 @@ import io.ringwork.rebalancer.GroupStatus;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,13 +53,7 @@ final class MembersCommand implements Callable<Integer> {
     if (!format.equals("table") && !format.equals("json")) {
       throw new InputException("--format must be table or json, got '" + format + "'");
     }
-    try (CuratorFramework client =
-        CuratorFrameworkFactory.newClient(
-            connect, 10_000, 5_000, new ExponentialBackoffRetry(100, 3))) {
-      client.start();
-      if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
-        throw new RuntimeFailure("could not connect to ZooKeeper at " + connect + " within 10 s");
-      }
+    try (CuratorFramework client = ZooKeeperClients.connect(connect)) {
       String groupPath;
       try {
         groupPath = GroupPaths.of(namespace, group).root();

@@ -82,13 +82,7 @@ final class PlanCommand implements Callable<Integer> {
       results = Planner.partitioned(setup, plan, maxMoves, keys, progress);
     } else {
       if (keys == null) {
-        if (sampleKeys < 1 || sampleKeys > Planner.MAX_SAMPLE_KEYS) {
-          throw new InputException(
-              "--sample-keys must be between 1 and "
-                  + Planner.MAX_SAMPLE_KEYS
-                  + " (every key is held in memory), got "
-                  + sampleKeys);
-        }
+        Planner.checkSampleKeys(sampleKeys);
         keys = Planner.sampleKeys(sampleKeys, steps.seed);
       }
       results = Planner.keyLevel("tooz", setup, plan, keys, progress);

@@ -34,6 +34,21 @@ final class Planner {
   /** The most sample keys a run may ask for: each is held in memory (about 100 bytes). */
   static final int MAX_SAMPLE_KEYS = 20_000_000;
 
+  /**
+   * Checks a {@code --sample-keys} count.
+   *
+   * @throws InputException naming the option, the bound and the value
+   */
+  static void checkSampleKeys(int count) {
+    if (count < 1 || count > MAX_SAMPLE_KEYS) {
+      throw new InputException(
+          "--sample-keys must be between 1 and "
+              + MAX_SAMPLE_KEYS
+              + " (every key is held in memory), got "
+              + count);
+    }
+  }
+
   static String[] sampleKeys(int count, long seed) {
     Random random = new Random(seed);
     String[] keys = new String[count];

@@ -3,8 +3,8 @@ package io.ringwork.test;
 import org.testcontainers.containers.GenericContainer;
 
 /**
- * A ZooKeeper server in a Docker container (Testcontainers). Stopping pauses the container, so
- * that the restarted server keeps its port and its data.
+ * A ZooKeeper server in a Docker container (Testcontainers). Stopping pauses the container, so that
+ * the restarted server keeps its port and its data.
  */
 final class ContainerBackend implements RingworkZooKeeper.Backend {
 

@@ -17,7 +17,8 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 @Testcontainers(disabledWithoutDocker = true)
 final class ContainerZooKeeperTest {
 
-  @RegisterExtension static final RingworkZooKeeper zk = RingworkZooKeeper.container("zookeeper:3.9");
+  @RegisterExtension
+  static final RingworkZooKeeper zk = RingworkZooKeeper.container("zookeeper:3.9");
 
   @Test
   void rebalancerOnAContainerServer_stableThenSurvivesAPause() throws Exception {
