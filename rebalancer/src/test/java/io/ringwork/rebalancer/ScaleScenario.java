@@ -36,7 +36,8 @@ public final class ScaleScenario {
         "| mode | N | start all -> stable | packets/join | per member | packets/leave | per member"
             + " | join -> all stable p50 / p99 / max | kill -9 -> active |\n");
     table.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
-    for (String strategy : new String[] {"balanced", "rendezvous"}) {
+    for (String strategy :
+        System.getProperty("scale.strategies", "balanced,rendezvous").split(",")) {
       for (int n : sizes) {
         table.append(run(strategy, n)).append('\n');
         System.err.println(table);
