@@ -367,6 +367,44 @@ public final class Rebalancer implements AutoCloseable {
     }
   }
 
+  /**
+   * What this member's handoff looks like, for a test that timed out (read on the event thread).
+   */
+  String describeForTest() {
+    CompletableFuture<String> d = new CompletableFuture<>();
+    if (!submit(
+        () ->
+            d.complete(
+                String.format(
+                    "%s: state=%s mode=%s ack=%s@%d barrier=%s pending=%s paused=%s joined=%s"
+                        + " leader=%s workers=%d eligible=%d matches=%s incarnation=%d/%d",
+                    selfId,
+                    state,
+                    mode.state(),
+                    handoff.ackState(),
+                    handoff.ackZxid(),
+                    handoff.barrier(),
+                    mode.pending(),
+                    paused,
+                    session.joined(),
+                    session.isLeader(),
+                    session.workers().size(),
+                    eligible().size(),
+                    mode.matches(eligible()),
+                    appliedIncarnation,
+                    session.incarnation())))) {
+      return selfId + ": closed";
+    }
+    try {
+      return d.get(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return selfId + ": interrupted";
+    } catch (ExecutionException | TimeoutException e) {
+      return selfId + ": event thread busy (" + e + ")";
+    }
+  }
+
   boolean isClosedForTest() {
     return lifecycle.isClosed();
   }

@@ -170,7 +170,13 @@ final class Scale implements AutoCloseable {
     for (Rebalancer r : workers) {
       long left = deadline - System.nanoTime();
       if (left <= 0 || !r.awaitStable(Duration.ofNanos(Math.max(1, left)))) {
-        throw new IllegalStateException(r.memberId() + " not stable within " + timeout);
+        StringBuilder why = new StringBuilder(r.memberId() + " not stable within " + timeout);
+        for (Rebalancer w : workers) {
+          if (w.sessionForTest().isLeader() || w == r) {
+            why.append('\n').append(w.describeForTest());
+          }
+        }
+        throw new IllegalStateException(why.toString());
       }
     }
   }
