@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 final class StandaloneZooKeeperIT {
 
-  private static final Path[] JARS = {
+  static final Path[] JARS = {
     Path.of("/usr/share/java/zookeeper.jar"),
     Path.of("/usr/share/java/zookeeper-jute.jar"),
     Path.of("/usr/share/java/slf4j-api.jar")
@@ -39,30 +39,8 @@ final class StandaloneZooKeeperIT {
     run(System.getProperty("java.class.path"));
   }
 
-  /**
-   * Debian's older 3.8 server, a client/server version skew users meet. CI always runs it ({@code
-   * .ci/run} installs the package and sets {@code RINGWORK_CI}); elsewhere it is skipped, saying
-   * why, when the package is missing.
-   */
-  @Test
-  void joinViewsAndKill9_againstDebiansZooKeeper38() throws Exception {
-    boolean installed = java.util.Arrays.stream(JARS).allMatch(java.nio.file.Files::exists);
-    if (System.getenv("RINGWORK_CI") != null) {
-      for (Path jar : JARS) {
-        assertThat(jar)
-            .as("Debian's zookeeper package must be installed (.ci/run installs it): %s", jar)
-            .exists();
-      }
-    } else {
-      org.junit.jupiter.api.Assumptions.assumeTrue(
-          installed,
-          "Debian's zookeeper package is not installed (apt-get install zookeeper); the same test"
-              + " runs against ZooKeeper's Maven artifact");
-    }
-    run(String.join(":", java.util.Arrays.stream(JARS).map(Path::toString).toList()));
-  }
-
-  private void run(String classpath) throws Exception {
+  /** Runs the scenario against a server started from {@code classpath}. */
+  void run(String classpath) throws Exception {
     int port = Processes.freePort();
     Path data = Files.createDirectories(dir.resolve("data"));
     Path cfg =
