@@ -14,6 +14,8 @@ import java.util.Objects;
  * &lt;namespace&gt;/&lt;group&gt;/acks/&lt;id&gt;           ephemeral: the state a worker has applied
  * &lt;namespace&gt;/&lt;group&gt;/barrier             persistent: the leader's "handoff complete" record
  * &lt;namespace&gt;/&lt;group&gt;/barrier-clock       persistent: the leader's read point before a barrier
+ * &lt;namespace&gt;/&lt;group&gt;/locks/&lt;p&gt;/&lt;rk&gt;/... per-key lock queues: persistent per partition p,
+ *                                       a container per routing key rk (see io.ringwork.lock)
  * </pre>
  *
  * @param root the group's node, for example {@code /ringwork/conductors}
@@ -88,5 +90,18 @@ public record GroupPaths(String root) {
   /** Returns the node the leader writes to fix a read point before it checks acknowledgements. */
   public String barrierClock() {
     return root + "/barrier-clock";
+  }
+
+  /** Returns the parent of the per-partition lock nodes. */
+  public String locks() {
+    return root + "/locks";
+  }
+
+  /** Returns the persistent node under which the lock queues of one partition live. */
+  public String lockPartition(int partition) {
+    if (partition < 0) {
+      throw new IllegalArgumentException("partition must be >= 0, got " + partition);
+    }
+    return locks() + "/" + partition;
   }
 }

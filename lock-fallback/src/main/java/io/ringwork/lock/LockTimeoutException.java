@@ -1,0 +1,24 @@
+package io.ringwork.lock;
+
+/**
+ * A lock was not granted within its timeout. The request's node is gone; the message names what it
+ * waited for: the holder ahead of it, or the partition owner that had not yielded the key.
+ */
+public final class LockTimeoutException extends LockException {
+  private static final long serialVersionUID = 1L;
+
+  private final String blocker;
+
+  LockTimeoutException(String message, String blocker) {
+    super(message);
+    this.blocker = blocker;
+  }
+
+  /**
+   * Returns what the request waited for: {@code "holder <member> (<mode>, token T, since ...)"} or
+   * {@code "owner <member> busy since ..."}.
+   */
+  public String blocker() {
+    return blocker;
+  }
+}
