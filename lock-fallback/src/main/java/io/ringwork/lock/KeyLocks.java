@@ -183,6 +183,13 @@ public final class KeyLocks implements AutoCloseable {
     try {
       byte[] data = client.getData().forPath(paths.config());
       JsonNode config = JSON.readTree(data);
+      if ("tooz".equals(config.path("strategy").asText())) {
+        // Tooz groups have rings, not partitions (their "partitions" are points per member), and
+        // no partition owner to yield: locks queue by this service's own partitioning.
+        ownersYield = false;
+        partitioner = Partitioner.of(partitions > 0 ? partitions : DEFAULT_PARTITIONS, router);
+        return;
+      }
       int stored = config.path("partitions").asInt(-1);
       if (stored <= 0) {
         throw new IllegalStateException(

@@ -1,8 +1,15 @@
 package io.ringwork.rebalancer;
 
+import com.codahale.metrics.MetricRegistry;
+import io.ringwork.lock.KeyGuard;
+import io.ringwork.lock.KeyLocks;
+import io.ringwork.lock.LockMode;
+import io.ringwork.lock.LockTimeoutException;
+import io.ringwork.lock.PartitionGuards;
 import io.ringwork.membership.Lifecycle;
 import io.ringwork.membership.MemberInfo;
 import io.ringwork.ring.Assignment;
+import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -92,6 +99,14 @@ public final class Rebalancer implements AutoCloseable {
 
   private volatile Ownership ownership = Ownership.NONE;
   private volatile State state = State.LATENT;
+  private final MetricRegistry registry;
+  private final KeyRouter router;
+  private final String group;
+  private final String namespace;
+  private volatile KeyLocks locks;
+  private volatile PartitionGuards guards;
+  private long[] guardedTokens;
+  private boolean guardedPaused;
 
   // Confined to the event thread.
   private boolean paused;
@@ -128,7 +143,11 @@ public final class Rebalancer implements AutoCloseable {
               listenerThread = t;
               return t;
             });
-    this.metrics = new RebalancerMetrics(b.metrics(), b.group(), selfId, () -> ownership);
+    this.registry = b.metrics();
+    this.router = b.routerOrDefault();
+    this.group = b.group();
+    this.namespace = b.namespace();
+    this.metrics = new RebalancerMetrics(registry, b.group(), selfId, () -> ownership);
     Host host = new Host();
     this.mode =
         switch (b.strategyOrDefault()) {
@@ -164,6 +183,22 @@ public final class Rebalancer implements AutoCloseable {
           mode.strategy().configName(),
           mode.partitions(),
           mode.replicas());
+      KeyLocks.Builder lb =
+          KeyLocks.newBuilder()
+              .client(session.client())
+              .namespace(namespace)
+              .group(group)
+              .memberId(selfId)
+              .router(router)
+              .metrics(registry)
+              .incarnation(session::incarnation);
+      if (mode.strategy() != io.ringwork.ring.Strategy.TOOZ) {
+        lb.partitions(mode.partitions());
+      }
+      KeyLocks keyLocks = lb.build();
+      keyLocks.start();
+      locks = keyLocks;
+      guards = keyLocks.partitionGuards();
       handoff.start();
       mode.start();
       session.start(new SessionEvents());
@@ -259,6 +294,53 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   /**
+   * Guards a key for a block of work, waiting up to 30 seconds when it needs a lock. See {@link
+   * #guard(String, LockMode, Duration)}.
+   */
+  public KeyGuard guard(String key, LockMode mode)
+      throws LockTimeoutException, InterruptedException {
+    return guard(key, mode, Duration.ofSeconds(30));
+  }
+
+  /**
+   * Guards a key for a block of work (try-with-resources). When this member holds the active grant
+   * of the key's partition and nobody else has asked to lock the key, it returns at once with the
+   * grant's token and no ZooKeeper request. Otherwise it takes a per-key lock in {@code mode}: a
+   * foreign lock on an owned key is granted only after the owner has yielded it (its guards on the
+   * key closed), and the owner's own guards on that key go through the lock until the foreign lock
+   * is gone; the owner's next fast-path token is then larger than the foreign lock's. Guards
+   * exclude other members, not this member's own threads.
+   *
+   * @throws LockTimeoutException if a lock was needed and not granted in time
+   * @throws InterruptedException if interrupted while waiting for a lock
+   * @throws IllegalStateException if not started, or closed
+   */
+  public KeyGuard guard(String key, LockMode mode, Duration timeout)
+      throws LockTimeoutException, InterruptedException {
+    PartitionGuards g = guards;
+    if (g == null || lifecycle.isClosed()) {
+      requireStarted("guard");
+      throw new IllegalStateException("guard() on closed rebalancer " + selfId);
+    }
+    return g.guard(key, mode, timeout);
+  }
+
+  /**
+   * Returns this member's lock service: per-key locks in the group's namespace, sharing this
+   * member's session.
+   *
+   * @throws IllegalStateException if not started
+   */
+  public KeyLocks locks() {
+    KeyLocks l = locks;
+    if (l == null) {
+      requireStarted("locks");
+      throw new IllegalStateException("the lock service of " + selfId + " did not start");
+    }
+    return l;
+  }
+
+  /**
    * Waits until the group is stable: a state for the current workers is in force, every live worker
    * has acknowledged it, the leader's barrier says so, this member has activated its grants, and it
    * is connected.
@@ -325,6 +407,10 @@ public final class Rebalancer implements AutoCloseable {
     }
     if (Thread.currentThread() == listenerThread) {
       ownership = Ownership.NONE;
+      PartitionGuards g = guards;
+      if (g != null) {
+        g.update(new long[0], false, 0, Duration.ZERO); // no fast path from now on
+      }
       Thread t = new Thread(this::shutdown, "ringwork-close-" + selfId);
       t.setDaemon(true);
       t.start();
@@ -341,6 +427,7 @@ public final class Rebalancer implements AutoCloseable {
                 cancelDebounced();
                 Set<Integer> held = mode.dropAll();
                 ownership = mode.snapshot(paused);
+                syncGuards(ownership);
                 if (!held.isEmpty()) {
                   revoke(held);
                 }
@@ -358,6 +445,10 @@ public final class Rebalancer implements AutoCloseable {
     }
     ownership = Ownership.NONE;
     state = State.CLOSED;
+    KeyLocks l = locks;
+    if (l != null) {
+      l.close();
+    }
     session.close();
     events.shutdownNow();
     callbacks.shutdown();
@@ -795,8 +886,27 @@ public final class Rebalancer implements AutoCloseable {
     // Once closed (possibly from a callback, while this thread was still working), no grant shows.
     Ownership next = lifecycle.isClosed() ? Ownership.NONE : mode.snapshot(paused);
     ownership = next;
+    syncGuards(next);
     metrics.version(next.version());
     updateState();
+  }
+
+  /**
+   * Hands the active grants to the owner fast path. Partitions no longer granted lose it before
+   * this returns (their guards in flight drained, up to the revoke deadline): before onRevoked and
+   * the acknowledgement that lets a successor activate.
+   */
+  private void syncGuards(Ownership o) {
+    PartitionGuards g = guards;
+    if (g == null || (o.tokens() == guardedTokens && o.paused() == guardedPaused)) {
+      return;
+    }
+    guardedTokens = o.tokens();
+    guardedPaused = o.paused();
+    long[] tokens = o.rings() != null ? new long[0] : o.tokens();
+    if (!g.update(tokens, !o.paused(), session.sessionId(), revokeDeadline)) {
+      log.warn("guards of {} still open past the revoke deadline; handing over anyway", selfId);
+    }
   }
 
   private void updateState() {

@@ -345,6 +345,10 @@ public final class RebalancerBuilder {
     return group;
   }
 
+  KeyRouter routerOrDefault() {
+    return router == null ? KeyRouter.wholeKey() : router;
+  }
+
   Member member() {
     return member;
   }
