@@ -1,5 +1,7 @@
 package io.ringwork.lock;
 
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
 /**
  * The right to act on one key for the length of a try-with-resources block, from {@link
  * PartitionGuards#guard}: either the partition owner's fast path (no ZooKeeper request; the token
@@ -13,7 +15,10 @@ public final class KeyGuard implements AutoCloseable {
   private final int slot;
   private final long token;
   private final LockHandle handle;
-  private boolean closed;
+  private volatile int closed;
+
+  private static final AtomicIntegerFieldUpdater<KeyGuard> CLOSED =
+      AtomicIntegerFieldUpdater.newUpdater(KeyGuard.class, "closed");
 
   KeyGuard(
       PartitionGuards guards, String key, int partition, int slot, long token, LockHandle handle) {
@@ -59,23 +64,22 @@ public final class KeyGuard implements AutoCloseable {
   public void ensureValid() {
     if (handle != null) {
       handle.ensureValid();
-    } else if (closed || !guards.stillOwned(partition, token)) {
+    } else if (closed != 0 || !guards.stillOwned(partition, token)) {
       throw new LockLostException(
           "guard on "
               + LockKeys.shown(key)
               + " is no longer valid: partition "
               + partition
-              + (closed ? " guard closed" : " is no longer actively owned"));
+              + (closed != 0 ? " guard closed" : " is no longer actively owned"));
     }
   }
 
   /** Ends the guard; the owner may now yield the key. Idempotent. */
   @Override
   public void close() {
-    if (closed) {
+    if (!CLOSED.compareAndSet(this, 0, 1)) {
       return;
     }
-    closed = true;
     if (handle != null) {
       handle.release();
     } else {

@@ -378,6 +378,7 @@ public final class KeyLocks implements AutoCloseable {
                   0)
               .encode();
       Stat stat = new Stat();
+      h.attempted(prefix);
       try {
         String created =
             zk.create(
@@ -479,66 +480,92 @@ public final class KeyLocks implements AutoCloseable {
     String myName = ZKPaths.getNodeFromPath(h.path());
     boolean waited = false;
     boolean workersChecked = false;
-    while (true) {
-      checkOpen(h.key());
-      if (h.session() != sessionIdOrZero()) {
-        throw new IllegalStateException(
-            "the ZooKeeper session ended while waiting for " + LockKeys.shown(h.key()));
-      }
-      CountDownLatch wake = new CountDownLatch(1);
-      CuratorWatcher watcher = e -> wakeOn(e, wake);
-      LockQueue q = list(h.queue(), null);
-      LockNode me = q.byName(myName);
-      if (me == null) {
-        throw new IllegalStateException(
-            "the lock request node " + h.path() + " vanished while waiting (broken by force?)");
-      }
-      LockNode blocker = q.blocker(me, overrides, null);
-      if (blocker != null) {
-        String blockerPath = h.queue() + "/" + blocker.name();
-        LockData data = readData(blockerPath, watcher);
-        if (data == null) {
-          continue; // gone already: list again
+    Wait wait = null;
+    try {
+      while (true) {
+        checkOpen(h.key());
+        if (h.session() != sessionIdOrZero()) {
+          throw new IllegalStateException(
+              "the ZooKeeper session ended while waiting for " + LockKeys.shown(h.key()));
         }
-        if (blocker.kind() == LockNode.Kind.REQUEST
-            && data.mode() != blocker.mode()
-            && data.mode().compatibleWith(LockQueue.mode(me, overrides))) {
-          overrides.put(blocker.name(), data.mode()); // downgraded: look past it
-          removeWatch(watcher, blockerPath);
+        wait = new Wait();
+        LockQueue q = list(h.queue(), null);
+        LockNode me = q.byName(myName);
+        if (me == null) {
+          throw new IllegalStateException(
+              "the lock request node " + h.path() + " vanished while waiting (broken by force?)");
+        }
+        LockNode blocker = q.blocker(me, overrides, null);
+        if (blocker != null) {
+          wait.path = h.queue() + "/" + blocker.name();
+          LockData data = readData(wait.path, wait);
+          if (data == null) {
+            continue; // gone already: list again
+          }
+          if (blocker.kind() == LockNode.Kind.REQUEST
+              && data.mode() != blocker.mode()
+              && data.mode().compatibleWith(LockQueue.mode(me, overrides))) {
+            overrides.put(blocker.name(), data.mode()); // downgraded: look past it
+            wait.remove();
+            continue;
+          }
+          waited = true;
+          if (!await(wait.latch, deadline)) {
+            throw timeout(h, describe(blocker, data));
+          }
           continue;
         }
+        if (!ownersYield || q.yielded(h.requestId())) {
+          return waited;
+        }
+        if (!workersChecked) {
+          workersChecked = true;
+          if (!workersPresent()) {
+            return waited; // no live worker: no owner acts on the key
+          }
+        }
+        // Wait for the partition owner's yield: a child of our queue.
+        wait.path = h.queue();
+        q = list(h.queue(), wait);
+        if (q.yielded(h.requestId())) {
+          return waited;
+        }
         waited = true;
-        if (!await(wake, deadline)) {
-          removeWatch(watcher, blockerPath);
-          throw timeout(h, describe(blocker, data));
-        }
-        continue;
-      }
-      if (!ownersYield || q.yielded(h.requestId())) {
-        return waited;
-      }
-      if (!workersChecked) {
-        workersChecked = true;
-        if (!workersPresent()) {
-          return waited; // no live worker: no owner acts on the key
+        if (!await(wait.latch, deadline)) {
+          throw timeout(
+              h,
+              "the owner of partition "
+                  + h.partition()
+                  + " to yield the key (it is busy on it, or the partition is between owners;"
+                  + " a live owner's key is never taken from it)");
         }
       }
-      // Wait for the partition owner's yield: a child of our queue.
-      q = list(h.queue(), watcher);
-      if (q.yielded(h.requestId())) {
-        removeWatch(watcher, h.queue());
-        return waited;
+    } finally {
+      if (wait != null) {
+        wait.remove();
       }
-      waited = true;
-      if (!await(wake, deadline)) {
-        removeWatch(watcher, h.queue());
-        throw timeout(
-            h,
-            "the owner of partition "
-                + h.partition()
-                + " to yield the key (it is busy on it, or the partition is between owners;"
-                + " a live owner's key is never taken from it)");
+    }
+  }
+
+  /** One watch of a waiting request: wakes it, and is removed from the server if it never fired. */
+  private final class Wait implements CuratorWatcher {
+    final CountDownLatch latch = new CountDownLatch(1);
+    volatile boolean fired;
+    String path;
+
+    @Override
+    public void process(WatchedEvent e) {
+      if (e.getType() != Watcher.Event.EventType.None) {
+        fired = true;
+        latch.countDown();
       }
+    }
+
+    void remove() {
+      if (path != null && !fired) {
+        removeWatch(this, path);
+      }
+      path = null;
     }
   }
 
@@ -562,12 +589,6 @@ public final class KeyLocks implements AutoCloseable {
       return wake.await(left, TimeUnit.NANOSECONDS);
     } finally {
       waiting.remove(wake);
-    }
-  }
-
-  private static void wakeOn(WatchedEvent e, CountDownLatch wake) {
-    if (e.getType() != Watcher.Event.EventType.None) {
-      wake.countDown();
     }
   }
 
@@ -836,6 +857,39 @@ public final class KeyLocks implements AutoCloseable {
   /** Gives up a request that was not granted: its node, if any, goes. */
   private void abandon(LockHandle h) {
     h.release(); // an interrupted delete falls back to the background one
+    if (h.path() == null && h.attemptedPrefix() != null) {
+      // A create whose reply never came may still have made a node: find it by its request id.
+      deleteByPrefixLater(h.queue(), h.attemptedPrefix(), 0);
+    }
+  }
+
+  /** Deletes, in the background, every child of a queue whose name starts with an id of ours. */
+  private void deleteByPrefixLater(String queue, String prefix, int attempt) {
+    Runnable task =
+        () -> {
+          try {
+            for (String child : client.getChildren().forPath(queue)) {
+              if (child.startsWith(prefix)) {
+                client.delete().quietly().forPath(queue + "/" + child);
+              }
+            }
+          } catch (KeeperException.NoNodeException e) {
+            // the queue is gone, and with it anything of ours
+          } catch (Exception e) {
+            if (attempt < 300 && !events.isShutdown()) {
+              deleteByPrefixLater(queue, prefix, attempt + 1);
+            } else {
+              log.warn(
+                  "gave up looking for lock nodes {}* under {}: {}", prefix, queue, e.toString());
+            }
+          }
+        };
+    try {
+      events.schedule(
+          task, attempt == 0 ? 0 : Math.min(1000, 10L * attempt), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      task.run();
+    }
   }
 
   /** Returns whether a request id is one of this service's own live requests. */
@@ -859,23 +913,30 @@ public final class KeyLocks implements AutoCloseable {
     long deadline = nanoTime.getAsLong() + timeout.toNanos();
     String upgradePath;
     String upgradeRequest = newRequestId();
+    String upgradePrefix = LockNode.upgradePrefix(h.requestId(), upgradeRequest);
     try {
       upgradePath =
           unfix(
               zk().create(
-                      fix(h.queue() + "/" + LockNode.upgradePrefix(h.requestId(), upgradeRequest)),
+                      fix(h.queue() + "/" + upgradePrefix),
                       new byte[0],
                       ZooDefs.Ids.OPEN_ACL_UNSAFE,
                       CreateMode.EPHEMERAL_SEQUENTIAL));
-    } catch (KeeperException e) {
+    } catch (KeeperException | InterruptedException e) {
+      // The create may have happened without its reply: an upgrade node left behind would stand
+      // in our place as EXCLUSIVE, so find it by its id and delete it.
+      deleteByPrefixLater(h.queue(), upgradePrefix, 0);
+      if (e instanceof InterruptedException) {
+        throw (InterruptedException) e;
+      }
       throw new IllegalStateException(
           "could not request an upgrade of " + LockKeys.shown(h.key()) + ": " + e, e);
     }
     boolean done = false;
+    Wait wait = null;
     try {
       while (true) {
-        CountDownLatch wake = new CountDownLatch(1);
-        CuratorWatcher watcher = e -> wakeOn(e, wake);
+        wait = new Wait();
         LockQueue q = list(h.queue(), null);
         LockNode base = q.request(h.requestId());
         if (base == null) {
@@ -889,13 +950,11 @@ public final class KeyLocks implements AutoCloseable {
           done = true;
           return;
         }
-        String blockerPath = h.queue() + "/" + blocker.name();
-        LockData data =
-            blocker.kind() == LockNode.Kind.REQUEST ? readData(blockerPath, watcher) : null;
+        wait.path = h.queue() + "/" + blocker.name();
+        LockData data = blocker.kind() == LockNode.Kind.REQUEST ? readData(wait.path, wait) : null;
         String who =
             data != null ? describe(blocker, data) : "another upgrade (" + blocker.name() + ")";
         if (fromShared || timeout.isZero()) {
-          removeWatch(watcher, blockerPath);
           throw new UpgradeConflictException(
               "cannot upgrade "
                   + LockKeys.shown(h.key())
@@ -903,14 +962,14 @@ public final class KeyLocks implements AutoCloseable {
                   + who,
               who);
         }
-        if (data == null && blocker.kind() == LockNode.Kind.REQUEST) {
-          continue;
+        if (blocker.kind() == LockNode.Kind.REQUEST && data == null) {
+          continue; // gone: list again
         }
-        if (blocker.kind() != LockNode.Kind.REQUEST) {
-          client.checkExists().usingWatcher(watcher).forPath(blockerPath);
+        if (blocker.kind() != LockNode.Kind.REQUEST
+            && client.checkExists().usingWatcher(wait).forPath(wait.path) == null) {
+          continue; // gone: list again (the exists watch is removed in finally)
         }
-        if (!await(wake, deadline)) {
-          removeWatch(watcher, blockerPath);
+        if (!await(wait.latch, deadline)) {
           throw new LockTimeoutException(
               "upgrade of "
                   + LockKeys.shown(h.key())
@@ -926,11 +985,15 @@ public final class KeyLocks implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("upgrade of " + LockKeys.shown(h.key()) + " failed: " + e, e);
     } finally {
+      if (wait != null) {
+        wait.remove();
+      }
       if (!done) {
         try {
           client.delete().quietly().forPath(upgradePath);
         } catch (Exception e) {
           log.debug("could not delete upgrade node {}: {}", upgradePath, e.toString());
+          deleteByPrefixLater(h.queue(), upgradePrefix, 0);
         }
       }
     }
@@ -972,11 +1035,17 @@ public final class KeyLocks implements AutoCloseable {
     try {
       String upgrade = h.upgradePath();
       if (upgrade != null) {
-        // Upgraded from UPGRADABLE: dropping the upgrade node is the downgrade.
-        if (target == LockMode.UPGRADABLE) {
+        // Upgraded: dropping the upgrade node returns to the base's mode.
+        LockMode base = h.baseMode();
+        if (target == base) {
           client.delete().forPath(upgrade);
-        } else {
+        } else if (target == LockMode.SHARED) {
           rewriteMode(h, target, upgrade);
+        } else {
+          throw new IllegalArgumentException(
+              "a hold upgraded from shared downgrades to shared only: raising its base to"
+                  + " upgradable could make two upgradable holders of "
+                  + LockKeys.shown(h.key()));
         }
       } else {
         rewriteMode(h, target, null);

@@ -30,6 +30,8 @@ public final class LockHandle implements AutoCloseable {
   private long token;
   private long session;
   private String upgradePath;
+  private LockMode baseMode;
+  private String attemptedPrefix;
   private String lostReason;
   private long revokeSeenAt;
 
@@ -274,7 +276,20 @@ public final class LockHandle implements AutoCloseable {
 
   synchronized void upgraded(String nodePath) {
     this.upgradePath = nodePath;
+    this.baseMode = mode;
     this.mode = LockMode.EXCLUSIVE;
+  }
+
+  synchronized LockMode baseMode() {
+    return baseMode;
+  }
+
+  synchronized void attempted(String prefix) {
+    this.attemptedPrefix = prefix;
+  }
+
+  synchronized String attemptedPrefix() {
+    return attemptedPrefix;
   }
 
   synchronized void downgraded(LockMode target) {

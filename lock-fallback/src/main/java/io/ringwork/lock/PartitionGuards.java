@@ -5,16 +5,19 @@ import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Partitioner;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -45,15 +48,22 @@ import org.slf4j.LoggerFactory;
  * before a successor activates). An owner that never finishes its guard is never stolen from: the
  * request times out naming the owner's delay.
  *
- * <p>When the last request of a queue is gone, the owner deletes its yields there and reads the
- * queue's (or the partition's) pzxid, the zxid of that last change; the next fast-path token of the
- * partition is at least that, hence above every foreign lock's token.
+ * <p>When the last request of a queue is gone, the owner takes the pzxid of the listing that showed
+ * it empty (the zxid of the queue's last child change, so at least the last foreign lock's token,
+ * and below any request it has not seen yet) as the resume token of that routing key; fast-path
+ * tokens of its keys are at least that. It is kept per stripe with the routing key it belongs to; a
+ * key whose stripe holds another routing key's resume token goes through the lock instead.
  *
  * <p>In-flight fast guards are counted per stripe of the routing key's hash, in two epochs (a
  * left-right scheme): a drain flips the stripe's epoch and waits for the old epoch's count to reach
- * zero, so new guards never starve it. The count is raised before the contested set is read and the
- * set is written before the epoch flips; both are sequentially consistent atomics, so either the
- * guard sees the key contested or the drain sees the guard (Dekker's argument).
+ * zero. A guard re-reads the epoch after raising its count and backs off if it changed, so nothing
+ * enters an old epoch after its flip and drains never wait for newer guards; drains of one stripe
+ * are serialised. The count is raised before the contested set is read and the set is written
+ * before the epoch flips; both are sequentially consistent atomics, so either the guard sees the
+ * key contested or the drain sees the guard (Dekker's argument).
+ *
+ * <p>The fast path of a partition is closed whenever its grant changes or its locks are being
+ * listed again (after a reconnect), and opened only once the whole partition is listed.
  *
  * <p>Guards exclude other members, not this member's own threads: two threads of the owner may hold
  * fast guards on one key at once, as they may act on one granted partition.
@@ -74,10 +84,13 @@ public final class PartitionGuards {
   private final int partitions;
 
   private final AtomicLongArray fast;
-  private final AtomicLongArray resume;
   private final AtomicReferenceArray<Contested> contested;
+  private final AtomicReferenceArray<Resume> resume = new AtomicReferenceArray<>(STRIPES);
   private final AtomicIntegerArray epoch = new AtomicIntegerArray(STRIPES);
   private final AtomicIntegerArray inflight = new AtomicIntegerArray(2 * STRIPES);
+  private final AtomicIntegerArray draining = new AtomicIntegerArray(STRIPES);
+  private final AtomicInteger pendingScans = new AtomicInteger();
+  private volatile Runnable onReady = () -> {};
 
   // Guarded by this: the grants the rebalancer has given, and whether the connection is up.
   private final long[] granted;
@@ -87,7 +100,7 @@ public final class PartitionGuards {
   // Confined to the lock service's event thread.
   private final Map<Integer, Watcher> watches = new HashMap<>();
   private final Map<Integer, Map<String, List<LockNode>>> requests = new HashMap<>();
-  private final Set<String> draining = new HashSet<>();
+  private final Set<String> yielding = new HashSet<>();
 
   PartitionGuards(KeyLocks locks, Partitioner partitioner, GroupPaths paths, LockMetrics metrics) {
     this.locks = locks;
@@ -98,7 +111,6 @@ public final class PartitionGuards {
     this.metrics = metrics;
     this.partitions = partitioner.partitions();
     this.fast = new AtomicLongArray(partitions);
-    this.resume = new AtomicLongArray(partitions);
     this.contested = new AtomicReferenceArray<>(partitions);
     this.granted = new long[partitions];
   }
@@ -131,12 +143,19 @@ public final class PartitionGuards {
     long t = fast.get(p);
     if (t != 0) {
       int stripe = (int) hash & MASK;
-      int slot = (stripe << 1) | epoch.get(stripe);
+      int e = epoch.get(stripe);
+      int slot = (stripe << 1) | e;
       inflight.incrementAndGet(slot);
-      Contested c = contested.get(p);
-      if (fast.get(p) == t && (c == null || !c.blocks(key))) {
-        metrics.fastGuards.mark();
-        return new KeyGuard(this, key, p, slot, Math.max(t, resume.get(p)), null);
+      if (epoch.get(stripe) == e) {
+        Contested c = contested.get(p);
+        Resume r = resume.get(stripe);
+        if (fast.get(p) == t
+            && (c == null || !c.blocks(key))
+            && (r == null || r.token <= t || r.covers(key, end))) {
+          metrics.fastGuards.mark();
+          long token = r == null ? t : Math.max(t, r.token);
+          return new KeyGuard(this, key, p, slot, token, null);
+        }
       }
       inflight.decrementAndGet(slot);
     }
@@ -157,9 +176,25 @@ public final class PartitionGuards {
 
   /** Returns whether a guard of this key would take the fast path now. */
   public boolean fastPathOpen(String key) {
-    int p = partitioner.partition(key);
+    int end = router.routingKeyEnd(key);
+    long hash = Partitioner.hash(key, 0, end);
+    int p = partitioner.partitionOfHash(hash);
     Contested c = contested.get(p);
-    return fast.get(p) != 0 && (c == null || !c.blocks(key));
+    Resume r = resume.get((int) hash & MASK);
+    long t = fast.get(p);
+    return t != 0
+        && (c == null || !c.blocks(key))
+        && (r == null || r.token <= t || r.covers(key, end));
+  }
+
+  /** Returns whether every granted partition's locks have been listed (its fast path decided). */
+  public boolean ready() {
+    return pendingScans.get() == 0;
+  }
+
+  /** Runs {@code listener} (on the lock service's thread) whenever {@link #ready()} turns true. */
+  public void onReady(Runnable listener) {
+    this.onReady = listener;
   }
 
   // ---------------------------------------------------------------- driven by the rebalancer
@@ -169,10 +204,10 @@ public final class PartitionGuards {
    * partitions get the fast path once their locks are listed; partitions no longer granted lose it
    * at once, and this call waits (up to {@code drainTimeout}) for their fast guards in flight.
    *
-   * @param tokens the active token per partition, 0 where none
+   * @param tokens the active token per partition, 0 where none (an empty array: none at all)
    * @param connected whether the session is connected (grants are paused otherwise)
    * @param sessionId the session the grants belong to
-   * @return whether every revoked partition's fast guards closed in time
+   * @return whether every fast guard in flight closed in time, when a grant was withdrawn
    */
   public boolean update(long[] tokens, boolean connected, long sessionId, Duration drainTimeout) {
     if (tokens.length != partitions && tokens.length != 0) {
@@ -189,6 +224,7 @@ public final class PartitionGuards {
       for (int p = 0; p < partitions; p++) {
         long next = tokens.length == 0 ? 0 : tokens[p];
         if (granted[p] != next) {
+          fast.set(p, 0); // reopened only by a scan under the new grant
           if (granted[p] != 0) {
             dropped.add(p);
           }
@@ -196,11 +232,14 @@ public final class PartitionGuards {
           if (next != 0) {
             gained.add(p);
           }
-        }
-        if (!connected || next == 0) {
+        } else if (!connected) {
           fast.set(p, 0);
+        } else if (resumed && next != 0) {
+          fast.set(p, 0); // events may have been missed while disconnected: list again first
+          gained.add(p);
         }
       }
+      pendingScans.addAndGet(gained.size());
     }
     boolean drained = dropped.isEmpty() || drainAll(drainTimeout);
     locks.submit(
@@ -208,41 +247,69 @@ public final class PartitionGuards {
           for (int p : dropped) {
             unwatch(p);
           }
-          if (resumed) {
-            // Events may have been missed while disconnected: list every owned partition again.
-            for (int p : List.copyOf(watches.keySet())) {
-              scan(p);
-            }
-          }
           for (int p : gained) {
-            scan(p);
+            try {
+              scan(p);
+            } finally {
+              scanned();
+            }
           }
         });
     return drained;
   }
 
+  private void scanned() {
+    if (pendingScans.decrementAndGet() == 0) {
+      locks.runGuarded(onReady, "onReady", "");
+    }
+  }
+
   /** Waits until every fast guard that started before now has closed. */
   private boolean drainAll(Duration timeout) {
-    for (int s = 0; s < STRIPES; s++) {
-      epoch.set(s, epoch.get(s) ^ 1);
-    }
     long deadline = System.nanoTime() + timeout.toNanos();
-    for (int s = 0; s < STRIPES; s++) {
-      int old = (s << 1) | (epoch.get(s) ^ 1);
-      while (inflight.get(old) > 0) {
-        if (System.nanoTime() - deadline > 0) {
-          log.warn("fast guards of {} still open after {}", locks.memberId(), timeout);
-          return false;
+    int[] old = new int[STRIPES];
+    int taken = 0;
+    boolean ok = true;
+    try {
+      for (; taken < STRIPES; taken++) {
+        while (!draining.compareAndSet(taken, 0, 1)) {
+          if (!pause(deadline)) {
+            ok = false;
+            return false;
+          }
         }
-        try {
-          TimeUnit.MICROSECONDS.sleep(200);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return false;
+        old[taken] = epoch.getAndUpdate(taken, x -> x ^ 1);
+      }
+      for (int s = 0; s < STRIPES; s++) {
+        while (inflight.get((s << 1) | old[s]) > 0) {
+          if (!pause(deadline)) {
+            ok = false;
+            return false;
+          }
         }
       }
+      return true;
+    } finally {
+      for (int s = 0; s < taken; s++) {
+        draining.set(s, 0);
+      }
+      if (!ok) {
+        log.warn("fast guards of {} still open after {}", locks.memberId(), timeout);
+      }
     }
-    return true;
+  }
+
+  private static boolean pause(long deadline) {
+    if (System.nanoTime() - deadline > 0) {
+      return false;
+    }
+    try {
+      TimeUnit.MICROSECONDS.sleep(200);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   // ---------------------------------------------------------------- event thread
@@ -252,15 +319,12 @@ public final class PartitionGuards {
       if (granted[p] == 0 || paused) {
         return;
       }
+      fast.set(p, 0);
     }
     String path = paths.lockPartition(p);
     try {
       if (!watches.containsKey(p)) {
-        try {
-          client.create().creatingParentsIfNeeded().forPath(path);
-        } catch (KeeperException.NodeExistsException e) {
-          // there already
-        }
+        // A persistent watch may be set on a node that does not exist yet.
         Watcher w = event -> locks.submit(() -> changed(p, event.getPath()));
         client
             .watchers()
@@ -270,12 +334,28 @@ public final class PartitionGuards {
             .forPath(path);
         watches.put(p, w);
       }
-      requests.put(p, new HashMap<>());
-      for (String queue : client.getChildren().forPath(path)) {
-        scanQueue(p, path + "/" + queue);
+      Map<String, List<LockNode>> found = new HashMap<>();
+      requests.put(p, found);
+      List<String> queues;
+      try {
+        queues = client.getChildren().forPath(path);
+      } catch (KeeperException.NoNodeException e) {
+        queues = List.of();
+      }
+      Map<String, LockQueue> listed = new HashMap<>();
+      for (String queue : queues) {
+        String qp = path + "/" + queue;
+        LockQueue q = listQueue(p, qp);
+        if (q != null && !q.requests().isEmpty()) {
+          listed.put(qp, q);
+        }
+      }
+      publish(p); // the whole partition at once, before any fast path
+      for (Map.Entry<String, LockQueue> e : listed.entrySet()) {
+        react(p, e.getKey(), e.getValue());
       }
       synchronized (this) {
-        if (granted[p] != 0 && !paused) {
+        if (granted[p] != 0 && !paused && requests.get(p) == found) {
           fast.set(p, granted[p]);
         }
       }
@@ -285,7 +365,19 @@ public final class PartitionGuards {
           p,
           locks.memberId(),
           e.toString());
-      locks.events().schedule(() -> scan(p), 200, TimeUnit.MILLISECONDS);
+      pendingScans.incrementAndGet();
+      locks
+          .events()
+          .schedule(
+              () -> {
+                try {
+                  scan(p);
+                } finally {
+                  scanned();
+                }
+              },
+              200,
+              TimeUnit.MILLISECONDS);
     }
   }
 
@@ -309,39 +401,68 @@ public final class PartitionGuards {
     }
   }
 
+  /** Lists one queue again after an event in it, and acts on what it shows. */
   private void scanQueue(int p, String queue) throws Exception {
-    Stat stat = new Stat();
-    List<String> children;
-    try {
-      children = client.getChildren().storingStatIn(stat).forPath(queue);
-    } catch (KeeperException.NoNodeException e) {
-      children = List.of();
-      stat = client.checkExists().forPath(paths.lockPartition(p));
-    }
-    LockQueue q = LockQueue.of(children);
-    Map<String, List<LockNode>> byQueue = requests.computeIfAbsent(p, k -> new HashMap<>());
-    String mySession = Long.toHexString(currentSession());
-    if (q.requests().isEmpty()) {
-      if (byQueue.remove(queue) != null || !q.yields().isEmpty()) {
-        for (LockNode y : q.yields()) {
-          if (y.session().equals(mySession)) {
-            deleteQuietly(queue + "/" + y.name());
-          }
-        }
-        Stat after = client.checkExists().forPath(queue);
-        Stat parent = client.checkExists().forPath(paths.lockPartition(p));
-        long pzxid =
-            Math.max(
-                stat == null ? 0 : stat.getPzxid(),
-                Math.max(
-                    after == null ? 0 : after.getPzxid(), parent == null ? 0 : parent.getPzxid()));
-        resume.accumulateAndGet(p, pzxid, Math::max);
-        publish(p);
-      }
+    LockQueue q = listQueue(p, queue);
+    if (q == null) {
       return;
     }
-    byQueue.put(queue, List.copyOf(q.requests()));
     publish(p);
+    react(p, queue, q);
+  }
+
+  /**
+   * Lists one queue and records its requests; when it has none, sets its routing key's resume token
+   * from the listing (a zxid after the last lock there went, before any request not yet seen).
+   * Returns null when the partition is not watched any more.
+   */
+  private LockQueue listQueue(int p, String queue) throws Exception {
+    Map<String, List<LockNode>> byQueue = requests.get(p);
+    if (byQueue == null) {
+      return null;
+    }
+    Stat stat = new Stat();
+    List<String> children;
+    long emptyAt;
+    try {
+      children = client.getChildren().storingStatIn(stat).forPath(queue);
+      emptyAt = stat.getPzxid();
+    } catch (KeeperException.NoNodeException e) {
+      // Reaped. The partition's listing, in one read, either shows the queue again (list it anew)
+      // or gives a zxid after its deletion and before any request that would recreate it.
+      Stat ps = new Stat();
+      List<String> siblings;
+      try {
+        siblings = client.getChildren().storingStatIn(ps).forPath(paths.lockPartition(p));
+      } catch (KeeperException.NoNodeException gone) {
+        siblings = List.of();
+      }
+      if (siblings.contains(ZKPaths.getNodeFromPath(queue))) {
+        return listQueue(p, queue);
+      }
+      children = List.of();
+      emptyAt = ps.getPzxid();
+    }
+    LockQueue q = LockQueue.of(children);
+    if (q.requests().isEmpty()) {
+      byQueue.remove(queue);
+      if (emptyAt > 0) {
+        String rk = routingKeyOf(queue);
+        int stripe = (int) Partitioner.hash(rk) & MASK;
+        Resume prev = resume.get(stripe);
+        if (prev == null || prev.token < emptyAt) {
+          resume.set(stripe, new Resume(rk, emptyAt));
+        }
+      }
+    } else {
+      byQueue.put(queue, List.copyOf(q.requests()));
+    }
+    return q;
+  }
+
+  /** Clears this owner's stale yields in a queue and yields to its requests that lack one. */
+  private void react(int p, String queue, LockQueue q) {
+    String mySession = Long.toHexString(currentSession());
     for (LockNode y : q.yields()) {
       if (y.session().equals(mySession) && q.request(y.base()) == null) {
         deleteQuietly(queue + "/" + y.name());
@@ -360,7 +481,11 @@ public final class PartitionGuards {
     }
   }
 
-  /** Publishes partition p's contested keys; the resume token is written before. */
+  private String routingKeyOf(String queue) {
+    return LockKeys.decode(ZKPaths.getNodeFromPath(queue));
+  }
+
+  /** Publishes partition p's contested keys (resume tokens are written before). */
   private void publish(int p) {
     Map<String, List<LockNode>> byQueue = requests.get(p);
     if (byQueue == null || byQueue.isEmpty()) {
@@ -383,36 +508,50 @@ public final class PartitionGuards {
 
   /** Drains the request's stripe (unless it is this member's own), then writes the yield. */
   private void yieldTo(int p, String queue, LockNode request, boolean own) {
-    String id = queue + "/" + request.name();
-    if (!own) {
-      if (!draining.add(id)) {
-        return; // a drain for it is under way
-      }
-      int stripe =
-          (int) Partitioner.hash(request.key(), 0, router.routingKeyEnd(request.key())) & MASK;
-      epoch.set(stripe, epoch.get(stripe) ^ 1);
-      int old = (stripe << 1) | (epoch.get(stripe) ^ 1);
-      awaitDrain(p, queue, request, old, System.nanoTime());
+    if (own) {
+      writeYield(p, queue, request);
       return;
     }
-    writeYield(p, queue, request);
+    String id = queue + "/" + request.name();
+    if (!yielding.add(id)) {
+      return; // under way
+    }
+    int stripe =
+        (int) Partitioner.hash(request.key(), 0, router.routingKeyEnd(request.key())) & MASK;
+    startDrain(p, queue, request, stripe);
   }
 
-  private void awaitDrain(int p, String queue, LockNode request, int slot, long since) {
-    if (inflight.get(slot) > 0) {
-      synchronized (this) {
-        if (granted[p] == 0 || paused) {
-          draining.remove(queue + "/" + request.name());
-          return;
-        }
-      }
-      locks
-          .events()
-          .schedule(() -> awaitDrain(p, queue, request, slot, since), 1, TimeUnit.MILLISECONDS);
+  private void startDrain(int p, String queue, LockNode request, int stripe) {
+    if (!stillGranted(p)) {
+      yielding.remove(queue + "/" + request.name());
       return;
     }
-    draining.remove(queue + "/" + request.name());
-    writeYield(p, queue, request);
+    if (!draining.compareAndSet(stripe, 0, 1)) {
+      locks
+          .events()
+          .schedule(() -> startDrain(p, queue, request, stripe), 1, TimeUnit.MILLISECONDS);
+      return;
+    }
+    int old = epoch.getAndUpdate(stripe, x -> x ^ 1);
+    awaitDrain(p, queue, request, stripe, (stripe << 1) | old);
+  }
+
+  private void awaitDrain(int p, String queue, LockNode request, int stripe, int slot) {
+    if (inflight.get(slot) > 0 && stillGranted(p)) {
+      locks
+          .events()
+          .schedule(() -> awaitDrain(p, queue, request, stripe, slot), 1, TimeUnit.MILLISECONDS);
+      return;
+    }
+    draining.set(stripe, 0);
+    yielding.remove(queue + "/" + request.name());
+    if (inflight.get(slot) == 0) {
+      writeYield(p, queue, request);
+    }
+  }
+
+  private synchronized boolean stillGranted(int p) {
+    return granted[p] != 0 && !paused;
   }
 
   private void writeYield(int p, String queue, LockNode request) {
@@ -445,6 +584,11 @@ public final class PartitionGuards {
   }
 
   private void unwatch(int p) {
+    synchronized (this) {
+      if (granted[p] != 0) {
+        return; // granted again meanwhile: its scan owns the partition's state
+      }
+    }
     Watcher w = watches.remove(p);
     Map<String, List<LockNode>> byQueue = requests.remove(p);
     contested.set(p, null);
@@ -478,12 +622,12 @@ public final class PartitionGuards {
     }
   }
 
-  /** A lock of this member went: nothing to do but let the watch report it. */
+  /** A lock of this member went: the watch reports it. */
   void lockGone(LockHandle h) {}
 
   void close() {
     synchronized (this) {
-      java.util.Arrays.fill(granted, 0);
+      Arrays.fill(granted, 0);
       for (int p = 0; p < partitions; p++) {
         fast.set(p, 0);
       }
@@ -520,6 +664,13 @@ public final class PartitionGuards {
         }
       }
       return false;
+    }
+  }
+
+  /** The resume token of one routing key: the zxid at which its last lock was seen gone. */
+  private record Resume(String routingKey, long token) {
+    boolean covers(String key, int end) {
+      return routingKey.length() == end && key.startsWith(routingKey);
     }
   }
 }

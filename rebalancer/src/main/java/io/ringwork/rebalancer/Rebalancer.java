@@ -199,6 +199,7 @@ public final class Rebalancer implements AutoCloseable {
       keyLocks.start();
       locks = keyLocks;
       guards = keyLocks.partitionGuards();
+      guards.onReady(() -> submit(this::updateState));
       handoff.start();
       mode.start();
       session.start(new SessionEvents());
@@ -830,8 +831,10 @@ public final class Rebalancer implements AutoCloseable {
     if (!mode.matches(eligible())) {
       return false;
     }
+    PartitionGuards g = guards;
     return handoff.ackState().equals(mode.state())
-        && handoff.barrier().covers(mode.state(), handoff.ackZxid());
+        && handoff.barrier().covers(mode.state(), handoff.ackZxid())
+        && (g == null || g.ready()); // the fast path of every grant decided
   }
 
   private boolean drained() {

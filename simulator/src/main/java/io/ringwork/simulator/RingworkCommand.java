@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
       AgentCommand.class,
       JoinCommand.class,
       MembersCommand.class,
+      LockCommand.class,
+      LocksCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

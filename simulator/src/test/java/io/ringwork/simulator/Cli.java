@@ -18,6 +18,19 @@ final class Cli {
     return runWithStdin(null, args);
   }
 
+  /**
+   * Runs without touching stdin, so that several commands may run at once (a lock and a listing).
+   */
+  static Result runAlongside(String... args) {
+    CommandLine cl = RingworkCommand.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    int status = cl.execute(args);
+    return new Result(status, out.toString(), err.toString());
+  }
+
   static synchronized Result runWithStdin(String stdin, String... args) {
     CommandLine cl = RingworkCommand.commandLine();
     StringWriter out = new StringWriter();

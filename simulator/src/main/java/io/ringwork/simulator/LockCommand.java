@@ -1,0 +1,227 @@
+package io.ringwork.simulator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.lock.KeyLocks;
+import io.ringwork.lock.LockHandle;
+import io.ringwork.lock.LockMode;
+import io.ringwork.lock.LockRequest;
+import io.ringwork.lock.LockTimeoutException;
+import io.ringwork.lock.ReleaseOutcome;
+import io.ringwork.ring.KeyRouter;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ringwork lock}: takes a per-key lock in a group, holds it, releases it, and says so in one
+ * JSON line per event: what a script (or a fault test) uses to lock a resource.
+ */
+@Command(
+    name = "lock",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Acquire a per-key lock in a group, hold it, release it; one JSON line per event:",
+      "  {\"event\":\"acquired\",\"key\":K,\"mode\":M,\"token\":T,\"ts\":EPOCH_MS}",
+      "  {\"event\":\"released\",\"key\":K,\"outcome\":O,\"ts\":...}",
+      "  {\"event\":\"lost\",...}   {\"event\":\"timeout\",\"key\":K,\"blocker\":B,...}",
+      "Exit status: 0 every acquisition succeeded, 3 a timeout, 1 a runtime failure (a lost",
+      "lock, no ZooKeeper), 2 bad usage."
+    },
+    footer = {
+      "",
+      "Example:",
+      "  ringwork lock --connect 127.0.0.1:2181 --group conductors --id admin-1 --key node-7 \\",
+      "      --mode exclusive --hold 5000 --purpose 'firmware update'"
+    })
+final class LockCommand implements Callable<Integer> {
+
+  static final int EXIT_TIMEOUT = 3;
+
+  @Option(
+      names = "--connect",
+      required = true,
+      paramLabel = "HOST:PORT",
+      description = "ZooKeeper connect string.")
+  String connect;
+
+  @Option(names = "--group", required = true, paramLabel = "G", description = "Group name.")
+  String group;
+
+  @Option(
+      names = "--id",
+      required = true,
+      paramLabel = "ID",
+      description = "This holder's member id.")
+  String id;
+
+  @Option(names = "--key", required = true, paramLabel = "K", description = "The key to lock.")
+  String key;
+
+  @Option(
+      names = "--mode",
+      paramLabel = "MODE",
+      description = "shared, upgradable or exclusive (default).")
+  String mode = "exclusive";
+
+  @Option(
+      names = "--subtree",
+      description = "Also lock every key below K (K/...); needs --route-until /.")
+  boolean subtree;
+
+  @Option(
+      names = "--route-until",
+      paramLabel = "C",
+      description = "The group's router: route on the key up to the first C.")
+  Character routeUntil;
+
+  @Option(
+      names = "--hold",
+      paramLabel = "MS",
+      description = "How long to hold each lock (default 0).")
+  long holdMs;
+
+  @Option(
+      names = "--repeat",
+      paramLabel = "N",
+      description = "Acquire and release N times (default 1).")
+  int repeat = 1;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "MS",
+      description = "How long to wait for each lock (default 30000).")
+  long timeoutMs = 30_000;
+
+  @Option(
+      names = "--purpose",
+      paramLabel = "TEXT",
+      description = "What the lock is for, shown by 'ringwork locks'.")
+  String purpose = "";
+
+  @Option(
+      names = "--session-timeout",
+      paramLabel = "MS",
+      description = "ZooKeeper session timeout (default 10000).")
+  int sessionTimeoutMs = 10_000;
+
+  @Option(
+      names = "--namespace",
+      paramLabel = "PATH",
+      description = "Namespace (default /ringwork).")
+  String namespace = "/ringwork";
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Override
+  public Integer call() throws Exception {
+    LockRequest request;
+    LockMode lockMode;
+    try {
+      lockMode = LockMode.parse(mode);
+      request =
+          new LockRequest(
+              key, lockMode, subtree, purpose, Duration.ofMillis(Math.max(0, timeoutMs)));
+    } catch (IllegalArgumentException e) {
+      throw new InputException("--key/--mode/--purpose: " + e.getMessage());
+    }
+    if (repeat < 1 || repeat > 1_000_000) {
+      throw new InputException("--repeat must be between 1 and 1000000, got " + repeat);
+    }
+    if (holdMs < 0 || timeoutMs < 0) {
+      throw new InputException("--hold and --timeout must not be negative");
+    }
+    if (sessionTimeoutMs < 1000 || sessionTimeoutMs > 600_000) {
+      throw new InputException(
+          "--session-timeout must be between 1000 and 600000 ms, got " + sessionTimeoutMs);
+    }
+    KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
+    PrintWriter out = spec.commandLine().getOut();
+    CuratorFramework client =
+        CuratorFrameworkFactory.builder()
+            .connectString(connect)
+            .sessionTimeoutMs(sessionTimeoutMs)
+            .connectionTimeoutMs(5000)
+            .retryPolicy(new ExponentialBackoffRetry(100, 3))
+            .build();
+    client.start();
+    try {
+      if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
+        throw new RuntimeFailure("could not connect to ZooKeeper at " + connect + " within 10 s");
+      }
+      KeyLocks locks;
+      try {
+        locks =
+            KeyLocks.newBuilder()
+                .client(client)
+                .namespace(namespace)
+                .group(group)
+                .memberId(id)
+                .router(router)
+                .build();
+      } catch (IllegalArgumentException e) {
+        throw new InputException("--namespace/--group/--id: " + e.getMessage());
+      }
+      try (locks) {
+        locks.start();
+        for (int i = 0; i < repeat; i++) {
+          LockHandle h;
+          try {
+            h = locks.acquire(request);
+          } catch (LockTimeoutException e) {
+            ObjectNode o = event("timeout");
+            o.put("blocker", e.blocker());
+            o.put("message", e.getMessage());
+            emit(out, o);
+            return EXIT_TIMEOUT;
+          }
+          CountDownLatch lost = new CountDownLatch(1);
+          h.onLost(lost::countDown);
+          ObjectNode acquired = event("acquired");
+          acquired.put("mode", lockMode.wireName());
+          acquired.put("token", h.token());
+          acquired.put("partition", h.partition());
+          emit(out, acquired);
+          if (lost.await(holdMs, TimeUnit.MILLISECONDS)) {
+            ObjectNode o = event("lost");
+            o.put("token", h.token());
+            o.put("reason", String.valueOf(h.lostReason()));
+            emit(out, o);
+            h.release();
+            return CommandLine.ExitCode.SOFTWARE;
+          }
+          ReleaseOutcome outcome = h.release();
+          ObjectNode released = event("released");
+          released.put("outcome", outcome.name());
+          emit(out, released);
+        }
+        return 0;
+      }
+    } finally {
+      client.close();
+    }
+  }
+
+  private ObjectNode event(String name) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("event", name);
+    o.put("key", key);
+    o.put("ts", System.currentTimeMillis());
+    return o;
+  }
+
+  private static void emit(PrintWriter out, ObjectNode o) {
+    out.println(o.toString());
+    out.flush();
+  }
+}

@@ -1,0 +1,237 @@
+package io.ringwork.simulator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.lock.KeyLockState;
+import io.ringwork.lock.KeyLocks;
+import io.ringwork.lock.LockInfo;
+import io.ringwork.membership.GroupPaths;
+import io.ringwork.rebalancer.GroupStatus;
+import io.ringwork.ring.KeyRouter;
+import io.ringwork.ring.Member;
+import io.ringwork.ring.Ring;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.curator.framework.CuratorFramework;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ringwork locks}: who holds and who waits for which key, and a forced break. */
+@Command(
+    name = "locks",
+    mixinStandardHelpOptions = true,
+    description = {
+      "List a group's per-key locks: each key's partition, its owner, its holders and its",
+      "waiters (member, mode, token, since, purpose). --break KEY --force breaks the holders of",
+      "KEY (they are told LOST; a fenced store rejects their later writes)."
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  ringwork locks --connect 127.0.0.1:2181 --group conductors --format json",
+      "  ringwork locks --connect 127.0.0.1:2181 --group conductors --break node-7 --force"
+    })
+final class LocksCommand implements Callable<Integer> {
+
+  @Option(
+      names = "--connect",
+      required = true,
+      paramLabel = "HOST:PORT",
+      description = "ZooKeeper connect string.")
+  String connect;
+
+  @Option(names = "--group", required = true, paramLabel = "G", description = "Group name.")
+  String group;
+
+  @Option(
+      names = "--key",
+      paramLabel = "K",
+      description = "Only this key (and subtree locks covering it).")
+  String key;
+
+  @Option(names = "--format", paramLabel = "FORMAT", description = "table (default) or json.")
+  String format = "table";
+
+  @Option(
+      names = "--break",
+      paramLabel = "KEY",
+      description = "Break the locks held on KEY (needs --force).")
+  String breakKey;
+
+  @Option(names = "--force", description = "Confirm --break: the holders may be alive.")
+  boolean force;
+
+  @Option(
+      names = "--route-until",
+      paramLabel = "C",
+      description = "The group's router: route on the key up to the first C.")
+  Character routeUntil;
+
+  @Option(
+      names = "--namespace",
+      paramLabel = "PATH",
+      description = "Namespace (default /ringwork).")
+  String namespace = "/ringwork";
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!format.equals("table") && !format.equals("json")) {
+      throw new InputException("--format must be table or json, got '" + format + "'");
+    }
+    if (breakKey != null && !force) {
+      throw new InputException(
+          "--break "
+              + breakKey
+              + " needs --force: breaking a live holder is an operator's decision"
+              + " (it is fenced by every later token)");
+    }
+    if (force && breakKey == null) {
+      throw new InputException("--force only goes with --break KEY");
+    }
+    String groupPath;
+    try {
+      groupPath = GroupPaths.of(namespace, group).root();
+    } catch (IllegalArgumentException e) {
+      throw new InputException("--namespace/--group: " + e.getMessage());
+    }
+    KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
+    PrintWriter out = spec.commandLine().getOut();
+    try (CuratorFramework client = ZooKeeperClients.connect(connect)) {
+      if (client.checkExists().forPath(groupPath) == null) {
+        throw new InputException(
+            "--group " + group + ": no such group at " + groupPath + " on " + connect);
+      }
+      try (KeyLocks locks =
+          KeyLocks.newBuilder()
+              .client(client)
+              .namespace(namespace)
+              .group(group)
+              .memberId("ringwork-cli-" + ProcessHandle.current().pid())
+              .router(router)
+              .build()) {
+        locks.start();
+        if (breakKey != null) {
+          int broken;
+          try {
+            broken = locks.breakLock(breakKey, true);
+          } catch (IllegalArgumentException e) {
+            throw new InputException("--break: " + e.getMessage());
+          }
+          ObjectNode o = new ObjectMapper().createObjectNode();
+          o.put("format", Reports.FORMAT);
+          o.put("key", breakKey);
+          o.put("broken", broken);
+          out.println(
+              format.equals("json")
+                  ? o.toPrettyString()
+                  : "broke " + broken + " lock(s) on " + breakKey);
+          out.flush();
+          return 0;
+        }
+        List<KeyLockState> states;
+        if (key != null) {
+          try {
+            states = List.of(locks.inspect(key));
+          } catch (IllegalArgumentException e) {
+            throw new InputException("--key: " + e.getMessage());
+          }
+        } else {
+          states = locks.inspectAll();
+        }
+        Ring ring = null;
+        try {
+          ring = GroupStatus.liveRing(client, groupPath, router);
+        } catch (IllegalArgumentException e) {
+          // no config or no live workers: no owners to show
+        }
+        long now = System.currentTimeMillis();
+        if (format.equals("json")) {
+          ObjectNode root = new ObjectMapper().createObjectNode();
+          root.put("format", Reports.FORMAT);
+          root.put("group", group);
+          ArrayNode arr = root.putArray("locks");
+          for (KeyLockState s : states) {
+            ObjectNode o = arr.addObject();
+            o.put("key", s.key());
+            o.put("partition", s.partition());
+            String owner = owner(ring, s.key());
+            if (owner == null) {
+              o.putNull("owner");
+            } else {
+              o.put("owner", owner);
+            }
+            fill(o.putArray("holders"), s.holders(), now);
+            fill(o.putArray("waiters"), s.waiters(), now);
+          }
+          out.println(root.toPrettyString());
+        } else {
+          out.printf(
+              "%-24s %5s %-12s %-7s %-16s %-11s %14s %8s  %s%n",
+              "key", "part", "owner", "state", "member", "mode", "token", "age", "purpose");
+          for (KeyLockState s : states) {
+            String owner = owner(ring, s.key());
+            for (LockInfo i : s.holders()) {
+              row(out, s, owner, "holds", i, now);
+            }
+            for (LockInfo i : s.waiters()) {
+              row(out, s, owner, "waits", i, now);
+            }
+          }
+        }
+        out.flush();
+        return 0;
+      }
+    }
+  }
+
+  private static String owner(Ring ring, String key) {
+    if (ring == null) {
+      return null;
+    }
+    Member m = ring.primary(key);
+    return m == null ? null : m.id();
+  }
+
+  private static void fill(ArrayNode arr, List<LockInfo> infos, long now) {
+    for (LockInfo i : infos) {
+      ObjectNode o = arr.addObject();
+      o.put("member", i.member());
+      o.put("mode", i.mode().wireName());
+      o.put("token", i.token());
+      o.put("since", i.since());
+      o.put("ageMs", i.ageMillis(now));
+      o.put("purpose", i.purpose());
+      if (!i.key().isEmpty()) {
+        o.put("lockKey", i.key());
+      }
+      o.put("subtree", i.subtree());
+      if (i.revokeRequestedBy() != null) {
+        o.put("revokeRequestedBy", i.revokeRequestedBy());
+      }
+      if (i.problem() != null) {
+        o.put("problem", i.problem());
+      }
+    }
+  }
+
+  private static void row(
+      PrintWriter out, KeyLockState s, String owner, String state, LockInfo i, long now) {
+    out.printf(
+        "%-24s %5d %-12s %-7s %-16s %-11s %14d %7.1fs  %s%s%n",
+        s.key(),
+        s.partition(),
+        owner == null ? "-" : owner,
+        state,
+        i.member(),
+        i.mode().wireName() + (i.subtree() ? "/tree" : ""),
+        i.token(),
+        i.ageMillis(now) / 1000.0,
+        i.purpose(),
+        i.problem() == null ? "" : "  [" + i.problem() + "]");
+  }
+}
