@@ -5,8 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringwork.lock.KeyLocks;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
@@ -41,6 +43,10 @@ final class LockProcessesIT {
     return args;
   }
 
+  private static int waiters(KeyLocks observer) {
+    return observer.inspect("res").waiters().size();
+  }
+
   private static JsonNode event(Processes.Child c, String name) throws Exception {
     for (String line : c.lines) {
       JsonNode e = JSON.readTree(line);
@@ -56,17 +62,18 @@ final class LockProcessesIT {
       throws Exception {
     InstanceSpec spec = new InstanceSpec(null, -1, -1, -1, true, -1, 200, -1);
     try (TestingServer server = new TestingServer(spec, true);
-        Processes processes = new Processes()) {
+        Processes processes = new Processes();
+        CuratorFramework client = ZooKeeperClients.connect(server.getConnectString());
+        KeyLocks observer =
+            KeyLocks.newBuilder().client(client).group("it").memberId("observer").build()) {
+      observer.start();
       // kill -9 of the holder.
       Processes.Child holder =
           processes.ringwork("holder", lock(server, "holder", "--hold", "600000"));
       await().atMost(Duration.ofSeconds(30)).until(() -> event(holder, "acquired") != null);
       Processes.Child waiter =
           processes.ringwork("waiter", lock(server, "waiter", "--timeout", "30000"));
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .until(() -> !waiter.lines.isEmpty() || !waiter.process.isAlive());
-      Thread.sleep(1000); // the waiter's JVM is up and queued behind the holder
+      await().atMost(Duration.ofSeconds(30)).until(() -> waiters(observer) == 1);
       assertThat(event(waiter, "acquired")).isNull();
       long killed = System.currentTimeMillis();
       holder.process.destroyForcibly();
