@@ -102,6 +102,37 @@ final class KeyLocksTest {
   }
 
   @Test
+  void waiters_grantedInRequestOrder_noInversion() throws Exception {
+    KeyLocks holder = fx.locks("holder");
+    LockHandle h = holder.acquire("fifo", LockMode.EXCLUSIVE);
+    List<Future<LockHandle>> queued = new ArrayList<>();
+    List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (int i = 0; i < 6; i++) {
+      KeyLocks w = fx.locks("w" + i);
+      // Alternate modes: a shared request behind an exclusive one must not overtake it.
+      LockMode mode = i % 2 == 0 ? LockMode.EXCLUSIVE : LockMode.SHARED;
+      queued.add(
+          pool.submit(
+              () -> {
+                LockHandle got = w.acquire("fifo", mode, w(20_000));
+                order.add(w.memberId());
+                Thread.sleep(20);
+                got.release();
+                return got;
+              }));
+      int expected = i + 1;
+      await().atMost(w(5000)).until(() -> holder.inspect("fifo").waiters().size() == expected);
+    }
+    h.release();
+    List<Long> tokens = new ArrayList<>();
+    for (Future<LockHandle> f : queued) {
+      tokens.add(f.get(20, TimeUnit.SECONDS).token());
+    }
+    assertThat(tokens).isSorted();
+    assertThat(order).containsExactly("w0", "w1", "w2", "w3", "w4", "w5");
+  }
+
+  @Test
   void tryAcquire_takenKey_emptyAndNothingLeft() throws Exception {
     KeyLocks a = fx.locks("a");
     KeyLocks b = fx.locks("b");
@@ -222,7 +253,7 @@ final class KeyLocksTest {
   void sharedHolders_raceToUpgrade_neverBothWin_neverHang() throws Exception {
     KeyLocks a = fx.locks("a");
     KeyLocks b = fx.locks("b");
-    for (int round = 0; round < 100; round++) {
+    for (int round = 0; round < 1000; round++) {
       LockHandle ha = a.acquire("k", LockMode.SHARED);
       LockHandle hb = b.acquire("k", LockMode.SHARED);
       CountDownLatch go = new CountDownLatch(1);
@@ -309,7 +340,7 @@ final class KeyLocksTest {
     KeyLocks a = fx.locks("a");
     KeyLocks b = fx.locks("b");
     LockHandle h = a.acquire("hot", LockMode.EXCLUSIVE);
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < 1000; i++) {
       assertThat(b.tryAcquire("hot", LockMode.EXCLUSIVE)).isEmpty();
     }
     for (int i = 0; i < 20; i++) {
