@@ -1,7 +1,5 @@
 package io.ringwork.lock;
 
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-
 /**
  * The right to act on one key for the length of a try-with-resources block, from {@link
  * PartitionGuards#guard}: either the partition owner's fast path (no ZooKeeper request; the token
@@ -12,22 +10,25 @@ public final class KeyGuard implements AutoCloseable {
   private final PartitionGuards guards;
   private final String key;
   private final int partition;
-  private final int slot;
-  private final long token;
-  private final LockHandle handle;
-  private volatile int closed;
+  private int slot = -1;
+  private long token;
+  private LockHandle handle;
+  private boolean closed;
 
-  private static final AtomicIntegerFieldUpdater<KeyGuard> CLOSED =
-      AtomicIntegerFieldUpdater.newUpdater(KeyGuard.class, "closed");
-
-  KeyGuard(
-      PartitionGuards guards, String key, int partition, int slot, long token, LockHandle handle) {
+  KeyGuard(PartitionGuards guards, String key, int partition) {
     this.guards = guards;
     this.key = key;
     this.partition = partition;
-    this.slot = slot;
-    this.token = token;
-    this.handle = handle;
+  }
+
+  void fast(int inflightSlot, long fastToken) {
+    this.slot = inflightSlot;
+    this.token = fastToken;
+  }
+
+  void locked(LockHandle lock) {
+    this.handle = lock;
+    this.token = lock.token();
   }
 
   /** Returns the key. */
@@ -64,22 +65,26 @@ public final class KeyGuard implements AutoCloseable {
   public void ensureValid() {
     if (handle != null) {
       handle.ensureValid();
-    } else if (closed != 0 || !guards.stillOwned(partition, token)) {
+    } else if (closed || !guards.stillOwned(partition, token)) {
       throw new LockLostException(
           "guard on "
               + LockKeys.shown(key)
               + " is no longer valid: partition "
               + partition
-              + (closed != 0 ? " guard closed" : " is no longer actively owned"));
+              + (closed ? " guard closed" : " is no longer actively owned"));
     }
   }
 
-  /** Ends the guard; the owner may now yield the key. Idempotent. */
+  /**
+   * Ends the guard; the owner may now yield the key. Idempotent for its thread; a guard is closed
+   * by the thread that uses it (its try-with-resources block), not handed to another.
+   */
   @Override
   public void close() {
-    if (!CLOSED.compareAndSet(this, 0, 1)) {
+    if (closed) {
       return;
     }
+    closed = true;
     if (handle != null) {
       handle.release();
     } else {

@@ -34,9 +34,11 @@ import org.apache.curator.framework.imps.CuratorFrameworkState;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.utils.ZKPaths;
+import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
+import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
@@ -112,7 +114,12 @@ public final class KeyLocks implements AutoCloseable {
   private final Set<LockHandle> active = ConcurrentHashMap.newKeySet();
   private final Set<CountDownLatch> waiting = ConcurrentHashMap.newKeySet();
   private final Set<Integer> knownPartitions = ConcurrentHashMap.newKeySet();
-  private final Map<LockHandle, Watcher> holdWatchers = new ConcurrentHashMap<>();
+  private final Watcher mailWatcher =
+      e -> {
+        if (e.getType() != Watcher.Event.EventType.None) {
+          submit(this::checkHolds);
+        }
+      };
   private final ConnectionStateListener connectionListener = (c, s) -> stateChanged(s);
 
   private volatile Partitioner partitioner;
@@ -175,6 +182,7 @@ public final class KeyLocks implements AutoCloseable {
       throw new IllegalStateException(
           "could not read the group config at " + paths.config() + ": " + e, e);
     }
+    watchMail();
     client.getConnectionStateListenable().addListener(connectionListener, events);
   }
 
@@ -274,7 +282,6 @@ public final class KeyLocks implements AutoCloseable {
         metrics.contended.inc();
       }
       metrics.acquired(nanoTime.getAsLong() - start);
-      watchHold(h);
       return h;
     } catch (LockTimeoutException e) {
       metrics.timeouts.inc();
@@ -480,6 +487,7 @@ public final class KeyLocks implements AutoCloseable {
     String myName = ZKPaths.getNodeFromPath(h.path());
     boolean waited = false;
     boolean workersChecked = false;
+    boolean noWorkers = false;
     Wait wait = null;
     try {
       while (true) {
@@ -489,7 +497,16 @@ public final class KeyLocks implements AutoCloseable {
               "the ZooKeeper session ended while waiting for " + LockKeys.shown(h.key()));
         }
         wait = new Wait();
-        LockQueue q = list(h.queue(), null);
+        LockQueue q;
+        if (ownersYield && !workersChecked) {
+          // One round trip for both reads: the queue, and whether the group has a live worker.
+          Listing first = listWithWorkers(h.queue());
+          q = first.queue;
+          workersChecked = true;
+          noWorkers = !first.workers;
+        } else {
+          q = list(h.queue(), null);
+        }
         LockNode me = q.byName(myName);
         if (me == null) {
           throw new IllegalStateException(
@@ -515,19 +532,15 @@ public final class KeyLocks implements AutoCloseable {
           }
           continue;
         }
-        if (!ownersYield || q.yielded(h.requestId())) {
-          return waited;
-        }
-        if (!workersChecked) {
-          workersChecked = true;
-          if (!workersPresent()) {
-            return waited; // no live worker: no owner acts on the key
-          }
+        if (!ownersYield || q.yielded(h.requestId()) || noWorkers) {
+          return waited; // no live worker (read after our create): no owner acts on the key
         }
         // Wait for the partition owner's yield: a child of our queue.
         wait.path = h.queue();
         q = list(h.queue(), wait);
         if (q.yielded(h.requestId())) {
+          // The child watch stays: our own release, a change of this queue, fires it.
+          wait.path = null;
           return waited;
         }
         waited = true;
@@ -567,6 +580,33 @@ public final class KeyLocks implements AutoCloseable {
       }
       path = null;
     }
+  }
+
+  /** A queue's listing, and whether the group's leader latch has a member (a live worker). */
+  private record Listing(LockQueue queue, boolean workers) {}
+
+  private Listing listWithWorkers(String queue) throws InterruptedException {
+    try {
+      List<OpResult> results =
+          zk().multi(List.of(Op.getChildren(fix(queue)), Op.getChildren(fix(paths.leader()))));
+      List<String> children = children(results.get(0));
+      List<String> latch = children(results.get(1));
+      return new Listing(LockQueue.of(children), !latch.isEmpty());
+    } catch (KeeperException | RuntimeException e) {
+      // Connection trouble: the two reads one by one, with Curator's retries.
+      return new Listing(list(queue, null), workersPresent());
+    }
+  }
+
+  private static List<String> children(OpResult r) {
+    if (r instanceof OpResult.GetChildrenResult c) {
+      return c.getChildren();
+    }
+    if (r instanceof OpResult.ErrorResult err
+        && err.getErr() == KeeperException.Code.NONODE.intValue()) {
+      return List.of();
+    }
+    throw new IllegalStateException("unexpected multi-read result " + r);
   }
 
   private boolean workersPresent() {
@@ -670,47 +710,60 @@ public final class KeyLocks implements AutoCloseable {
 
   // ---------------------------------------------------------------- holding
 
-  private void watchHold(LockHandle h) {
-    Watcher w =
-        e -> {
-          if (e.getType() == Watcher.Event.EventType.NodeDeleted) {
-            submit(() -> h.lose("its node was deleted: broken by force, or the session ended"));
-          } else if (e.getType() == Watcher.Event.EventType.NodeDataChanged) {
-            submit(() -> rearm(h));
-          }
-        };
-    holdWatchers.put(h, w);
-    rearm(h);
-  }
-
-  private void rearm(LockHandle h) {
-    Watcher w = holdWatchers.get(h);
-    if (w == null || !h.isActive()) {
-      return;
-    }
+  /**
+   * The mailbox: one persistent watch per service instead of one watch per held lock. Whoever
+   * breaks a lock or asks for it back pokes the holder's mailbox; the holder then checks its holds.
+   */
+  private void watchMail() {
     try {
       client
-          .getData()
-          .usingWatcher(w)
-          .inBackground(
-              (c, event) -> {
-                if (event.getResultCode() == KeeperException.Code.NONODE.intValue()) {
-                  submit(() -> h.lose("its node is gone"));
-                } else if (event.getResultCode() == 0) {
-                  try {
-                    LockData d = LockData.decode(event.getPath(), event.getData());
-                    if (d.revokeBy() != null) {
-                      submit(() -> h.revokeRequested(d.revokeAt()));
-                    }
-                  } catch (IllegalArgumentException e) {
-                    log.warn("{}", e.getMessage());
-                  }
-                }
-              },
-              events)
-          .forPath(h.path());
+          .watchers()
+          .add()
+          .withMode(AddWatchMode.PERSISTENT)
+          .usingWatcher(mailWatcher)
+          .forPath(paths.lockMail(selfId));
     } catch (Exception e) {
-      log.debug("could not watch {}: {}", h.path(), e.toString());
+      log.warn("could not watch {}: {}", paths.lockMail(selfId), e.toString());
+    }
+  }
+
+  private void checkHolds() {
+    for (LockHandle h : active) {
+      LockState st = h.state();
+      if (st != LockState.HELD && st != LockState.SUSPENDED) {
+        continue;
+      }
+      try {
+        byte[] raw = client.getData().forPath(h.path());
+        LockData d = LockData.decode(h.path(), raw);
+        if (d.revokeBy() != null) {
+          h.revokeRequested(d.revokeAt());
+        }
+      } catch (KeeperException.NoNodeException e) {
+        h.lose("its node was deleted: broken by force");
+      } catch (IllegalArgumentException e) {
+        log.warn("{}", e.getMessage());
+      } catch (Exception e) {
+        log.debug("could not check {}: {}", h.path(), e.toString());
+      }
+    }
+  }
+
+  /** Tells a member to check its holds. */
+  private void poke(String member) {
+    String mail = paths.lockMail(member);
+    byte[] data =
+        Long.toString(clock.getAsLong()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try {
+      try {
+        client.setData().forPath(mail, data);
+      } catch (KeeperException.NoNodeException e) {
+        client.create().creatingParentsIfNeeded().forPath(mail, data);
+      }
+    } catch (KeeperException.NodeExistsException e) {
+      poke(member);
+    } catch (Exception e) {
+      log.warn("could not tell {} about its lock: {}", member, e.toString());
     }
   }
 
@@ -723,6 +776,7 @@ public final class KeyLocks implements AutoCloseable {
         }
       }
       case RECONNECTED, CONNECTED -> {
+        watchMail(); // a new session has no watches; the same session keeps it (no harm)
         for (LockHandle h : active) {
           if (h.state() == LockState.SUSPENDED) {
             verify(h);
@@ -739,9 +793,7 @@ public final class KeyLocks implements AutoCloseable {
       long session = zk().getSessionId();
       Stat stat = client.checkExists().forPath(h.path());
       if (stat != null && stat.getEphemeralOwner() == h.session() && session == h.session()) {
-        if (h.resume()) {
-          rearm(h);
-        }
+        h.resume();
       } else {
         h.lose(
             stat == null
@@ -755,7 +807,6 @@ public final class KeyLocks implements AutoCloseable {
 
   void lostHold(LockHandle h) {
     metrics.lost.inc();
-    holdWatchers.remove(h);
     active.remove(h);
     PartitionGuards g = guards;
     if (g != null) {
@@ -766,7 +817,6 @@ public final class KeyLocks implements AutoCloseable {
   /** The work of {@link LockHandle#release()}, after the handle moved to RELEASED. */
   ReleaseOutcome released(LockHandle h, LockState before) {
     active.remove(h);
-    Watcher w = holdWatchers.remove(h);
     PartitionGuards g = guards;
     if (g != null) {
       g.lockGone(h);
@@ -788,9 +838,6 @@ public final class KeyLocks implements AutoCloseable {
         return ReleaseOutcome.PENDING;
       }
       deleteNow(zk, h);
-      if (w != null) {
-        client.clearWatcherReferences(w);
-      }
       return ReleaseOutcome.RELEASED;
     } catch (KeeperException.NoNodeException e) {
       return ReleaseOutcome.RELEASED;
@@ -1223,9 +1270,13 @@ public final class KeyLocks implements AutoCloseable {
               + " token); ask it with requestRevoke first");
     }
     int broken = 0;
+    Set<String> told = new java.util.HashSet<>();
     for (LockInfo info : inspect(key).holders()) {
       try {
         client.delete().forPath(info.path());
+        if (told.add(info.member())) {
+          poke(info.member());
+        }
         broken++;
         metrics.breaks.inc();
         log.warn(
@@ -1260,6 +1311,7 @@ public final class KeyLocks implements AutoCloseable {
         byte[] raw = client.getData().storingStatIn(stat).forPath(info.path());
         byte[] next = LockData.decode(info.path(), raw).withRevoke(by, clock.getAsLong()).encode();
         client.setData().withVersion(stat.getVersion()).forPath(info.path(), next);
+        poke(info.member());
         asked++;
       } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
         // released or changed meanwhile
@@ -1338,6 +1390,16 @@ public final class KeyLocks implements AutoCloseable {
       }
     }
     client.getConnectionStateListenable().removeListener(connectionListener);
+    try {
+      client
+          .watchers()
+          .remove(mailWatcher)
+          .ofType(Watcher.WatcherType.Any)
+          .quietly()
+          .forPath(paths.lockMail(selfId));
+    } catch (Exception e) {
+      log.debug("could not remove the watch of {}: {}", paths.lockMail(selfId), e.toString());
+    }
     events.shutdown();
     try {
       if (!events.awaitTermination(5, TimeUnit.SECONDS)) {

@@ -2,7 +2,6 @@ package io.ringwork.lock;
 
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
-import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import java.util.List;
@@ -20,8 +19,8 @@ import java.util.function.IntSupplier;
  *   <li>{@code timeouts}: counter of requests that timed out;
  *   <li>{@code lost}: counter of holds lost (session ended, broken by force);
  *   <li>{@code breaks}: counter of locks this member broke by force;
- *   <li>{@code guards.fast}: meter of owner guards granted with no ZooKeeper request;
- *   <li>{@code guards.locked}: meter of guards that went through a lock;
+ *   <li>{@code guards.fast}: counter of owner guards granted with no ZooKeeper request;
+ *   <li>{@code guards.locked}: counter of guards that went through a lock;
  *   <li>{@code yields}: counter of keys the owner yielded to a lock request.
  * </ul>
  */
@@ -48,8 +47,8 @@ final class LockMetrics {
   final Counter timeouts;
   final Counter lost;
   final Counter breaks;
-  final Meter fastGuards;
-  final Meter lockedGuards;
+  final Counter fastGuards;
+  final Counter lockedGuards;
   final Counter yields;
 
   LockMetrics(
@@ -65,8 +64,8 @@ final class LockMetrics {
     this.timeouts = registry.counter(name("timeouts"));
     this.lost = registry.counter(name("lost"));
     this.breaks = registry.counter(name("breaks"));
-    this.fastGuards = registry.meter(name("guards.fast"));
-    this.lockedGuards = registry.meter(name("guards.locked"));
+    this.fastGuards = registry.counter(name("guards.fast"));
+    this.lockedGuards = registry.counter(name("guards.locked"));
     this.yields = registry.counter(name("yields"));
     registry.gauge(name("holds"), () -> (Gauge<Integer>) holds::getAsInt);
     registry.gauge(name("waiters"), () -> (Gauge<Integer>) waiters::getAsInt);

@@ -51,8 +51,8 @@ import org.slf4j.LoggerFactory;
  * <p>When the last request of a queue is gone, the owner takes the pzxid of the listing that showed
  * it empty (the zxid of the queue's last child change, so at least the last foreign lock's token,
  * and below any request it has not seen yet) as the resume token of that routing key; fast-path
- * tokens of its keys are at least that. It is kept per stripe with the routing key it belongs to; a
- * key whose stripe holds another routing key's resume token goes through the lock instead.
+ * tokens of its keys are at least that. Resume tokens are kept per partition and routing key, and
+ * dropped when the partition's grant changes (a new grant's token is above them all).
  *
  * <p>In-flight fast guards are counted per stripe of the routing key's hash, in two epochs (a
  * left-right scheme): a drain flips the stripe's epoch and waits for the old epoch's count to reach
@@ -85,7 +85,7 @@ public final class PartitionGuards {
 
   private final AtomicLongArray fast;
   private final AtomicReferenceArray<Contested> contested;
-  private final AtomicReferenceArray<Resume> resume = new AtomicReferenceArray<>(STRIPES);
+  private final AtomicReferenceArray<Map<String, Long>> resume;
   private final AtomicIntegerArray epoch = new AtomicIntegerArray(STRIPES);
   private final AtomicIntegerArray inflight = new AtomicIntegerArray(2 * STRIPES);
   private final AtomicIntegerArray draining = new AtomicIntegerArray(STRIPES);
@@ -112,6 +112,7 @@ public final class PartitionGuards {
     this.partitions = partitioner.partitions();
     this.fast = new AtomicLongArray(partitions);
     this.contested = new AtomicReferenceArray<>(partitions);
+    this.resume = new AtomicReferenceArray<>(partitions);
     this.granted = new long[partitions];
   }
 
@@ -140,29 +141,48 @@ public final class PartitionGuards {
     int end = router.routingKeyEnd(key);
     long hash = Partitioner.hash(key, 0, end);
     int p = partitioner.partitionOfHash(hash);
-    long t = fast.get(p);
-    if (t != 0) {
-      int stripe = (int) hash & MASK;
-      int e = epoch.get(stripe);
-      int slot = (stripe << 1) | e;
-      inflight.incrementAndGet(slot);
-      if (epoch.get(stripe) == e) {
-        Contested c = contested.get(p);
-        Resume r = resume.get(stripe);
-        if (fast.get(p) == t
-            && (c == null || !c.blocks(key))
-            && (r == null || r.token <= t || r.covers(key, end))) {
-          metrics.fastGuards.mark();
-          long token = r == null ? t : Math.max(t, r.token);
-          return new KeyGuard(this, key, p, slot, token, null);
-        }
-      }
-      inflight.decrementAndGet(slot);
+    // One allocation site for both paths, so that a caller's guard can live in registers.
+    KeyGuard g = new KeyGuard(this, key, p);
+    if (!enter(g, key, end, hash, p)) {
+      g.locked(acquire(key, mode, timeout));
     }
-    metrics.lockedGuards.mark();
-    LockHandle h =
-        locks.acquire(LockRequest.of(key, mode).withTimeout(timeout).withPurpose("guard"));
-    return new KeyGuard(this, key, p, -1, h.token(), h);
+    return g;
+  }
+
+  /** The fast path: counts the guard in and checks, after, that the key is still free. */
+  private boolean enter(KeyGuard g, String key, int end, long hash, int p) {
+    long t = fast.get(p);
+    if (t == 0) {
+      return false;
+    }
+    int stripe = (int) hash & MASK;
+    int e = epoch.get(stripe);
+    int slot = (stripe << 1) | e;
+    inflight.incrementAndGet(slot);
+    if (epoch.get(stripe) == e && fast.get(p) == t) {
+      Contested c = contested.get(p);
+      if (c == null || !c.blocks(key)) {
+        long token = t;
+        Map<String, Long> r = resume.get(p);
+        if (r != null) {
+          Long after = r.get(end == key.length() ? key : key.substring(0, end));
+          if (after != null && after > t) {
+            token = after;
+          }
+        }
+        metrics.fastGuards.inc();
+        g.fast(slot, token);
+        return true;
+      }
+    }
+    inflight.decrementAndGet(slot);
+    return false;
+  }
+
+  private LockHandle acquire(String key, LockMode mode, Duration timeout)
+      throws LockTimeoutException, InterruptedException {
+    metrics.lockedGuards.inc();
+    return locks.acquire(LockRequest.of(key, mode).withTimeout(timeout).withPurpose("guard"));
   }
 
   void exit(int slot) {
@@ -176,15 +196,9 @@ public final class PartitionGuards {
 
   /** Returns whether a guard of this key would take the fast path now. */
   public boolean fastPathOpen(String key) {
-    int end = router.routingKeyEnd(key);
-    long hash = Partitioner.hash(key, 0, end);
-    int p = partitioner.partitionOfHash(hash);
+    int p = partitioner.partition(key);
     Contested c = contested.get(p);
-    Resume r = resume.get((int) hash & MASK);
-    long t = fast.get(p);
-    return t != 0
-        && (c == null || !c.blocks(key))
-        && (r == null || r.token <= t || r.covers(key, end));
+    return fast.get(p) != 0 && (c == null || !c.blocks(key));
   }
 
   /** Returns whether every granted partition's locks have been listed (its fast path decided). */
@@ -225,6 +239,7 @@ public final class PartitionGuards {
         long next = tokens.length == 0 ? 0 : tokens[p];
         if (granted[p] != next) {
           fast.set(p, 0); // reopened only by a scan under the new grant
+          resume.set(p, null); // a new grant's token is above every lock released before it
           if (granted[p] != 0) {
             dropped.add(p);
           }
@@ -392,6 +407,12 @@ public final class PartitionGuards {
     }
     String rest = base.substring(partitionPath.length() + 1);
     int slash = rest.indexOf('/');
+    if (slash >= 0) {
+      String child = rest.substring(slash + 1);
+      if (child.startsWith("y-") && child.endsWith("-" + Long.toHexString(currentSession()))) {
+        return; // our own yield, created or deleted: nothing new to see
+      }
+    }
     String queue = partitionPath + "/" + (slash < 0 ? rest : rest.substring(0, slash));
     try {
       scanQueue(p, queue);
@@ -445,14 +466,16 @@ public final class PartitionGuards {
     }
     LockQueue q = LockQueue.of(children);
     if (q.requests().isEmpty()) {
-      byQueue.remove(queue);
-      if (emptyAt > 0) {
-        String rk = routingKeyOf(queue);
-        int stripe = (int) Partitioner.hash(rk) & MASK;
-        Resume prev = resume.get(stripe);
-        if (prev == null || prev.token < emptyAt) {
-          resume.set(stripe, new Resume(rk, emptyAt));
+      if (byQueue.remove(queue) != null && emptyAt > 0) {
+        // Locks we saw here are gone: later fast-path tokens of this routing key exceed theirs.
+        // (A lock we never saw was yielded by an earlier owner, so it is below our grant's token.)
+        Map<String, Long> next = new HashMap<>();
+        Map<String, Long> prev = resume.get(p);
+        if (prev != null) {
+          next.putAll(prev);
         }
+        next.merge(routingKeyOf(queue), emptyAt, Math::max);
+        resume.set(p, Map.copyOf(next));
       }
     } else {
       byQueue.put(queue, List.copyOf(q.requests()));
@@ -664,13 +687,6 @@ public final class PartitionGuards {
         }
       }
       return false;
-    }
-  }
-
-  /** The resume token of one routing key: the zxid at which its last lock was seen gone. */
-  private record Resume(String routingKey, long token) {
-    boolean covers(String key, int end) {
-      return routingKey.length() == end && key.startsWith(routingKey);
     }
   }
 }

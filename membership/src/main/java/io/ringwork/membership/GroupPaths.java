@@ -16,6 +16,8 @@ import java.util.Objects;
  * &lt;namespace&gt;/&lt;group&gt;/barrier-clock       persistent: the leader's read point before a barrier
  * &lt;namespace&gt;/&lt;group&gt;/locks/&lt;p&gt;/&lt;rk&gt;/... per-key lock queues: persistent per partition p,
  *                                       a container per routing key rk (see io.ringwork.lock)
+ * &lt;namespace&gt;/&lt;group&gt;/lock-mail/&lt;id&gt;      persistent: poked when a member's lock is broken or
+ *                                       asked back, so that holders need no watch per lock
  * </pre>
  *
  * @param root the group's node, for example {@code /ringwork/conductors}
@@ -103,5 +105,10 @@ public record GroupPaths(String root) {
       throw new IllegalArgumentException("partition must be >= 0, got " + partition);
     }
     return locks() + "/" + partition;
+  }
+
+  /** Returns the node a member watches to learn that one of its locks was broken or asked back. */
+  public String lockMail(String member) {
+    return root + "/lock-mail/" + member;
   }
 }

@@ -58,6 +58,8 @@ final class GuardTest {
     return ZooKeeperExtension.wait(Duration.ofMillis(ms));
   }
 
+  private final MetricRegistry registry = new MetricRegistry();
+
   private Rebalancer worker(String id) throws InterruptedException {
     Rebalancer r =
         Rebalancer.newBuilder()
@@ -68,7 +70,7 @@ final class GuardTest {
             .partitions(P)
             .settleDelay(Duration.ofMillis(50))
             .revokeDeadline(Duration.ofSeconds(1))
-            .metrics(new MetricRegistry())
+            .metrics(registry)
             .build();
     open.add(0, r);
     r.start();
@@ -166,6 +168,11 @@ final class GuardTest {
     try (KeyGuard back = fastGuard(owner, "node-7")) {
       assertThat(back.token()).isGreaterThan(h.token());
     }
+    String prefix = "ringwork.conductors.w1.locks.";
+    assertThat(registry.counter(prefix + "guards.fast").getCount()).isGreaterThan(1);
+    assertThat(registry.counter(prefix + "guards.locked").getCount()).isGreaterThanOrEqualTo(1);
+    assertThat(registry.counter(prefix + "yields").getCount()).isGreaterThanOrEqualTo(2);
+    assertThat(registry.counter(prefix + "timeouts").getCount()).isEqualTo(1);
   }
 
   @Test
