@@ -10,25 +10,19 @@ public final class KeyGuard implements AutoCloseable {
   private final PartitionGuards guards;
   private final String key;
   private final int partition;
-  private int slot = -1;
-  private long token;
-  private LockHandle handle;
+  private final int slot;
+  private final long token;
+  private final LockHandle handle;
   private boolean closed;
 
-  KeyGuard(PartitionGuards guards, String key, int partition) {
+  KeyGuard(
+      PartitionGuards guards, String key, int partition, int slot, long token, LockHandle handle) {
     this.guards = guards;
     this.key = key;
     this.partition = partition;
-  }
-
-  void fast(int inflightSlot, long fastToken) {
-    this.slot = inflightSlot;
-    this.token = fastToken;
-  }
-
-  void locked(LockHandle lock) {
-    this.handle = lock;
-    this.token = lock.token();
+    this.slot = slot;
+    this.token = token;
+    this.handle = handle;
   }
 
   /** Returns the key. */

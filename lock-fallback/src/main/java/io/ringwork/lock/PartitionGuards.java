@@ -141,20 +141,25 @@ public final class PartitionGuards {
     int end = router.routingKeyEnd(key);
     long hash = Partitioner.hash(key, 0, end);
     int p = partitioner.partitionOfHash(hash);
-    // One allocation site for both paths, so that a caller's guard can live in registers.
-    KeyGuard g = new KeyGuard(this, key, p);
-    if (!enter(g, key, end, hash, p)) {
-      g.locked(acquire(key, mode, timeout));
+    long t = fast.get(p);
+    int slot = t == 0 ? -1 : enter(key, hash, p, t);
+    long token;
+    LockHandle h = null;
+    if (slot >= 0) {
+      token = resumeToken(key, end, p, t);
+    } else {
+      h = acquire(key, mode, timeout);
+      token = h.token();
     }
-    return g;
+    // One allocation site, and the guard passed to no call: a caller's guard can be scalar.
+    return new KeyGuard(this, key, p, slot, token, h);
   }
 
-  /** The fast path: counts the guard in and checks, after, that the key is still free. */
-  private boolean enter(KeyGuard g, String key, int end, long hash, int p) {
-    long t = fast.get(p);
-    if (t == 0) {
-      return false;
-    }
+  /**
+   * The fast path: counts a guard in on the key's stripe and checks, after, that the key is still
+   * free; returns the in-flight slot, or -1 (counted out again) when it is not.
+   */
+  private int enter(String key, long hash, int p, long t) {
     int stripe = (int) hash & MASK;
     int e = epoch.get(stripe);
     int slot = (stripe << 1) | e;
@@ -162,21 +167,24 @@ public final class PartitionGuards {
     if (epoch.get(stripe) == e && fast.get(p) == t) {
       Contested c = contested.get(p);
       if (c == null || !c.blocks(key)) {
-        long token = t;
-        Map<String, Long> r = resume.get(p);
-        if (r != null) {
-          Long after = r.get(end == key.length() ? key : key.substring(0, end));
-          if (after != null && after > t) {
-            token = after;
-          }
-        }
         metrics.fastGuards.inc();
-        g.fast(slot, token);
-        return true;
+        return slot;
       }
     }
     inflight.decrementAndGet(slot);
-    return false;
+    return -1;
+  }
+
+  /** The fast-path token of a key: the grant's, or its routing key's resume token if higher. */
+  private long resumeToken(String key, int end, int p, long t) {
+    Map<String, Long> r = resume.get(p);
+    if (r != null) {
+      Long after = r.get(end == key.length() ? key : key.substring(0, end));
+      if (after != null && after > t) {
+        return after;
+      }
+    }
+    return t;
   }
 
   private LockHandle acquire(String key, LockMode mode, Duration timeout)

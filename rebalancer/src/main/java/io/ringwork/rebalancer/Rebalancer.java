@@ -300,8 +300,10 @@ public final class Rebalancer implements AutoCloseable {
    */
   public KeyGuard guard(String key, LockMode mode)
       throws LockTimeoutException, InterruptedException {
-    return guard(key, mode, Duration.ofSeconds(30));
+    return guard(key, mode, GUARD_TIMEOUT);
   }
+
+  private static final Duration GUARD_TIMEOUT = Duration.ofSeconds(30);
 
   /**
    * Guards a key for a block of work (try-with-resources). When this member holds the active grant
