@@ -80,8 +80,10 @@ import org.slf4j.LoggerFactory;
  * this request ({@link PartitionGuards}); a group with no live worker has no owner to wait for.
  *
  * <p>A handle follows its session: SUSPENDED when the connection is, HELD again only if its node
- * still exists in the same session, LOST otherwise, or when the node is deleted under it (a forced
- * break). Release deletes the handle's own node by its exact path, in its own session; when the
+ * still exists in the same session, LOST otherwise, or when the node is deleted under it by {@link
+ * #breakLock} (which pokes the holder's mailbox node, {@code <group>/lock-mail/<member>}: one watch
+ * per service instead of one per hold; a node deleted by hand is noticed at the next reconnect or
+ * poke). Release deletes the handle's own node by its exact path, in its own session; when the
  * connection is down it is done in the background.
  *
  * <p>Requests, holds and background deletes run on the caller's thread and one event thread per
@@ -114,9 +116,12 @@ public final class KeyLocks implements AutoCloseable {
   private final Set<LockHandle> active = ConcurrentHashMap.newKeySet();
   private final Set<CountDownLatch> waiting = ConcurrentHashMap.newKeySet();
   private final Set<Integer> knownPartitions = ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.atomic.AtomicLong pokes =
+      new java.util.concurrent.atomic.AtomicLong();
   private final Watcher mailWatcher =
       e -> {
         if (e.getType() != Watcher.Event.EventType.None) {
+          pokes.incrementAndGet();
           submit(this::checkHolds);
         }
       };
@@ -270,6 +275,7 @@ public final class KeyLocks implements AutoCloseable {
     }
     long start = nanoTime.getAsLong();
     long deadline = start + request.timeout().toNanos();
+    long poked = pokes.get();
     boolean granted = false;
     try {
       create(h, deadline);
@@ -282,6 +288,9 @@ public final class KeyLocks implements AutoCloseable {
         metrics.contended.inc();
       }
       metrics.acquired(nanoTime.getAsLong() - start);
+      if (pokes.get() != poked) {
+        submit(this::checkHolds); // a break while we acquired would have skipped this handle
+      }
       return h;
     } catch (LockTimeoutException e) {
       metrics.timeouts.inc();
@@ -530,6 +539,7 @@ public final class KeyLocks implements AutoCloseable {
           if (!await(wait.latch, deadline)) {
             throw timeout(h, describe(blocker, data));
           }
+          workersChecked = false; // read the leader latch again with the next listing
           continue;
         }
         if (!ownersYield || q.yielded(h.requestId()) || noWorkers) {
@@ -715,6 +725,9 @@ public final class KeyLocks implements AutoCloseable {
    * breaks a lock or asks for it back pokes the holder's mailbox; the holder then checks its holds.
    */
   private void watchMail() {
+    if (lifecycle.isClosed()) {
+      return;
+    }
     try {
       client
           .watchers()
@@ -723,28 +736,52 @@ public final class KeyLocks implements AutoCloseable {
           .usingWatcher(mailWatcher)
           .forPath(paths.lockMail(selfId));
     } catch (Exception e) {
-      log.warn("could not watch {}: {}", paths.lockMail(selfId), e.toString());
+      log.warn("could not watch {}; retrying: {}", paths.lockMail(selfId), e.toString());
+      try {
+        events.schedule(this::watchMail, 200, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException closed) {
+        // closing
+      }
     }
   }
 
   private void checkHolds() {
+    List<LockHandle> held = new ArrayList<>();
     for (LockHandle h : active) {
       LockState st = h.state();
-      if (st != LockState.HELD && st != LockState.SUSPENDED) {
-        continue;
+      if (st == LockState.HELD || st == LockState.SUSPENDED) {
+        held.add(h);
       }
-      try {
-        byte[] raw = client.getData().forPath(h.path());
-        LockData d = LockData.decode(h.path(), raw);
-        if (d.revokeBy() != null) {
-          h.revokeRequested(d.revokeAt());
+    }
+    if (held.isEmpty()) {
+      return;
+    }
+    List<Op> reads = new ArrayList<>(held.size());
+    for (LockHandle h : held) {
+      reads.add(Op.getData(fix(h.path())));
+    }
+    List<OpResult> results;
+    try {
+      results = zk().multi(reads); // one round trip for every hold
+    } catch (Exception e) {
+      log.debug("could not check the holds of {}: {}", selfId, e.toString());
+      return; // the reconnect or the next poke checks again
+    }
+    for (int i = 0; i < held.size(); i++) {
+      LockHandle h = held.get(i);
+      OpResult r = results.get(i);
+      if (r instanceof OpResult.GetDataResult d) {
+        try {
+          LockData data = LockData.decode(h.path(), d.getData());
+          if (data.revokeBy() != null) {
+            h.revokeRequested(data.revokeAt());
+          }
+        } catch (IllegalArgumentException e) {
+          log.warn("{}", e.getMessage());
         }
-      } catch (KeeperException.NoNodeException e) {
+      } else if (r instanceof OpResult.ErrorResult err
+          && err.getErr() == KeeperException.Code.NONODE.intValue()) {
         h.lose("its node was deleted: broken by force");
-      } catch (IllegalArgumentException e) {
-        log.warn("{}", e.getMessage());
-      } catch (Exception e) {
-        log.debug("could not check {}: {}", h.path(), e.toString());
       }
     }
   }
@@ -776,12 +813,16 @@ public final class KeyLocks implements AutoCloseable {
         }
       }
       case RECONNECTED, CONNECTED -> {
+        if (lifecycle.isClosed()) {
+          return;
+        }
         watchMail(); // a new session has no watches; the same session keeps it (no harm)
         for (LockHandle h : active) {
           if (h.state() == LockState.SUSPENDED) {
             verify(h);
           }
         }
+        checkHolds(); // a break or a revoke request may have come while we were away
       }
       default -> {}
     }
@@ -1391,9 +1432,10 @@ public final class KeyLocks implements AutoCloseable {
     }
     client.getConnectionStateListenable().removeListener(connectionListener);
     try {
+      // removeAll reaches the server (removing one watcher object only forgets it locally).
       client
           .watchers()
-          .remove(mailWatcher)
+          .removeAll()
           .ofType(Watcher.WatcherType.Any)
           .quietly()
           .forPath(paths.lockMail(selfId));
@@ -1420,11 +1462,13 @@ public final class KeyLocks implements AutoCloseable {
     }
   }
 
-  void submit(Runnable task) {
+  boolean submit(Runnable task) {
     try {
       events.execute(task);
+      return true;
     } catch (RejectedExecutionException e) {
       log.debug("lock event dropped after close");
+      return false;
     }
   }
 

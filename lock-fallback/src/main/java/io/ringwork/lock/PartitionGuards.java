@@ -265,19 +265,23 @@ public final class PartitionGuards {
       pendingScans.addAndGet(gained.size());
     }
     boolean drained = dropped.isEmpty() || drainAll(drainTimeout);
-    locks.submit(
-        () -> {
-          for (int p : dropped) {
-            unwatch(p);
-          }
-          for (int p : gained) {
-            try {
-              scan(p);
-            } finally {
-              scanned();
-            }
-          }
-        });
+    boolean queued =
+        locks.submit(
+            () -> {
+              for (int p : dropped) {
+                unwatch(p);
+              }
+              for (int p : gained) {
+                try {
+                  scan(p);
+                } finally {
+                  scanned();
+                }
+              }
+            });
+    if (!queued) {
+      pendingScans.addAndGet(-gained.size()); // closed: nothing will scan
+    }
     return drained;
   }
 
@@ -357,13 +361,25 @@ public final class PartitionGuards {
             .forPath(path);
         watches.put(p, w);
       }
-      Map<String, List<LockNode>> found = new HashMap<>();
+      // Keep what we knew: a queue whose locks went while we were not listening must still give
+      // its routing key a resume token.
+      Map<String, List<LockNode>> previous = requests.get(p);
+      Map<String, List<LockNode>> found =
+          previous == null ? new HashMap<>() : new HashMap<>(previous);
       requests.put(p, found);
       List<String> queues;
+      Stat partitionStat = new Stat();
       try {
-        queues = client.getChildren().forPath(path);
+        queues = client.getChildren().storingStatIn(partitionStat).forPath(path);
       } catch (KeeperException.NoNodeException e) {
         queues = List.of();
+      }
+      for (String known : List.copyOf(found.keySet())) {
+        if (!queues.contains(ZKPaths.getNodeFromPath(known))) {
+          // Reaped: the partition listing's pzxid is after its deletion, before any new request.
+          found.remove(known);
+          addResume(p, routingKeyOf(known), partitionStat.getPzxid());
+        }
       }
       Map<String, LockQueue> listed = new HashMap<>();
       for (String queue : queues) {
@@ -389,18 +405,22 @@ public final class PartitionGuards {
           locks.memberId(),
           e.toString());
       pendingScans.incrementAndGet();
-      locks
-          .events()
-          .schedule(
-              () -> {
-                try {
-                  scan(p);
-                } finally {
-                  scanned();
-                }
-              },
-              200,
-              TimeUnit.MILLISECONDS);
+      try {
+        locks
+            .events()
+            .schedule(
+                () -> {
+                  try {
+                    scan(p);
+                  } finally {
+                    scanned();
+                  }
+                },
+                200,
+                TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException closed) {
+        pendingScans.decrementAndGet();
+      }
     }
   }
 
@@ -474,16 +494,10 @@ public final class PartitionGuards {
     }
     LockQueue q = LockQueue.of(children);
     if (q.requests().isEmpty()) {
-      if (byQueue.remove(queue) != null && emptyAt > 0) {
+      if (byQueue.remove(queue) != null) {
         // Locks we saw here are gone: later fast-path tokens of this routing key exceed theirs.
         // (A lock we never saw was yielded by an earlier owner, so it is below our grant's token.)
-        Map<String, Long> next = new HashMap<>();
-        Map<String, Long> prev = resume.get(p);
-        if (prev != null) {
-          next.putAll(prev);
-        }
-        next.merge(routingKeyOf(queue), emptyAt, Math::max);
-        resume.set(p, Map.copyOf(next));
+        addResume(p, routingKeyOf(queue), emptyAt);
       }
     } else {
       byQueue.put(queue, List.copyOf(q.requests()));
@@ -510,6 +524,19 @@ public final class PartitionGuards {
         yieldTo(p, queue, r, locks.ownRequest(r.request()));
       }
     }
+  }
+
+  private void addResume(int p, String routingKey, long zxid) {
+    if (zxid <= 0) {
+      return;
+    }
+    Map<String, Long> next = new HashMap<>();
+    Map<String, Long> prev = resume.get(p);
+    if (prev != null) {
+      next.putAll(prev);
+    }
+    next.merge(routingKey, zxid, Math::max);
+    resume.set(p, Map.copyOf(next));
   }
 
   private String routingKeyOf(String queue) {
@@ -625,9 +652,11 @@ public final class PartitionGuards {
     contested.set(p, null);
     if (w != null) {
       try {
+        // removeAll reaches the server (removing one watcher object only forgets it locally);
+        // nothing else of this client watches locks/<p>.
         client
             .watchers()
-            .remove(w)
+            .removeAll()
             .ofType(Watcher.WatcherType.Any)
             .quietly()
             .forPath(paths.lockPartition(p));

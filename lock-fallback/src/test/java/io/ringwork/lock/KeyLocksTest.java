@@ -446,6 +446,22 @@ final class KeyLocksTest {
   }
 
   @Test
+  void close_withItsClientStillOpen_leavesNoWatchOnTheServer() throws Exception {
+    CuratorFramework client = fx.client(4000);
+    KeyLocks a = fx.locks("a", client, KeyRouter.wholeKey());
+    KeyLocks b = fx.locks("b");
+    LockHandle h = b.acquire("k", LockMode.EXCLUSIVE);
+    Future<LockHandle> waiting = pool.submit(() -> a.acquire("k", LockMode.EXCLUSIVE, w(10_000)));
+    await().atMost(w(5000)).until(() -> b.inspect("k").waiters().size() == 1);
+    h.release();
+    waiting.get(10, TimeUnit.SECONDS).release();
+    a.close();
+    b.close();
+    // The client of a stays open: its service must have taken its watches off the server.
+    zk.assertNoLeaks();
+  }
+
+  @Test
   void releaseWhileDisconnected_pending_thenDeletedAfterReconnect() throws Exception {
     KeyLocks a = fx.locks("a", fx.client(20_000), KeyRouter.wholeKey());
     LockHandle h = a.acquire("k", LockMode.EXCLUSIVE);

@@ -23,7 +23,7 @@ import org.apache.zookeeper.ZooKeeper;
  * lock-fallback exec:java -Dexec.mainClass=io.ringwork.lock.LockFaults -Dexec.classpathScope=test
  * -Dexec.args="1000 10000"} (runs, timed-out requests).
  */
-final class LockFaults {
+public final class LockFaults {
 
   /** What a run of the scenario saw. */
   record Report(
