@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       MembersCommand.class,
       LockCommand.class,
       LocksCommand.class,
+      InspectCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
