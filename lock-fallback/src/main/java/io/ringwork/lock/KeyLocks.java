@@ -497,6 +497,7 @@ public final class KeyLocks implements AutoCloseable {
     boolean waited = false;
     boolean workersChecked = false;
     boolean noWorkers = false;
+    long yieldWaitSince = 0;
     Wait wait = null;
     try {
       while (true) {
@@ -554,13 +555,18 @@ public final class KeyLocks implements AutoCloseable {
           return waited;
         }
         waited = true;
+        if (yieldWaitSince == 0) {
+          yieldWaitSince = clock.getAsLong();
+        }
         if (!await(wait.latch, deadline)) {
           throw timeout(
               h,
               "the owner of partition "
                   + h.partition()
-                  + " to yield the key (it is busy on it, or the partition is between owners;"
-                  + " a live owner's key is never taken from it)");
+                  + " to yield the key: owner busy since "
+                  + Instant.ofEpochMilli(yieldWaitSince)
+                  + " (working on the key, or the partition is between owners; a live owner's"
+                  + " key is never taken from it)");
         }
       }
     } finally {

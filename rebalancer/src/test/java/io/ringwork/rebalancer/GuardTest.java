@@ -183,6 +183,7 @@ final class GuardTest {
     assertThatThrownBy(() -> api.acquire("node-3", LockMode.EXCLUSIVE, Duration.ofMillis(500)))
         .isInstanceOf(LockTimeoutException.class)
         .hasMessageContaining("owner of partition")
+        .hasMessageContaining("owner busy since")
         .hasMessageContaining("never taken");
     g.ensureValid();
     g.close();
