@@ -1251,25 +1251,55 @@ public final class KeyLocks implements AutoCloseable {
     Map<String, Long> czxid = new HashMap<>();
     Map<String, String> problems = new HashMap<>();
     Map<String, LockMode> modes = new HashMap<>();
-    for (LockNode n : q.requests()) {
-      String path = queue + "/" + n.name();
-      Stat stat = new Stat();
+    List<LockNode> requests = q.requests();
+    // Every node of the queue in one round trip (a multi of reads), one by one if that fails.
+    List<OpResult> results = null;
+    if (!requests.isEmpty()) {
+      List<Op> reads = new ArrayList<>(requests.size());
+      for (LockNode n : requests) {
+        reads.add(Op.getData(fix(queue + "/" + n.name())));
+      }
       try {
-        byte[] raw = client.getData().storingStatIn(stat).forPath(path);
-        czxid.put(n.name(), stat.getCzxid());
-        try {
-          LockData d = LockData.decode(path, raw);
-          data.put(n.name(), d);
-          modes.put(n.name(), d.mode());
-        } catch (IllegalArgumentException e) {
-          problems.put(n.name(), e.getMessage());
-        }
-      } catch (KeeperException.NoNodeException e) {
-        problems.put(n.name(), "released while being listed");
+        results = zk().multi(reads);
       } catch (Exception e) {
-        throw new IllegalStateException("could not read " + path + ": " + e, e);
+        results = null;
       }
     }
+    for (int i = 0; i < requests.size(); i++) {
+      LockNode n = requests.get(i);
+      String path = queue + "/" + n.name();
+      byte[] raw;
+      Stat stat;
+      if (results != null) {
+        OpResult r = results.get(i);
+        if (!(r instanceof OpResult.GetDataResult got)) {
+          problems.put(n.name(), "released while being listed");
+          continue;
+        }
+        raw = got.getData();
+        stat = got.getStat();
+      } else {
+        stat = new Stat();
+        try {
+          raw = client.getData().storingStatIn(stat).forPath(path);
+        } catch (KeeperException.NoNodeException e) {
+          problems.put(n.name(), "released while being listed");
+          continue;
+        } catch (Exception e) {
+          throw new IllegalStateException("could not read " + path + ": " + e, e);
+        }
+      }
+      czxid.put(n.name(), stat.getCzxid());
+      try {
+        LockData d = LockData.decode(path, raw);
+        data.put(n.name(), d);
+        modes.put(n.name(), d.mode());
+      } catch (IllegalArgumentException e) {
+        problems.put(n.name(), e.getMessage());
+      }
+    }
+    // A request the queue grants still waits for the owner's yield where the group has owners.
+    boolean owners = ownersYield && !requests.isEmpty() && workersPresent();
     List<LockInfo> out = new ArrayList<>();
     for (LockNode n : q.requests()) {
       LockData d = data.get(n.name());
@@ -1277,6 +1307,21 @@ public final class KeyLocks implements AutoCloseable {
       for (LockNode u : q.upgrades()) {
         if (n.request().equals(u.base()) && q.upgradeGranted(u, modes)) {
           upgraded = true;
+        }
+      }
+      boolean queueGranted = q.holds(n, modes);
+      boolean holding = queueGranted && (!owners || q.yielded(n.request()));
+      String waitingFor = null;
+      if (!holding) {
+        LockNode b = q.blocker(n, modes, null);
+        if (b == null) {
+          waitingFor = "the owner's yield";
+        } else {
+          LockData bd = data.get(b.name());
+          waitingFor =
+              bd == null
+                  ? b.name()
+                  : bd.member() + " (" + LockQueue.mode(b, modes).wireName() + ")";
         }
       }
       out.add(
@@ -1290,10 +1335,11 @@ public final class KeyLocks implements AutoCloseable {
               czxid.getOrDefault(n.name(), 0L),
               d == null ? 0 : d.since(),
               d == null ? "" : d.purpose(),
-              q.holds(n, modes),
+              holding,
               queue + "/" + n.name(),
               d == null ? null : d.revokeBy(),
-              problems.get(n.name())));
+              problems.get(n.name()),
+              waitingFor));
     }
     return out;
   }

@@ -16,6 +16,8 @@ package io.ringwork.lock;
  * @param path the node's path
  * @param revokeRequestedBy who asked the holder to give it up, or null
  * @param problem what is wrong with the node's data, or null when it is readable
+ * @param waitingFor for a waiter, what it waits for: the holder or request ahead of it ({@code
+ *     "member (mode)"}) or {@code "the owner's yield"}; null for a holder
  */
 public record LockInfo(
     String key,
@@ -30,7 +32,8 @@ public record LockInfo(
     boolean holding,
     String path,
     String revokeRequestedBy,
-    String problem) {
+    String problem,
+    String waitingFor) {
 
   /** Returns how long ago it was requested, in milliseconds, by the given clock. */
   public long ageMillis(long nowMillis) {

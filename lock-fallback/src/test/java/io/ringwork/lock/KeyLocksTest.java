@@ -73,6 +73,8 @@ final class KeyLocksTest {
     Future<LockHandle> fb = pool.submit(() -> b.acquire("node-1", LockMode.EXCLUSIVE, w(10_000)));
     await().during(Duration.ofMillis(300)).atMost(w(2000)).until(() -> !fb.isDone());
     assertThat(a.inspect("node-1").waiters()).extracting(LockInfo::member).containsExactly("b");
+    assertThat(a.inspect("node-1").waiters().get(0).waitingFor()).isEqualTo("a (exclusive)");
+    assertThat(a.inspect("node-1").holders().get(0).waitingFor()).isNull();
     assertThat(ha.release()).isEqualTo(ReleaseOutcome.RELEASED);
     LockHandle hb = fb.get(10, TimeUnit.SECONDS);
     assertThat(hb.token()).isGreaterThan(ha.token());

@@ -186,8 +186,18 @@ final class GuardTest {
         .hasMessageContaining("owner busy since")
         .hasMessageContaining("never taken");
     g.ensureValid();
+    // Inspection says what a waiting request waits for: the owner, not a holder.
+    Future<LockHandle> f = pool.submit(() -> api.acquire("node-3", LockMode.EXCLUSIVE, w(10_000)));
+    await()
+        .atMost(w(5000))
+        .untilAsserted(
+            () ->
+                assertThat(api.inspect("node-3").waiters())
+                    .singleElement()
+                    .satisfies(i -> assertThat(i.waitingFor()).isEqualTo("the owner's yield")));
+    assertThat(api.inspect("node-3").holders()).isEmpty();
     g.close();
-    api.acquire("node-3", LockMode.EXCLUSIVE, w(5000)).release();
+    f.get(10, TimeUnit.SECONDS).release();
   }
 
   @Test

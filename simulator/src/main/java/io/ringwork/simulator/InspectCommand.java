@@ -307,6 +307,9 @@ final class InspectCommand implements Callable<Integer> {
       o.put("purpose", i.purpose());
       o.put("lockKey", i.key());
       o.put("subtree", i.subtree());
+      if (i.waitingFor() != null) {
+        o.put("waitingFor", i.waitingFor());
+      }
     }
   }
 

@@ -210,6 +210,9 @@ final class LocksCommand implements Callable<Integer> {
         o.put("lockKey", i.key());
       }
       o.put("subtree", i.subtree());
+      if (i.waitingFor() != null) {
+        o.put("waitingFor", i.waitingFor());
+      }
       if (i.revokeRequestedBy() != null) {
         o.put("revokeRequestedBy", i.revokeRequestedBy());
       }
