@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.lock.KeyLockState;
 import io.ringwork.lock.KeyLocks;
 import io.ringwork.lock.LockInfo;
-import io.ringwork.membership.GroupPaths;
 import io.ringwork.rebalancer.GroupInspection;
 import io.ringwork.rebalancer.GroupStatus;
 import io.ringwork.ring.Assignment;
@@ -104,28 +103,11 @@ final class InspectCommand implements Callable<Integer> {
     if ((count != -1 && count < 1) || (count != -1 && !watch)) {
       throw new InputException("--count N (N >= 1) goes with --watch");
     }
-    String groupPath;
-    try {
-      groupPath = GroupPaths.of(namespace, group).root();
-    } catch (IllegalArgumentException e) {
-      throw new InputException("--namespace/--group: " + e.getMessage());
-    }
     KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     PrintWriter out = spec.commandLine().getOut();
     try (CuratorFramework client = ZooKeeperClients.connect(connect)) {
-      if (client.checkExists().forPath(groupPath) == null) {
-        throw new InputException(
-            "--group " + group + ": no such group at " + groupPath + " on " + connect);
-      }
-      try (KeyLocks locks =
-          KeyLocks.newBuilder()
-              .client(client)
-              .namespace(namespace)
-              .group(group)
-              .memberId("ringwork-inspect-" + ProcessHandle.current().pid())
-              .router(router)
-              .build()) {
-        locks.start();
+      String groupPath = LockReports.existingGroup(client, connect, namespace, group);
+      try (KeyLocks locks = LockReports.reader(client, namespace, group, "inspect", router)) {
         if (key != null) {
           try {
             locks.inspect(key);
@@ -247,8 +229,8 @@ final class InspectCommand implements Callable<Integer> {
         }
       }
       KeyLockState s = locks.inspect(key);
-      fill(k.putArray("holders"), s.holders(), now);
-      fill(k.putArray("waiters"), s.waiters(), now);
+      LockReports.fill(k.putArray("holders"), s.holders(), now);
+      LockReports.fill(k.putArray("waiters"), s.waiters(), now);
     }
     ArrayNode lockArray = root.putArray("locks");
     List<KeyLockState> states = key != null ? List.of(locks.inspect(key)) : locks.inspectAll();
@@ -260,8 +242,8 @@ final class InspectCommand implements Callable<Integer> {
       o.put("key", s.key());
       o.put("partition", s.partition());
       putNullable(o, "owner", ring == null ? null : primary(ring, s.key()));
-      fill(o.putArray("holders"), s.holders(), now);
-      fill(o.putArray("waiters"), s.waiters(), now);
+      LockReports.fill(o.putArray("holders"), s.holders(), now);
+      LockReports.fill(o.putArray("waiters"), s.waiters(), now);
     }
     ArrayNode problems = root.putArray("problems");
     handoff.problems().forEach(problems::add);
@@ -293,23 +275,6 @@ final class InspectCommand implements Callable<Integer> {
       o.putNull(field);
     } else {
       o.put(field, value);
-    }
-  }
-
-  private static void fill(ArrayNode arr, List<LockInfo> infos, long now) {
-    for (LockInfo i : infos) {
-      ObjectNode o = arr.addObject();
-      o.put("member", i.member());
-      o.put("mode", i.mode().wireName());
-      o.put("token", i.token());
-      o.put("since", i.since());
-      o.put("ageMs", i.ageMillis(now));
-      o.put("purpose", i.purpose());
-      o.put("lockKey", i.key());
-      o.put("subtree", i.subtree());
-      if (i.waitingFor() != null) {
-        o.put("waitingFor", i.waitingFor());
-      }
     }
   }
 

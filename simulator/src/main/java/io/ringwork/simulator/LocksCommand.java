@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.lock.KeyLockState;
 import io.ringwork.lock.KeyLocks;
 import io.ringwork.lock.LockInfo;
-import io.ringwork.membership.GroupPaths;
 import io.ringwork.rebalancer.GroupStatus;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
@@ -93,28 +92,11 @@ final class LocksCommand implements Callable<Integer> {
     if (force && breakKey == null) {
       throw new InputException("--force only goes with --break KEY");
     }
-    String groupPath;
-    try {
-      groupPath = GroupPaths.of(namespace, group).root();
-    } catch (IllegalArgumentException e) {
-      throw new InputException("--namespace/--group: " + e.getMessage());
-    }
     KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     PrintWriter out = spec.commandLine().getOut();
     try (CuratorFramework client = ZooKeeperClients.connect(connect)) {
-      if (client.checkExists().forPath(groupPath) == null) {
-        throw new InputException(
-            "--group " + group + ": no such group at " + groupPath + " on " + connect);
-      }
-      try (KeyLocks locks =
-          KeyLocks.newBuilder()
-              .client(client)
-              .namespace(namespace)
-              .group(group)
-              .memberId("ringwork-cli-" + ProcessHandle.current().pid())
-              .router(router)
-              .build()) {
-        locks.start();
+      String groupPath = LockReports.existingGroup(client, connect, namespace, group);
+      try (KeyLocks locks = LockReports.reader(client, namespace, group, "locks", router)) {
         if (breakKey != null) {
           int broken;
           try {
@@ -165,8 +147,8 @@ final class LocksCommand implements Callable<Integer> {
             } else {
               o.put("owner", owner);
             }
-            fill(o.putArray("holders"), s.holders(), now);
-            fill(o.putArray("waiters"), s.waiters(), now);
+            LockReports.fill(o.putArray("holders"), s.holders(), now);
+            LockReports.fill(o.putArray("waiters"), s.waiters(), now);
           }
           out.println(root.toPrettyString());
         } else {
@@ -195,31 +177,6 @@ final class LocksCommand implements Callable<Integer> {
     }
     Member m = ring.primary(key);
     return m == null ? null : m.id();
-  }
-
-  private static void fill(ArrayNode arr, List<LockInfo> infos, long now) {
-    for (LockInfo i : infos) {
-      ObjectNode o = arr.addObject();
-      o.put("member", i.member());
-      o.put("mode", i.mode().wireName());
-      o.put("token", i.token());
-      o.put("since", i.since());
-      o.put("ageMs", i.ageMillis(now));
-      o.put("purpose", i.purpose());
-      if (!i.key().isEmpty()) {
-        o.put("lockKey", i.key());
-      }
-      o.put("subtree", i.subtree());
-      if (i.waitingFor() != null) {
-        o.put("waitingFor", i.waitingFor());
-      }
-      if (i.revokeRequestedBy() != null) {
-        o.put("revokeRequestedBy", i.revokeRequestedBy());
-      }
-      if (i.problem() != null) {
-        o.put("problem", i.problem());
-      }
-    }
   }
 
   private static void row(
