@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       LockCommand.class,
       LocksCommand.class,
       InspectCommand.class,
+      DemoCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

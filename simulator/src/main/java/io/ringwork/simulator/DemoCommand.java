@@ -1,0 +1,575 @@
+package io.ringwork.simulator;
+
+import com.codahale.metrics.MetricRegistry;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.lock.KeyGuard;
+import io.ringwork.lock.KeyLocks;
+import io.ringwork.lock.LockHandle;
+import io.ringwork.lock.LockMode;
+import io.ringwork.lock.LockTimeoutException;
+import io.ringwork.membership.EmbeddedZooKeeper;
+import io.ringwork.membership.GroupPaths;
+import io.ringwork.rebalancer.GroupStatus;
+import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.ring.KeyRouter;
+import io.ringwork.ring.Member;
+import io.ringwork.ring.Partitioner;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ringwork demo}: the framework's job, end to end, with no external service: an embedded
+ * ZooKeeper, a group of workers that each process the resources they own with fenced writes to a
+ * real SQL table, an "API" actor that locks keys the owners are working on, and a seeded stream of
+ * faults; then a verdict.
+ */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run workers sharing resources through a live group on an embedded ZooKeeper, with fenced",
+      "writes to a SQL table (embedded H2 by default), an API actor taking per-key locks, and",
+      "faults (join, drain, crash, pause past the session, leader loss); then report: every",
+      "resource processed, no overlapping holds, stale writes rejected. Exit 0 only on a pass."
+    },
+    footer = {"", "Example:", "  ringwork demo --workers 5 --duration 30s --seed 7 --format json"})
+final class DemoCommand implements Callable<Integer> {
+
+  /** The fault kinds, in the order a schedule cycles through them. */
+  static final List<String> FAULTS = List.of("join", "drain", "crash", "pause", "leader");
+
+  @Option(names = "--workers", paramLabel = "N", description = "Workers at the start (default 5).")
+  int workers = 5;
+
+  @Option(names = "--resources", paramLabel = "N", description = "Resources (default 10000).")
+  int resources = 10_000;
+
+  @Option(names = "--duration", paramLabel = "D", description = "How long faults run, e.g. 30s.")
+  String duration = "30s";
+
+  @Option(names = "--seed", paramLabel = "S", description = "Seed of the fault schedule.")
+  long seed = 1;
+
+  @Option(
+      names = "--faults",
+      paramLabel = "LIST",
+      split = ",",
+      description = "Fault kinds to inject: join, drain, crash, pause, leader (default all).")
+  List<String> faults = new ArrayList<>(FAULTS);
+
+  @Option(
+      names = "--session-timeout",
+      paramLabel = "MS",
+      description = "Workers' session timeout (default 2000).")
+  int sessionMs = 2000;
+
+  @Option(
+      names = "--jdbc",
+      paramLabel = "URL",
+      description = "The ledger's database (default: an embedded in-memory H2).")
+  String jdbc;
+
+  @Option(names = "--format", paramLabel = "FORMAT", description = "table (default) or json.")
+  String format = "table";
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String GROUP = "demo";
+  private static final int PARTITIONS = 256;
+
+  private EmbeddedZooKeeper zk;
+  private DemoLedger ledger;
+  private final HoldHistory history = new HoldHistory();
+  private final List<Worker> live = new CopyOnWriteArrayList<>();
+  private final Map<Integer, List<String>> keysByPartition = new HashMap<>();
+  private final Map<String, AtomicLong> faultCounts = new TreeMap<>();
+  private final Map<String, List<Long>> handoffMillis = new TreeMap<>();
+  private final AtomicLong staleFromStopped = new AtomicLong();
+  private final AtomicLong lockHolds = new AtomicLong();
+  private final AtomicLong lockTimeouts = new AtomicLong();
+  private int nextId;
+
+  @Override
+  public Integer call() throws Exception {
+    Duration length = parseDuration(duration);
+    if (workers < 1 || workers > 50) {
+      throw new InputException("--workers must be between 1 and 50, got " + workers);
+    }
+    if (resources < 1 || resources > 1_000_000) {
+      throw new InputException("--resources must be between 1 and 1000000, got " + resources);
+    }
+    for (String f : faults) {
+      if (!FAULTS.contains(f)) {
+        throw new InputException("--faults: unknown fault '" + f + "'; known: " + FAULTS);
+      }
+    }
+    if (sessionMs < 1000 || sessionMs > 60_000) {
+      throw new InputException("--session-timeout must be between 1000 and 60000 ms");
+    }
+    if (!format.equals("table") && !format.equals("json")) {
+      throw new InputException("--format must be table or json, got '" + format + "'");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    long started = System.nanoTime();
+    zk = EmbeddedZooKeeper.start(null);
+    try {
+      List<String> keys = keys();
+      Partitioner part = Partitioner.of(PARTITIONS, KeyRouter.upTo('/'));
+      for (String k : keys) {
+        keysByPartition.computeIfAbsent(part.partition(k), p -> new ArrayList<>()).add(k);
+      }
+      String url =
+          jdbc != null
+              ? jdbc
+              : "jdbc:h2:mem:ringwork-demo-" + ProcessHandle.current().pid() + ";DB_CLOSE_DELAY=-1";
+      ledger = new DemoLedger(url, keys);
+      for (int i = 0; i < workers; i++) {
+        live.add(new Worker(newId()));
+      }
+      awaitStable(Duration.ofSeconds(60));
+      Api api = new Api(keys);
+      api.start();
+      Random rnd = new Random(seed);
+      List<String> schedule = new ArrayList<>(faults);
+      Collections.shuffle(schedule, rnd); // every kind once per cycle, in a seeded order
+      long end = System.nanoTime() + length.toNanos();
+      long spacing = length.toNanos() / (Math.max(1, faults.size()) + 1);
+      long nextFault = System.nanoTime() + spacing;
+      long nextStatus = System.nanoTime();
+      int faultIndex = 0;
+      while (System.nanoTime() < end) {
+        if (System.nanoTime() >= nextStatus) {
+          status(err);
+          nextStatus += TimeUnit.SECONDS.toNanos(1);
+        }
+        if (!faults.isEmpty() && System.nanoTime() >= nextFault) {
+          String kind = schedule.get(faultIndex++ % schedule.size());
+          inject(kind, rnd);
+          nextFault = System.nanoTime() + spacing;
+        }
+        Thread.sleep(50);
+      }
+      api.stop();
+      // Let every resource be processed once the faults have stopped.
+      long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (ledger.unprocessed() > 0 && System.nanoTime() < settle) {
+        Thread.sleep(200);
+      }
+      ObjectNode report = report(System.nanoTime() - started);
+      if (format.equals("json")) {
+        out.println(report.toPrettyString());
+      } else {
+        table(out, report);
+      }
+      out.flush();
+      return report.path("verdict").asText().equals("pass") ? 0 : 1;
+    } finally {
+      for (Worker w : live) {
+        w.stop(true);
+      }
+      zk.close();
+    }
+  }
+
+  private List<String> keys() {
+    List<String> keys = new ArrayList<>(resources);
+    int stacks = Math.max(1, resources / 20);
+    for (int i = 0; keys.size() < resources; i++) {
+      if (i % 10 == 9) {
+        keys.add("stack-" + (i % stacks) + "/nested-" + i); // co-located with its stack
+      } else {
+        keys.add("node-" + i);
+      }
+    }
+    return keys;
+  }
+
+  private String newId() {
+    return "w" + (++nextId);
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  /** One worker: its own session, its rebalancer, and a thread processing what it owns. */
+  private final class Worker {
+    final String id;
+    final CuratorFramework client;
+    final Rebalancer rebalancer;
+    final Thread thread;
+    volatile boolean running = true;
+    volatile CountDownLatch paused;
+
+    Worker(String id) throws InterruptedException {
+      this.id = id;
+      client =
+          CuratorFrameworkFactory.builder()
+              .connectString(zk.connectString())
+              .sessionTimeoutMs(sessionMs)
+              .retryPolicy(new ExponentialBackoffRetry(50, 10, 500))
+              .build();
+      client.start();
+      client.blockUntilConnected(10, TimeUnit.SECONDS);
+      rebalancer =
+          Rebalancer.newBuilder()
+              .group(GROUP)
+              .member(Member.of(id))
+              .curator(client)
+              .partitions(PARTITIONS)
+              .router(KeyRouter.upTo('/'))
+              .settleDelay(Duration.ofMillis(100))
+              .revokeDeadline(Duration.ofSeconds(2))
+              .metrics(new MetricRegistry())
+              .listener(history.listenerFor(id))
+              .build();
+      rebalancer.start();
+      thread = new Thread(this::work, "demo-" + id);
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    private void work() {
+      try (DemoLedger.Writer writer = ledger.new Writer()) {
+        while (running) {
+          int done = 0;
+          for (int p : rebalancer.ownedPartitions()) {
+            for (String key : keysByPartition.getOrDefault(p, List.of())) {
+              if (!running) {
+                return;
+              }
+              try (KeyGuard g = rebalancer.guard(key, LockMode.EXCLUSIVE, Duration.ofMillis(200))) {
+                CountDownLatch frozen = paused;
+                if (frozen != null) {
+                  frozen.await(); // a paused process: it wakes up still believing it owns the key
+                }
+                if (!writer.write(key, id, g.token()) && frozen != null) {
+                  staleFromStopped.incrementAndGet();
+                }
+              } catch (LockTimeoutException | IllegalStateException e) {
+                // contested, or no longer ours: the next pass sees
+              }
+              if (++done % 50 == 0) {
+                Thread.sleep(5); // leave the CPU to ZooKeeper and the others
+              }
+            }
+          }
+          Thread.sleep(20);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Exception e) {
+        if (running) {
+          spec.commandLine().getErr().println("ringwork demo: worker " + id + " failed: " + e);
+        }
+      }
+    }
+
+    void stop(boolean close) {
+      running = false;
+      CountDownLatch p = paused;
+      if (p != null) {
+        p.countDown();
+      }
+      if (close) {
+        rebalancer.close();
+        client.close();
+      }
+    }
+  }
+
+  /** Takes locks on random keys while owners work on them: the contested-resource path. */
+  private final class Api {
+    private final List<String> keys;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private final CuratorFramework client;
+    private final KeyLocks locks;
+
+    Api(List<String> keys) throws InterruptedException {
+      this.keys = keys;
+      client = ZooKeeperClients.connect(zk.connectString());
+      locks =
+          KeyLocks.newBuilder()
+              .client(client)
+              .group(GROUP)
+              .memberId("api")
+              .router(KeyRouter.upTo('/'))
+              .build();
+      thread = new Thread(this::run, "demo-api");
+      thread.setDaemon(true);
+    }
+
+    void start() {
+      locks.start();
+      thread.start();
+    }
+
+    private void run() {
+      Random rnd = new Random(seed + 1);
+      try (DemoLedger.Writer writer = ledger.new Writer()) {
+        while (running) {
+          String key = keys.get(rnd.nextInt(keys.size()));
+          try (LockHandle h =
+              locks.acquire(
+                  io.ringwork.lock.LockRequest.of(key, LockMode.EXCLUSIVE)
+                      .withPurpose("api update")
+                      .withTimeout(Duration.ofSeconds(2)))) {
+            writer.write(key, "api", h.token());
+            lockHolds.incrementAndGet();
+          } catch (LockTimeoutException e) {
+            lockTimeouts.incrementAndGet();
+          }
+          Thread.sleep(100);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Exception e) {
+        if (running) {
+          spec.commandLine().getErr().println("ringwork demo: api failed: " + e);
+        }
+      }
+    }
+
+    void stop() throws InterruptedException {
+      running = false;
+      thread.join(5000);
+      locks.close();
+      client.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  private void inject(String kind, Random rnd) throws Exception {
+    faultCounts.computeIfAbsent(kind, k -> new AtomicLong()).incrementAndGet();
+    long t0 = System.nanoTime();
+    switch (kind) {
+      case "join" -> live.add(new Worker(newId()));
+      case "drain" -> {
+        if (live.size() > 1) {
+          Worker w = live.remove(rnd.nextInt(live.size()));
+          w.running = false;
+          w.rebalancer.drain(Duration.ofSeconds(10));
+          history.stopped(w.id);
+          w.stop(true);
+        }
+      }
+      case "crash", "leader" -> {
+        if (live.size() > 1) {
+          Worker w = kind.equals("leader") ? leader() : live.get(rnd.nextInt(live.size()));
+          live.remove(w);
+          w.running = false;
+          expire(w.client); // the server ends its session, as after a kill -9
+          history.stopped(w.id);
+          w.stop(true);
+          live.add(new Worker(newId())); // a replacement comes up
+        }
+      }
+      case "pause" -> {
+        Worker w = live.get(rnd.nextInt(live.size()));
+        CountDownLatch frozen = new CountDownLatch(1);
+        w.paused = frozen;
+        Thread.sleep(200);
+        expire(w.client); // frozen past its session: the group moves on without it
+        awaitStable(Duration.ofSeconds(30));
+        handoffMillis
+            .computeIfAbsent(kind, k -> new ArrayList<>())
+            .add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        w.paused = null;
+        frozen.countDown(); // it wakes and writes with its old token: the ledger refuses
+        return;
+      }
+      default -> throw new IllegalStateException("unknown fault " + kind);
+    }
+    awaitStable(Duration.ofSeconds(30));
+    handoffMillis
+        .computeIfAbsent(kind, k -> new ArrayList<>())
+        .add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+  }
+
+  private Worker leader() throws Exception {
+    String leader =
+        GroupStatus.read(live.get(0).client, GroupPaths.of("/ringwork", GROUP).root()).leader();
+    for (Worker w : live) {
+      if (w.id.equals(leader)) {
+        return w;
+      }
+    }
+    return live.get(0);
+  }
+
+  /** Ends a client's session on the server: a second handle on the same session closes it. */
+  private void expire(CuratorFramework client) throws Exception {
+    ZooKeeper mine = client.getZookeeperClient().getZooKeeper();
+    CountDownLatch connected = new CountDownLatch(1);
+    ZooKeeper twin =
+        new ZooKeeper(
+            zk.connectString(),
+            sessionMs,
+            e -> {
+              if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                connected.countDown();
+              }
+            },
+            mine.getSessionId(),
+            mine.getSessionPasswd());
+    try {
+      connected.await(10, TimeUnit.SECONDS);
+    } finally {
+      twin.close();
+    }
+  }
+
+  /**
+   * Waits until the group has settled on the live workers: every one stable, every partition owned
+   * by exactly one of them, and each of them owning some (so a joiner has been given its share).
+   */
+  private boolean awaitStable(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      boolean settled = true;
+      int owned = 0;
+      for (Worker w : live) {
+        int n = w.rebalancer.ownedPartitions().size();
+        owned += n;
+        settled &= n > 0 && w.rebalancer.state() == Rebalancer.State.STABLE;
+      }
+      if (settled && owned == PARTITIONS) {
+        return true;
+      }
+      Thread.sleep(10);
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------- report
+
+  private void status(PrintWriter err) {
+    StringBuilder b = new StringBuilder();
+    int rebalancing = 0;
+    List<Integer> owned = new ArrayList<>();
+    for (Worker w : live) {
+      owned.add(w.rebalancer.ownedPartitions().size());
+      if (w.rebalancer.state() != Rebalancer.State.STABLE) {
+        rebalancing++;
+      }
+    }
+    b.append(
+        String.format(
+            "ringwork demo: %d workers %s, writes %d, stale rejected %d, handoffs in progress %d,"
+                + " api locks %d (timed out %d)",
+            live.size(),
+            owned,
+            ledger.accepted.get(),
+            ledger.rejected.get(),
+            rebalancing,
+            lockHolds.get(),
+            lockTimeouts.get()));
+    err.println(b);
+    err.flush();
+  }
+
+  private ObjectNode report(long nanos) throws Exception {
+    long unprocessed = ledger.unprocessed();
+    int overlaps = history.overlaps();
+    ObjectNode r = JSON.createObjectNode();
+    r.put("format", Reports.FORMAT);
+    r.put("verdict", unprocessed == 0 && overlaps == 0 ? "pass" : "fail");
+    r.put("resources", resources);
+    r.put("unprocessed", unprocessed);
+    r.put("overlaps", overlaps);
+    if (overlaps > 0) {
+      history.samples().forEach(r.putArray("overlapSamples")::add);
+    }
+    r.put("writes", ledger.accepted.get());
+    r.put("staleWritesRejected", ledger.rejected.get());
+    r.put("staleWritesAccepted", 0); // the store's WHERE token <= ? cannot accept one
+    r.put("staleWritesFromPausedHolders", staleFromStopped.get());
+    ObjectNode f = r.putObject("faults");
+    faultCounts.forEach((k, v) -> f.put(k, v.get()));
+    ObjectNode h = r.putObject("handoffMillis");
+    handoffMillis.forEach(
+        (k, v) -> {
+          List<Long> sorted = new ArrayList<>(v);
+          Collections.sort(sorted);
+          ObjectNode o = h.putObject(k);
+          o.put("p50", sorted.get((sorted.size() - 1) / 2));
+          o.put(
+              "p99",
+              sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * 0.99) - 1)));
+        });
+    int max = 0;
+    int sum = 0;
+    for (Worker w : live) {
+      int n = w.rebalancer.ownedPartitions().size();
+      max = Math.max(max, n);
+      sum += n;
+    }
+    r.put("workers", live.size());
+    r.put("peakToAverage", sum == 0 ? 0 : max / ((double) sum / live.size()));
+    ObjectNode l = r.putObject("locks");
+    l.put("held", lockHolds.get());
+    l.put("timedOut", lockTimeouts.get());
+    r.put("durationMillis", TimeUnit.NANOSECONDS.toMillis(nanos));
+    return r;
+  }
+
+  private static void table(PrintWriter out, ObjectNode r) {
+    out.printf("verdict: %s%n", r.path("verdict").asText().toUpperCase(java.util.Locale.ROOT));
+    out.printf(
+        "resources %d, unprocessed %d, overlapping holds %d%n",
+        r.path("resources").asLong(), r.path("unprocessed").asLong(), r.path("overlaps").asLong());
+    out.printf(
+        "fenced writes %d accepted, %d stale rejected (%d from paused holders), 0 stale accepted%n",
+        r.path("writes").asLong(),
+        r.path("staleWritesRejected").asLong(),
+        r.path("staleWritesFromPausedHolders").asLong());
+    out.printf("faults %s, handoff ms %s%n", r.path("faults"), r.path("handoffMillis"));
+    out.printf(
+        "%d workers at the end, peak/average %.2f; api locks %d held, %d timed out; %.1f s%n",
+        r.path("workers").asInt(),
+        r.path("peakToAverage").asDouble(),
+        r.path("locks").path("held").asLong(),
+        r.path("locks").path("timedOut").asLong(),
+        r.path("durationMillis").asLong() / 1000.0);
+  }
+
+  static Duration parseDuration(String text) {
+    try {
+      if (text.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
+      }
+      if (text.endsWith("s")) {
+        return Duration.ofSeconds(Long.parseLong(text.substring(0, text.length() - 1)));
+      }
+      if (text.endsWith("m")) {
+        return Duration.ofMinutes(Long.parseLong(text.substring(0, text.length() - 1)));
+      }
+      return Duration.ofSeconds(Long.parseLong(text));
+    } catch (NumberFormatException e) {
+      throw new InputException("--duration must be like 30s, 500ms or 2m, got '" + text + "'");
+    }
+  }
+}

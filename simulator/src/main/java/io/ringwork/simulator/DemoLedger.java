@@ -1,0 +1,84 @@
+package io.ringwork.simulator;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The demo's store: a real SQL table of resources whose every write is fenced, the pattern a
+ * service copies for its own store ({@code UPDATE resources ... WHERE id = ? AND token <= ?}): a
+ * write with a lower token than the row's is rejected, so a paused or stale holder cannot overwrite
+ * its successor. One connection per writer thread.
+ */
+final class DemoLedger {
+
+  private final String url;
+  final AtomicLong accepted = new AtomicLong();
+  final AtomicLong rejected = new AtomicLong();
+
+  DemoLedger(String url, List<String> keys) throws SQLException {
+    this.url = url;
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
+      s.execute("DROP TABLE IF EXISTS resources");
+      s.execute(
+          "CREATE TABLE resources (id VARCHAR(200) PRIMARY KEY, owner VARCHAR(100),"
+              + " token BIGINT NOT NULL, processed BIGINT NOT NULL)");
+      c.setAutoCommit(false);
+      try (PreparedStatement ins =
+          c.prepareStatement("INSERT INTO resources VALUES (?, NULL, 0, 0)")) {
+        for (String k : keys) {
+          ins.setString(1, k);
+          ins.addBatch();
+        }
+        ins.executeBatch();
+      }
+      c.commit();
+    }
+  }
+
+  /** A writer's connection and statement. */
+  final class Writer implements AutoCloseable {
+    private final Connection c;
+    private final PreparedStatement update;
+
+    Writer() throws SQLException {
+      c = DriverManager.getConnection(url);
+      update =
+          c.prepareStatement(
+              "UPDATE resources SET owner = ?, token = ?, processed = processed + 1"
+                  + " WHERE id = ? AND token <= ?");
+    }
+
+    /** Writes a key with a token; returns whether the store took it. */
+    boolean write(String key, String owner, long token) throws SQLException {
+      update.setString(1, owner);
+      update.setLong(2, token);
+      update.setString(3, key);
+      update.setLong(4, token);
+      boolean ok = update.executeUpdate() == 1;
+      (ok ? accepted : rejected).incrementAndGet();
+      return ok;
+    }
+
+    @Override
+    public void close() throws SQLException {
+      c.close();
+    }
+  }
+
+  /** Returns how many resources were never processed. */
+  long unprocessed() throws SQLException {
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT COUNT(*) FROM resources WHERE processed = 0")) {
+      r.next();
+      return r.getLong(1);
+    }
+  }
+}

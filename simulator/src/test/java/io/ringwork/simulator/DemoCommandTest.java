@@ -1,0 +1,77 @@
+package io.ringwork.simulator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+/** {@code ringwork demo} in-process, short, with a fixed seed: the verdict and its fields. */
+final class DemoCommandTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void demo_faultsOfEveryKind_passes_everyResourceProcessed_noOverlap() throws Exception {
+    Cli.Result r =
+        Cli.runAlongside(
+            "demo",
+            "--workers",
+            "3",
+            "--resources",
+            "600",
+            "--duration",
+            "12s",
+            "--seed",
+            "3",
+            "--format",
+            "json");
+    assertThat(r.status()).as(r.err()).isZero();
+    JsonNode report = JSON.readTree(r.out());
+    assertThat(report.path("format").asInt()).isEqualTo(1);
+    assertThat(report.path("verdict").asText()).isEqualTo("pass");
+    assertThat(report.path("resources").asInt()).isEqualTo(600);
+    assertThat(report.path("unprocessed").asLong()).isZero();
+    assertThat(report.path("overlaps").asLong()).isZero();
+    assertThat(report.path("staleWritesAccepted").asLong()).isZero();
+    long faults = 0;
+    for (JsonNode n : report.path("faults")) {
+      faults += n.asLong();
+    }
+    assertThat(faults).isGreaterThanOrEqualTo(2);
+    assertThat(report.path("writes").asLong()).isGreaterThan(600);
+    assertThat(r.err()).contains("ringwork demo: ").contains("stale rejected");
+  }
+
+  @Test
+  void demo_pausedWorkerResumes_itsStaleWriteIsRejected() throws Exception {
+    Cli.Result r =
+        Cli.runAlongside(
+            "demo",
+            "--workers",
+            "2",
+            "--resources",
+            "300",
+            "--duration",
+            "6s",
+            "--faults",
+            "pause",
+            "--format",
+            "json");
+    assertThat(r.status()).as(r.err()).isZero();
+    JsonNode report = JSON.readTree(r.out());
+    assertThat(report.path("faults").path("pause").asInt()).isEqualTo(1);
+    assertThat(report.path("staleWritesFromPausedHolders").asLong()).isGreaterThanOrEqualTo(1);
+    assertThat(report.path("staleWritesRejected").asLong())
+        .isGreaterThanOrEqualTo(report.path("staleWritesFromPausedHolders").asLong());
+    assertThat(report.path("overlaps").asLong()).isZero();
+  }
+
+  @Test
+  void demo_badInput_exit2() {
+    assertThat(Cli.runAlongside("demo", "--faults", "meteor").status()).isEqualTo(2);
+    assertThat(Cli.runAlongside("demo", "--faults", "meteor").err()).contains("unknown fault");
+    assertThat(Cli.runAlongside("demo", "--duration", "soon").err()).contains("--duration");
+    assertThat(Cli.runAlongside("demo", "--workers", "0").status()).isEqualTo(2);
+  }
+}
