@@ -33,6 +33,76 @@ final class Charts {
 
   private Charts() {}
 
+  /**
+   * Checks a chart path before any work: .png or .svg, in a directory that exists (none is created
+   * behind the user's back) and can be written.
+   *
+   * @throws InputException naming the path and the problem
+   */
+  static void checkPath(Path chart) {
+    String name = chart.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (!name.endsWith(".png") && !name.endsWith(".svg")) {
+      throw new InputException("--chart " + chart + ": the file must end in .png or .svg");
+    }
+    Path parent = chart.toAbsolutePath().getParent();
+    if (parent == null || !Files.isDirectory(parent)) {
+      throw new InputException(
+          "--chart " + chart + ": the directory " + parent + " does not exist");
+    }
+    if (!Files.isWritable(parent) || (Files.exists(chart) && !Files.isWritable(chart))) {
+      throw new InputException("--chart " + chart + ": cannot write there");
+    }
+  }
+
+  /**
+   * The demo over time: fenced writes per second (top) and workers mid-handoff (bottom), with the
+   * faults marked where they were injected.
+   *
+   * @param seconds the second of each sample
+   * @param writes accepted writes in each second
+   * @param handoffs workers not yet stable at each sample
+   * @param faults the second and kind of each fault
+   */
+  static void demo(
+      Path file,
+      List<Double> seconds,
+      List<Double> writes,
+      List<Double> handoffs,
+      List<Map.Entry<Double, String>> faults)
+      throws IOException {
+    XYChart top =
+        new XYChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title("Fenced writes per second (faults marked)")
+            .xAxisTitle("second")
+            .yAxisTitle("writes/s")
+            .build();
+    XYChart bottom =
+        new XYChartBuilder()
+            .width(WIDTH)
+            .height(HEIGHT)
+            .title("Workers in a handoff")
+            .xAxisTitle("second")
+            .yAxisTitle("workers")
+            .build();
+    top.addSeries("writes/s", seconds, writes);
+    bottom.addSeries("in a handoff", seconds, handoffs);
+    double peak = writes.stream().mapToDouble(Double::doubleValue).max().orElse(1);
+    Map<String, List<Double>> byKind = new LinkedHashMap<>();
+    faults.forEach(
+        f -> byKind.computeIfAbsent(f.getValue(), k -> new ArrayList<>()).add(f.getKey()));
+    byKind.forEach(
+        (kind, at) -> {
+          List<Double> ys = at.stream().map(x -> peak).toList();
+          top.addSeries(kind, at, ys)
+              .setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Scatter);
+        });
+    top.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+    bottom.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+    write(file, top, bottom);
+  }
+
   /** Per-member load before the first step and after the last, and moves per step. */
   static void plan(Path file, ClusterOptions.Setup setup, List<StepResult> steps)
       throws IOException {

@@ -56,8 +56,9 @@ import picocli.CommandLine.Option;
     footer = {"", "Example:", "  ringwork demo --workers 5 --duration 30s --seed 7 --format json"})
 final class DemoCommand implements Callable<Integer> {
 
-  /** The fault kinds, in the order a schedule cycles through them. */
-  static final List<String> FAULTS = List.of("join", "drain", "crash", "pause", "leader");
+  /** The fault kinds. */
+  static final List<String> FAULTS =
+      List.of("join", "drain", "crash", "pause", "leader", "connection");
 
   @Option(names = "--workers", paramLabel = "N", description = "Workers at the start (default 5).")
   int workers = 5;
@@ -75,7 +76,9 @@ final class DemoCommand implements Callable<Integer> {
       names = "--faults",
       paramLabel = "LIST",
       split = ",",
-      description = "Fault kinds to inject: join, drain, crash, pause, leader (default all).")
+      description =
+          "Fault kinds to inject: join, drain, crash, pause, leader, connection (the embedded"
+              + " server restarts: every session is disconnected); default all.")
   List<String> faults = new ArrayList<>(FAULTS);
 
   @Option(
@@ -93,13 +96,34 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--format", paramLabel = "FORMAT", description = "table (default) or json.")
   String format = "table";
 
+  @Option(
+      names = "--chart",
+      paramLabel = "FILE",
+      description = "Write writes/s and handoffs over time, with the faults marked (.png or .svg).")
+  java.nio.file.Path chart;
+
+  @Option(
+      names = "--connect",
+      paramLabel = "HOST:PORT",
+      description = "Run against this ensemble instead of an embedded server.")
+  String connect;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String GROUP = "demo";
   private static final int PARTITIONS = 256;
 
-  private EmbeddedZooKeeper zk;
+  private volatile EmbeddedZooKeeper zk;
+  private java.nio.file.Path zkDir;
+  private int zkPort;
+  private String connectString;
+  private final List<Double> sampleSeconds = new ArrayList<>();
+  private final List<Double> sampleWrites = new ArrayList<>();
+  private final List<Double> sampleHandoffs = new ArrayList<>();
+  private final List<Map.Entry<Double, String>> faultTimes = new ArrayList<>();
+  private long startedNanos;
+  private long lastAccepted;
   private DemoLedger ledger;
   private final HoldHistory history = new HoldHistory();
   private final List<Worker> live = new CopyOnWriteArrayList<>();
@@ -131,10 +155,29 @@ final class DemoCommand implements Callable<Integer> {
     if (!format.equals("table") && !format.equals("json")) {
       throw new InputException("--format must be table or json, got '" + format + "'");
     }
+    if (chart != null) {
+      Charts.checkPath(chart);
+    }
+    if (connect != null && faults.contains("connection")) {
+      if (spec.commandLine().getParseResult().hasMatchedOption("--faults")) {
+        throw new InputException(
+            "--faults connection restarts the embedded server; it cannot go with --connect");
+      }
+      faults.remove("connection");
+    }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     long started = System.nanoTime();
-    zk = EmbeddedZooKeeper.start(null);
+    startedNanos = started;
+    if (connect == null) {
+      zkDir = java.nio.file.Files.createTempDirectory("ringwork-demo-zk");
+      zkPort = freePort();
+      zk = EmbeddedZooKeeper.start(zkDir, zkPort);
+      connectString = zk.connectString();
+    } else {
+      connectString = connect;
+      ZooKeeperClients.connect(connect).close(); // fail fast, with one line, when unreachable
+    }
     try {
       List<String> keys = keys();
       Partitioner part = Partitioner.of(PARTITIONS, KeyRouter.upTo('/'));
@@ -185,12 +228,25 @@ final class DemoCommand implements Callable<Integer> {
         table(out, report);
       }
       out.flush();
+      if (chart != null) {
+        Charts.demo(chart, sampleSeconds, sampleWrites, sampleHandoffs, faultTimes);
+        err.println("chart written to " + chart);
+      }
       return report.path("verdict").asText().equals("pass") ? 0 : 1;
     } finally {
       for (Worker w : live) {
         w.stop(true);
       }
-      zk.close();
+      if (zk != null) {
+        zk.close();
+      }
+    }
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
     }
   }
 
@@ -226,7 +282,7 @@ final class DemoCommand implements Callable<Integer> {
       this.id = id;
       client =
           CuratorFrameworkFactory.builder()
-              .connectString(zk.connectString())
+              .connectString(connectString)
               .sessionTimeoutMs(sessionMs)
               .retryPolicy(new ExponentialBackoffRetry(50, 10, 500))
               .build();
@@ -309,7 +365,7 @@ final class DemoCommand implements Callable<Integer> {
 
     Api(List<String> keys) throws InterruptedException {
       this.keys = keys;
-      client = ZooKeeperClients.connect(zk.connectString());
+      client = ZooKeeperClients.connect(connectString);
       locks =
           KeyLocks.newBuilder()
               .client(client)
@@ -365,8 +421,21 @@ final class DemoCommand implements Callable<Integer> {
   private void inject(String kind, Random rnd) throws Exception {
     faultCounts.computeIfAbsent(kind, k -> new AtomicLong()).incrementAndGet();
     long t0 = System.nanoTime();
+    faultTimes.add(Map.entry((t0 - startedNanos) / 1e9, kind));
     switch (kind) {
       case "join" -> live.add(new Worker(newId()));
+      case "connection" -> {
+        // Every session is cut off; the server comes back on the same port with the same data
+        // within the session timeout, so sessions survive: SUSPENDED, then RECONNECTED.
+        zk.close();
+        zk = EmbeddedZooKeeper.start(zkDir, zkPort);
+        // Measure from the fault to the group's recovery, not to before anyone noticed.
+        long noticed = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (System.nanoTime() < noticed
+            && live.stream().allMatch(w -> w.rebalancer.state() == Rebalancer.State.STABLE)) {
+          Thread.sleep(5);
+        }
+      }
       case "drain" -> {
         if (live.size() > 1) {
           Worker w = live.remove(rnd.nextInt(live.size()));
@@ -426,7 +495,7 @@ final class DemoCommand implements Callable<Integer> {
     CountDownLatch connected = new CountDownLatch(1);
     ZooKeeper twin =
         new ZooKeeper(
-            zk.connectString(),
+            connectString,
             sessionMs,
             e -> {
               if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
@@ -467,6 +536,11 @@ final class DemoCommand implements Callable<Integer> {
   // ---------------------------------------------------------------- report
 
   private void status(PrintWriter err) {
+    double second = (System.nanoTime() - startedNanos) / 1e9;
+    long accepted = ledger.accepted.get();
+    sampleSeconds.add(second);
+    sampleWrites.add((double) (accepted - lastAccepted));
+    lastAccepted = accepted;
     StringBuilder b = new StringBuilder();
     int rebalancing = 0;
     List<Integer> owned = new ArrayList<>();
@@ -476,6 +550,7 @@ final class DemoCommand implements Callable<Integer> {
         rebalancing++;
       }
     }
+    sampleHandoffs.add((double) rebalancing);
     b.append(
         String.format(
             "ringwork demo: %d workers %s, writes %d, stale rejected %d, handoffs in progress %d,"

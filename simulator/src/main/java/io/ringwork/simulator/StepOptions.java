@@ -105,20 +105,7 @@ final class StepOptions {
       throw new InputException("--format must be table, json or csv, got '" + format + "'");
     }
     if (chart != null) {
-      String name = chart.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-      if (!name.endsWith(".png") && !name.endsWith(".svg")) {
-        throw new InputException("--chart " + chart + ": the file must end in .png or .svg");
-      }
-      // Checked before any work, and no directory is created behind the user's back.
-      java.nio.file.Path parent = chart.toAbsolutePath().getParent();
-      if (parent == null || !java.nio.file.Files.isDirectory(parent)) {
-        throw new InputException(
-            "--chart " + chart + ": the directory " + parent + " does not exist");
-      }
-      if (!java.nio.file.Files.isWritable(parent)
-          || (java.nio.file.Files.exists(chart) && !java.nio.file.Files.isWritable(chart))) {
-        throw new InputException("--chart " + chart + ": cannot write there");
-      }
+      Charts.checkPath(chart);
     }
   }
 

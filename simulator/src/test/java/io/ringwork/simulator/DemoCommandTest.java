@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code ringwork demo} in-process, short, with a fixed seed: the verdict and its fields. */
 final class DemoCommandTest {
@@ -68,7 +73,64 @@ final class DemoCommandTest {
   }
 
   @Test
+  void demo_connectionLoss_withAChart_passes(@TempDir Path dir) throws Exception {
+    Path chart = dir.resolve("demo.png");
+    Cli.Result r =
+        Cli.runAlongside(
+            "demo",
+            "--workers",
+            "2",
+            "--resources",
+            "300",
+            "--duration",
+            "6s",
+            "--faults",
+            "connection",
+            "--chart",
+            chart.toString(),
+            "--format",
+            "json");
+    assertThat(r.status()).as(r.err()).isZero();
+    JsonNode report = JSON.readTree(r.out());
+    assertThat(report.path("faults").path("connection").asInt()).isEqualTo(1);
+    assertThat(report.path("overlaps").asLong()).isZero();
+    assertThat(report.path("unprocessed").asLong()).isZero();
+    assertThat(Files.size(chart)).isGreaterThan(1000);
+  }
+
+  @Test
+  void demo_againstAnExternalServer() throws Exception {
+    try (TestingServer server =
+        new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, 200, -1), true)) {
+      Cli.Result r =
+          Cli.runAlongside(
+              "demo",
+              "--connect",
+              server.getConnectString(),
+              "--workers",
+              "2",
+              "--resources",
+              "300",
+              "--duration",
+              "5s",
+              "--faults",
+              "crash",
+              "--format",
+              "json");
+      assertThat(r.status()).as(r.err()).isZero();
+      JsonNode report = JSON.readTree(r.out());
+      assertThat(report.path("verdict").asText()).isEqualTo("pass");
+      assertThat(report.path("faults").path("crash").asInt()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void demo_badInput_exit2() {
+    Cli.Result r = Cli.runAlongside("demo", "--connect", "127.0.0.1:1", "--faults", "connection");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("cannot go with --connect");
+    assertThat(Cli.runAlongside("demo", "--chart", "/nonexistent-dir/x.png").err())
+        .contains("does not exist");
     assertThat(Cli.runAlongside("demo", "--faults", "meteor").status()).isEqualTo(2);
     assertThat(Cli.runAlongside("demo", "--faults", "meteor").err()).contains("unknown fault");
     assertThat(Cli.runAlongside("demo", "--duration", "soon").err()).contains("--duration");
