@@ -124,6 +124,7 @@ final class DemoCommand implements Callable<Integer> {
   private final List<Map.Entry<Double, String>> faultTimes = new ArrayList<>();
   private long startedNanos;
   private long lastAccepted;
+  private double lastSecond;
   private DemoLedger ledger;
   private final HoldHistory history = new HoldHistory();
   private final List<Worker> live = new CopyOnWriteArrayList<>();
@@ -201,13 +202,18 @@ final class DemoCommand implements Callable<Integer> {
       long end = System.nanoTime() + length.toNanos();
       long spacing = length.toNanos() / (Math.max(1, faults.size()) + 1);
       long nextFault = System.nanoTime() + spacing;
-      long nextStatus = System.nanoTime();
+      // Status and samples once a second on their own thread, so a fault that blocks (a pause
+      // waits for the group to settle) leaves no gap in them.
+      java.util.concurrent.ScheduledExecutorService ticker =
+          java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "demo-status");
+                t.setDaemon(true);
+                return t;
+              });
+      ticker.scheduleAtFixedRate(() -> status(err), 0, 1, TimeUnit.SECONDS);
       int faultIndex = 0;
       while (System.nanoTime() < end) {
-        if (System.nanoTime() >= nextStatus) {
-          status(err);
-          nextStatus += TimeUnit.SECONDS.toNanos(1);
-        }
         if (!faults.isEmpty() && System.nanoTime() >= nextFault) {
           String kind = schedule.get(faultIndex++ % schedule.size());
           inject(kind, rnd);
@@ -216,6 +222,8 @@ final class DemoCommand implements Callable<Integer> {
         Thread.sleep(50);
       }
       api.stop();
+      ticker.shutdown();
+      ticker.awaitTermination(5, TimeUnit.SECONDS);
       // Let every resource be processed once the faults have stopped.
       long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (ledger.unprocessed() > 0 && System.nanoTime() < settle) {
@@ -535,12 +543,14 @@ final class DemoCommand implements Callable<Integer> {
 
   // ---------------------------------------------------------------- report
 
-  private void status(PrintWriter err) {
+  private synchronized void status(PrintWriter err) {
     double second = (System.nanoTime() - startedNanos) / 1e9;
     long accepted = ledger.accepted.get();
+    double elapsed = sampleSeconds.isEmpty() ? second : second - lastSecond;
     sampleSeconds.add(second);
-    sampleWrites.add((double) (accepted - lastAccepted));
+    sampleWrites.add(elapsed <= 0 ? 0 : (accepted - lastAccepted) / elapsed);
     lastAccepted = accepted;
+    lastSecond = second;
     StringBuilder b = new StringBuilder();
     int rebalancing = 0;
     List<Integer> owned = new ArrayList<>();
