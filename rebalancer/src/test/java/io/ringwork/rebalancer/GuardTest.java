@@ -145,6 +145,37 @@ final class GuardTest {
     assertThat(after - before).as("packets the server received").isLessThan(10);
   }
 
+  private long serverWatches() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", zk.testingServer().getPort())) {
+      OutputStream out = s.getOutputStream();
+      out.write("wchs".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        if (line.startsWith("Total watches:")) {
+          return Long.parseLong(line.substring("Total watches:".length()).trim());
+        }
+      }
+    }
+    throw new IllegalStateException("wchs gave no total");
+  }
+
+  @Test
+  void watches_dependOnOwnedPartitions_notOnLockedKeys() throws Exception {
+    Rebalancer owner = worker("w1");
+    KeyLocks api = foreign("api");
+    fastGuard(owner, "node-0").close();
+    long before = serverWatches();
+    for (int i = 0; i < 50; i++) {
+      api.acquire("node-" + i, LockMode.EXCLUSIVE, w(10_000)).release();
+    }
+    for (int i = 0; i < 50; i++) {
+      fastGuard(owner, "node-" + i).close(); // every key back on the fast path
+    }
+    assertThat(serverWatches()).as("watches after 50 keys were locked").isEqualTo(before);
+  }
+
   @Test
   void foreignLock_waitsForTheOwnersGuard_thenTheOwnerResumesAboveItsToken() throws Exception {
     Rebalancer owner = worker("w1");
