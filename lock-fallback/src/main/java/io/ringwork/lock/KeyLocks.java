@@ -5,19 +5,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.Lifecycle;
+import io.ringwork.membership.Membership;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Partitioner;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -27,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorWatcher;
@@ -116,8 +121,7 @@ public final class KeyLocks implements AutoCloseable {
   private final Set<LockHandle> active = ConcurrentHashMap.newKeySet();
   private final Set<CountDownLatch> waiting = ConcurrentHashMap.newKeySet();
   private final Set<Integer> knownPartitions = ConcurrentHashMap.newKeySet();
-  private final java.util.concurrent.atomic.AtomicLong pokes =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong pokes = new AtomicLong();
   private final Watcher mailWatcher =
       e -> {
         if (e.getType() != Watcher.Event.EventType.None) {
@@ -329,12 +333,11 @@ public final class KeyLocks implements AutoCloseable {
    * @return the handle, or empty when the key is taken
    * @throws InterruptedException if interrupted
    */
-  public java.util.Optional<LockHandle> tryAcquire(String key, LockMode mode)
-      throws InterruptedException {
+  public Optional<LockHandle> tryAcquire(String key, LockMode mode) throws InterruptedException {
     try {
-      return java.util.Optional.of(acquire(LockRequest.of(key, mode).withTimeout(Duration.ZERO)));
+      return Optional.of(acquire(LockRequest.of(key, mode).withTimeout(Duration.ZERO)));
     } catch (LockTimeoutException e) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
   }
 
@@ -795,8 +798,7 @@ public final class KeyLocks implements AutoCloseable {
   /** Tells a member to check its holds. */
   private void poke(String member) {
     String mail = paths.lockMail(member);
-    byte[] data =
-        Long.toString(clock.getAsLong()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] data = Long.toString(clock.getAsLong()).getBytes(StandardCharsets.UTF_8);
     try {
       try {
         client.setData().forPath(mail, data);
@@ -855,19 +857,11 @@ public final class KeyLocks implements AutoCloseable {
   void lostHold(LockHandle h) {
     metrics.lost.inc();
     active.remove(h);
-    PartitionGuards g = guards;
-    if (g != null) {
-      g.lockGone(h);
-    }
   }
 
   /** The work of {@link LockHandle#release()}, after the handle moved to RELEASED. */
   ReleaseOutcome released(LockHandle h, LockState before) {
     active.remove(h);
-    PartitionGuards g = guards;
-    if (g != null) {
-      g.lockGone(h);
-    }
     if (before == LockState.LOST) {
       return ReleaseOutcome.ALREADY_LOST;
     }
@@ -1363,7 +1357,7 @@ public final class KeyLocks implements AutoCloseable {
               + " token); ask it with requestRevoke first");
     }
     int broken = 0;
-    Set<String> told = new java.util.HashSet<>();
+    Set<String> told = new HashSet<>();
     for (LockInfo info : inspect(key).holders()) {
       try {
         client.delete().forPath(info.path());
@@ -1616,14 +1610,14 @@ public final class KeyLocks implements AutoCloseable {
     /** The namespace, {@value #DEFAULT_NAMESPACE} by default. */
     public Builder namespace(String path) {
       requireUnset(namespace, "namespace");
-      this.namespace = io.ringwork.membership.Membership.checkNamespace(path);
+      this.namespace = Membership.checkNamespace(path);
       return this;
     }
 
     /** The group (required). */
     public Builder group(String name) {
       requireUnset(group, "group");
-      this.group = io.ringwork.membership.Membership.checkGroup(name);
+      this.group = Membership.checkGroup(name);
       return this;
     }
 

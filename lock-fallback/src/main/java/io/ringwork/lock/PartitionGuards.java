@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -200,13 +201,6 @@ public final class PartitionGuards {
   boolean stillOwned(int partition, long token) {
     long t = fast.get(partition);
     return t != 0 && t <= token;
-  }
-
-  /** Returns whether a guard of this key would take the fast path now. */
-  public boolean fastPathOpen(String key) {
-    int p = partitioner.partition(key);
-    Contested c = contested.get(p);
-    return fast.get(p) != 0 && (c == null || !c.blocks(key));
   }
 
   /** Returns whether every granted partition's locks have been listed (its fast path decided). */
@@ -418,7 +412,7 @@ public final class PartitionGuards {
                 },
                 200,
                 TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.RejectedExecutionException closed) {
+      } catch (RejectedExecutionException closed) {
         pendingScans.decrementAndGet();
       }
     }
@@ -681,9 +675,6 @@ public final class PartitionGuards {
       }
     }
   }
-
-  /** A lock of this member went: the watch reports it. */
-  void lockGone(LockHandle h) {}
 
   void close() {
     synchronized (this) {

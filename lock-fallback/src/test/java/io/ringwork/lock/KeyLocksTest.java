@@ -9,6 +9,7 @@ import io.ringwork.ring.KeyRouter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -108,7 +109,7 @@ final class KeyLocksTest {
     KeyLocks holder = fx.locks("holder");
     LockHandle h = holder.acquire("fifo", LockMode.EXCLUSIVE);
     List<Future<LockHandle>> queued = new ArrayList<>();
-    List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<String> order = Collections.synchronizedList(new ArrayList<>());
     for (int i = 0; i < 6; i++) {
       KeyLocks w = fx.locks("w" + i);
       // Alternate modes: a shared request behind an exclusive one must not overtake it.

@@ -9,6 +9,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
 
@@ -176,10 +178,8 @@ public final class LockFaults {
   public static void main(String[] args) throws Exception {
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     int churn = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
-    try (org.apache.curator.test.TestingServer server =
-        new org.apache.curator.test.TestingServer(
-            new org.apache.curator.test.InstanceSpec(null, -1, -1, -1, true, -1, 200, 1000),
-            true)) {
+    try (TestingServer server =
+        new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, 200, 1000), true)) {
       long start = System.nanoTime();
       Report r = run(server.getConnectString(), runs, churn);
       System.out.printf("%s%nin %.1f s%n", r, (System.nanoTime() - start) / 1e9);

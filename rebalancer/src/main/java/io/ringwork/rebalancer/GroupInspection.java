@@ -1,5 +1,6 @@
 package io.ringwork.rebalancer;
 
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringwork.membership.GroupPaths;
@@ -92,7 +93,7 @@ public record GroupInspection(
       partitions = config.path("partitions").asInt(0);
     } catch (KeeperException.NoNodeException e) {
       problems.add(paths.config() + ": no group config");
-    } catch (com.fasterxml.jackson.core.JacksonException e) {
+    } catch (JacksonException e) {
       problems.add(paths.config() + ": not JSON");
     }
     String barrierState = "";
@@ -104,7 +105,7 @@ public record GroupInspection(
       barrierSince = stat.getMtime();
     } catch (KeeperException.NoNodeException e) {
       // no handoff completed yet
-    } catch (com.fasterxml.jackson.core.JacksonException e) {
+    } catch (JacksonException e) {
       problems.add(paths.barrier() + ": not JSON");
     }
     List<AckRow> acks = new ArrayList<>();
@@ -129,7 +130,7 @@ public record GroupInspection(
         if (a != null && a.path("state").isTextual()) {
           state = a.path("state").asText();
         }
-      } catch (com.fasterxml.jackson.core.JacksonException e) {
+      } catch (JacksonException e) {
         // reported below
       }
       if (state == null) {

@@ -11,6 +11,7 @@ import io.ringwork.membership.MemberInfo;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
+import io.ringwork.ring.Strategy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -192,7 +193,7 @@ public final class Rebalancer implements AutoCloseable {
               .router(router)
               .metrics(registry)
               .incarnation(session::incarnation);
-      if (mode.strategy() != io.ringwork.ring.Strategy.TOOZ) {
+      if (mode.strategy() != Strategy.TOOZ) {
         lb.partitions(mode.partitions());
       }
       KeyLocks keyLocks = lb.build();

@@ -21,6 +21,7 @@ import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.Styler;
 
@@ -95,8 +96,7 @@ final class Charts {
     byKind.forEach(
         (kind, at) -> {
           List<Double> ys = at.stream().map(x -> peak).toList();
-          top.addSeries(kind, at, ys)
-              .setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Scatter);
+          top.addSeries(kind, at, ys).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         });
     top.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
     bottom.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);

@@ -7,6 +7,7 @@ import io.ringwork.lock.KeyGuard;
 import io.ringwork.lock.KeyLocks;
 import io.ringwork.lock.LockHandle;
 import io.ringwork.lock.LockMode;
+import io.ringwork.lock.LockRequest;
 import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.membership.EmbeddedZooKeeper;
 import io.ringwork.membership.GroupPaths;
@@ -15,18 +16,26 @@ import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Partitioner;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
@@ -100,7 +109,7 @@ final class DemoCommand implements Callable<Integer> {
       names = "--chart",
       paramLabel = "FILE",
       description = "Write writes/s and handoffs over time, with the faults marked (.png or .svg).")
-  java.nio.file.Path chart;
+  Path chart;
 
   @Option(
       names = "--connect",
@@ -115,7 +124,7 @@ final class DemoCommand implements Callable<Integer> {
   private static final int PARTITIONS = 256;
 
   private volatile EmbeddedZooKeeper zk;
-  private java.nio.file.Path zkDir;
+  private Path zkDir;
   private int zkPort;
   private String connectString;
   private final List<Double> sampleSeconds = new ArrayList<>();
@@ -171,7 +180,7 @@ final class DemoCommand implements Callable<Integer> {
     long started = System.nanoTime();
     startedNanos = started;
     if (connect == null) {
-      zkDir = java.nio.file.Files.createTempDirectory("ringwork-demo-zk");
+      zkDir = Files.createTempDirectory("ringwork-demo-zk");
       zkPort = freePort();
       zk = EmbeddedZooKeeper.start(zkDir, zkPort);
       connectString = zk.connectString();
@@ -204,8 +213,8 @@ final class DemoCommand implements Callable<Integer> {
       long nextFault = System.nanoTime() + spacing;
       // Status and samples once a second on their own thread, so a fault that blocks (a pause
       // waits for the group to settle) leaves no gap in them.
-      java.util.concurrent.ScheduledExecutorService ticker =
-          java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+      ScheduledExecutorService ticker =
+          Executors.newSingleThreadScheduledExecutor(
               r -> {
                 Thread t = new Thread(r, "demo-status");
                 t.setDaemon(true);
@@ -251,9 +260,8 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private static int freePort() throws java.io.IOException {
-    try (java.net.ServerSocket s =
-        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
   }
@@ -397,7 +405,7 @@ final class DemoCommand implements Callable<Integer> {
           String key = keys.get(rnd.nextInt(keys.size()));
           try (LockHandle h =
               locks.acquire(
-                  io.ringwork.lock.LockRequest.of(key, LockMode.EXCLUSIVE)
+                  LockRequest.of(key, LockMode.EXCLUSIVE)
                       .withPurpose("api update")
                       .withTimeout(Duration.ofSeconds(2)))) {
             writer.write(key, "api", h.token());
@@ -622,7 +630,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private static void table(PrintWriter out, ObjectNode r) {
-    out.printf("verdict: %s%n", r.path("verdict").asText().toUpperCase(java.util.Locale.ROOT));
+    out.printf("verdict: %s%n", r.path("verdict").asText().toUpperCase(Locale.ROOT));
     out.printf(
         "resources %d, unprocessed %d, overlapping holds %d%n",
         r.path("resources").asLong(), r.path("unprocessed").asLong(), r.path("overlaps").asLong());

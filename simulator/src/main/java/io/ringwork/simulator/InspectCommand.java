@@ -218,6 +218,7 @@ final class InspectCommand implements Callable<Integer> {
       }
     }
 
+    List<KeyLockState> states = key != null ? List.of(locks.inspect(key)) : locks.inspectAll();
     if (key != null) {
       ObjectNode k = root.putObject("key");
       k.put("key", key);
@@ -228,12 +229,10 @@ final class InspectCommand implements Callable<Integer> {
           owners.add(m.id());
         }
       }
-      KeyLockState s = locks.inspect(key);
-      LockReports.fill(k.putArray("holders"), s.holders(), now);
-      LockReports.fill(k.putArray("waiters"), s.waiters(), now);
+      LockReports.fill(k.putArray("holders"), states.get(0).holders(), now);
+      LockReports.fill(k.putArray("waiters"), states.get(0).waiters(), now);
     }
     ArrayNode lockArray = root.putArray("locks");
-    List<KeyLockState> states = key != null ? List.of(locks.inspect(key)) : locks.inspectAll();
     for (KeyLockState s : states) {
       if (s.holders().isEmpty() && s.waiters().isEmpty()) {
         continue;
