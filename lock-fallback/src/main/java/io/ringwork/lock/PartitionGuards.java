@@ -455,8 +455,8 @@ public final class PartitionGuards {
   }
 
   /**
-   * Lists one queue and records its requests; when it has none, sets its routing key's resume token
-   * from the listing (a zxid after the last lock there went, before any request not yet seen).
+   * Lists one queue and records its requests; when some it had recorded are gone, sets its routing
+   * key's resume token from the listing (a zxid after they went, before any request not yet seen).
    * Returns null when the partition is not watched any more.
    */
   private LockQueue listQueue(int p, String queue) throws Exception {
@@ -487,13 +487,15 @@ public final class PartitionGuards {
       emptyAt = ps.getPzxid();
     }
     LockQueue q = LockQueue.of(children);
-    if (q.requests().isEmpty()) {
-      if (byQueue.remove(queue) != null) {
-        // Locks we saw here are gone: later fast-path tokens of this routing key exceed theirs.
-        // (A lock we never saw was yielded by an earlier owner, so it is below our grant's token.)
-        addResume(p, routingKeyOf(queue), emptyAt);
-      }
-    } else {
+    List<LockNode> before = q.requests().isEmpty() ? byQueue.remove(queue) : byQueue.get(queue);
+    if (before != null && !q.requests().containsAll(before)) {
+      // Locks we saw here are gone, whether or not others remain (keys of one routing key share
+      // the queue): the listing's pzxid is after their deletion and before any request it does
+      // not show, so later fast-path tokens of this routing key exceed theirs. (A lock we never
+      // saw was yielded by an earlier owner, so it is below our grant's token.)
+      addResume(p, routingKeyOf(queue), emptyAt);
+    }
+    if (!q.requests().isEmpty()) {
       byQueue.put(queue, List.copyOf(q.requests()));
     }
     return q;

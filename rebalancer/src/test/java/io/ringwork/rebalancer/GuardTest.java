@@ -9,8 +9,10 @@ import io.ringwork.lock.KeyGuard;
 import io.ringwork.lock.KeyLocks;
 import io.ringwork.lock.LockHandle;
 import io.ringwork.lock.LockMode;
+import io.ringwork.lock.LockState;
 import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.membership.ZooKeeperExtension;
+import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -61,10 +63,15 @@ final class GuardTest {
   private final MetricRegistry registry = new MetricRegistry();
 
   private Rebalancer worker(String id) throws InterruptedException {
+    return worker(id, KeyRouter.wholeKey());
+  }
+
+  private Rebalancer worker(String id, KeyRouter router) throws InterruptedException {
     Rebalancer r =
         Rebalancer.newBuilder()
             .group("conductors")
             .member(Member.of(id))
+            .router(router)
             .connectString(zk.connectString())
             .sessionTimeout(Duration.ofSeconds(3))
             .partitions(P)
@@ -80,6 +87,10 @@ final class GuardTest {
 
   /** A lock service of a process that is not a member: an API call, an admin tool. */
   private KeyLocks foreign(String id) {
+    return foreign(id, KeyRouter.wholeKey());
+  }
+
+  private KeyLocks foreign(String id, KeyRouter router) {
     CuratorFramework c =
         CuratorFrameworkFactory.builder()
             .connectString(zk.connectString())
@@ -88,7 +99,8 @@ final class GuardTest {
             .ensembleTracker(false)
             .build();
     c.start();
-    KeyLocks l = KeyLocks.newBuilder().client(c).group("conductors").memberId(id).build();
+    KeyLocks l =
+        KeyLocks.newBuilder().client(c).group("conductors").memberId(id).router(router).build();
     open.add(0, c);
     open.add(0, l);
     l.start();
@@ -204,6 +216,30 @@ final class GuardTest {
     assertThat(registry.counter(prefix + "guards.locked").getCount()).isGreaterThanOrEqualTo(1);
     assertThat(registry.counter(prefix + "yields").getCount()).isGreaterThanOrEqualTo(2);
     assertThat(registry.counter(prefix + "timeouts").getCount()).isEqualTo(1);
+  }
+
+  /**
+   * Keys of one routing key share a queue. A foreign lock released while another key of its queue
+   * stays locked must still raise the owner's token for the released key: the owner's fast path
+   * comes back for it with the queue not empty. Failed before: the token rose only when the whole
+   * queue emptied, so the owner wrote below the lock's token and a fenced store refused it.
+   */
+  @Test
+  void foreignLockReleased_whileItsQueueHoldsAnotherKey_theOwnerResumesAboveIt() throws Exception {
+    Rebalancer owner = worker("w1", KeyRouter.upTo('/'));
+    KeyLocks api = foreign("api", KeyRouter.upTo('/'));
+    fastGuard(owner, "stack-1/a").close();
+    LockHandle b = api.acquire("stack-1/b", LockMode.EXCLUSIVE, w(10_000));
+    LockHandle a = api.acquire("stack-1/a", LockMode.EXCLUSIVE, w(10_000));
+    a.release();
+    try (KeyGuard back = fastGuard(owner, "stack-1/a")) {
+      assertThat(back.token()).as("owner token after the lock of the key").isGreaterThan(a.token());
+    }
+    assertThat(b.state()).isEqualTo(LockState.HELD);
+    b.release();
+    try (KeyGuard back = fastGuard(owner, "stack-1/b")) {
+      assertThat(back.token()).isGreaterThan(b.token());
+    }
   }
 
   @Test
