@@ -234,6 +234,7 @@ final class AgentCommand implements Callable<Integer> {
       n.put("event", event);
       fill.accept(n);
       n.put("ts", System.currentTimeMillis());
+      n.put("ns", System.nanoTime()); // one monotonic clock for every process of a Linux machine
       synchronized (out) {
         out.println(n.toString());
         out.flush();

@@ -1,37 +1,47 @@
 package io.ringwork.simulator;
 
 import com.codahale.metrics.MetricRegistry;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ringwork.lock.KeyGuard;
 import io.ringwork.lock.KeyLocks;
 import io.ringwork.lock.LockHandle;
 import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockRequest;
+import io.ringwork.lock.LockState;
 import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.membership.EmbeddedZooKeeper;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.rebalancer.GroupStatus;
+import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Partitioner;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -43,6 +53,7 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
+import org.h2.tools.Server;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -117,6 +128,13 @@ final class DemoCommand implements Callable<Integer> {
       description = "Run against this ensemble instead of an embedded server.")
   String connect;
 
+  @Option(
+      names = "--processes",
+      description =
+          "Run each worker as its own JVM: crash is a real kill -9, pause a real SIGSTOP. The"
+              + " ledger is then served over TCP (an H2 server on 127.0.0.1, or --jdbc).")
+  boolean processes;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -135,12 +153,17 @@ final class DemoCommand implements Callable<Integer> {
   private long lastAccepted;
   private double lastSecond;
   private DemoLedger ledger;
+  private String ledgerUrl;
+  private CuratorFramework observer;
   private final HoldHistory history = new HoldHistory();
   private final List<Worker> live = new CopyOnWriteArrayList<>();
-  private final Map<Integer, List<String>> keysByPartition = new HashMap<>();
+  private Map<Integer, List<String>> keysByPartition;
   private final Map<String, AtomicLong> faultCounts = new TreeMap<>();
   private final Map<String, List<Long>> handoffMillis = new TreeMap<>();
-  private final AtomicLong staleFromStopped = new AtomicLong();
+  private final Map<String, AtomicLong> staleByCause = new ConcurrentHashMap<>();
+  private final List<String> unexplainedSamples = new CopyOnWriteArrayList<>();
+  private final Map<String, Long> childAccepted = new ConcurrentHashMap<>();
+  private final AtomicLong childRejected = new AtomicLong();
   private final AtomicLong lockHolds = new AtomicLong();
   private final AtomicLong lockTimeouts = new AtomicLong();
   private int nextId;
@@ -168,6 +191,10 @@ final class DemoCommand implements Callable<Integer> {
     if (chart != null) {
       Charts.checkPath(chart);
     }
+    if (processes && jdbc != null && jdbc.startsWith("jdbc:h2:mem:")) {
+      throw new InputException(
+          "--jdbc " + jdbc + " is private to this JVM; with --processes give a server's URL");
+    }
     if (connect != null && faults.contains("connection")) {
       if (spec.commandLine().getParseResult().hasMatchedOption("--faults")) {
         throw new InputException(
@@ -188,19 +215,23 @@ final class DemoCommand implements Callable<Integer> {
       connectString = connect;
       ZooKeeperClients.connect(connect).close(); // fail fast, with one line, when unreachable
     }
+    Server h2 = null;
     try {
-      List<String> keys = keys();
-      Partitioner part = Partitioner.of(PARTITIONS, KeyRouter.upTo('/'));
-      for (String k : keys) {
-        keysByPartition.computeIfAbsent(part.partition(k), p -> new ArrayList<>()).add(k);
+      List<String> keys = keys(resources);
+      keysByPartition = keysByPartition(keys);
+      String db = "ringwork-demo-" + ProcessHandle.current().pid();
+      String url = jdbc != null ? jdbc : "jdbc:h2:mem:" + db + ";DB_CLOSE_DELAY=-1";
+      ledger = DemoLedger.create(url, keys);
+      ledgerUrl = url;
+      if (processes && jdbc == null) {
+        // The workers reach this JVM's in-memory table through an H2 TCP server on loopback only.
+        System.setProperty("h2.bindAddress", "127.0.0.1");
+        h2 = Server.createTcpServer("-tcpPort", Integer.toString(freePort())).start();
+        ledgerUrl = "jdbc:h2:tcp://127.0.0.1:" + h2.getPort() + "/mem:" + db;
       }
-      String url =
-          jdbc != null
-              ? jdbc
-              : "jdbc:h2:mem:ringwork-demo-" + ProcessHandle.current().pid() + ";DB_CLOSE_DELAY=-1";
-      ledger = new DemoLedger(url, keys);
+      observer = ZooKeeperClients.connect(connectString);
       for (int i = 0; i < workers; i++) {
-        live.add(new Worker(newId()));
+        live.add(newWorker());
       }
       awaitStable(Duration.ofSeconds(60));
       Api api = new Api(keys);
@@ -225,8 +256,8 @@ final class DemoCommand implements Callable<Integer> {
       while (System.nanoTime() < end) {
         if (!faults.isEmpty() && System.nanoTime() >= nextFault) {
           String kind = schedule.get(faultIndex++ % schedule.size());
+          nextFault = System.nanoTime() + spacing; // from the start: a slow fault delays no other
           inject(kind, rnd);
-          nextFault = System.nanoTime() + spacing;
         }
         Thread.sleep(50);
       }
@@ -252,12 +283,23 @@ final class DemoCommand implements Callable<Integer> {
       return report.path("verdict").asText().equals("pass") ? 0 : 1;
     } finally {
       for (Worker w : live) {
-        w.stop(true);
+        w.close();
+      }
+      if (observer != null) {
+        observer.close();
+      }
+      if (h2 != null) {
+        h2.stop();
       }
       if (zk != null) {
         zk.close();
       }
     }
+  }
+
+  private Worker newWorker() throws Exception {
+    String id = newId();
+    return processes ? new ChildWorker(id) : new LocalWorker(id);
   }
 
   private static int freePort() throws IOException {
@@ -266,7 +308,8 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private List<String> keys() {
+  /** The demo's resource keys: {@code node-N}, and every tenth {@code stack-S/nested-N}. */
+  static List<String> keys(int resources) {
     List<String> keys = new ArrayList<>(resources);
     int stacks = Math.max(1, resources / 20);
     for (int i = 0; keys.size() < resources; i++) {
@@ -279,22 +322,90 @@ final class DemoCommand implements Callable<Integer> {
     return keys;
   }
 
+  /** The keys of each partition. */
+  static Map<Integer, List<String>> keysByPartition(List<String> keys) {
+    Partitioner part = Partitioner.of(PARTITIONS, KeyRouter.upTo('/'));
+    Map<Integer, List<String>> byPartition = new HashMap<>();
+    for (String k : keys) {
+      byPartition.computeIfAbsent(part.partition(k), p -> new ArrayList<>()).add(k);
+    }
+    return byPartition;
+  }
+
   private String newId() {
     return "w" + (++nextId);
   }
 
   // ---------------------------------------------------------------- workers
 
-  /** One worker: its own session, its rebalancer, and a thread processing what it owns. */
-  private final class Worker {
+  /** A worker of the demo, in this JVM or its own process. */
+  private interface Worker {
+    String id();
+
+    /** Partitions it owns (as last reported, for a process). */
+    int owned();
+
+    /** Whether its rebalancer is STABLE (as last reported, for a process). */
+    boolean stable();
+
+    /** Whether the group must settle with it: false while its process is frozen. */
+    boolean counts();
+
+    /** Hands over gracefully and stops. */
+    void drain() throws Exception;
+
+    /** Dies: kill -9 for a process; an in-process worker's session is ended on the server. */
+    void crash() throws Exception;
+
+    /** Freezes past its session timeout: SIGSTOP, or its thread held and its session ended. */
+    void freeze() throws Exception;
+
+    /** Runs again, with whatever it believed before the freeze. */
+    void thaw() throws Exception;
+
+    /** Stops without ceremony at the end of the demo. */
+    void close();
+  }
+
+  /** Builds a demo member's rebalancer. */
+  static Rebalancer rebalancer(String id, CuratorFramework client, OwnershipListener listener) {
+    return Rebalancer.newBuilder()
+        .group(GROUP)
+        .member(Member.of(id))
+        .curator(client)
+        .partitions(PARTITIONS)
+        .router(KeyRouter.upTo('/'))
+        .settleDelay(Duration.ofMillis(100))
+        .revokeDeadline(Duration.ofSeconds(2))
+        .metrics(new MetricRegistry())
+        .listener(listener)
+        .build();
+  }
+
+  private void staleWrite(String worker, String key, long token, String cause) {
+    staleByCause.computeIfAbsent(cause, c -> new AtomicLong()).incrementAndGet();
+    if (cause.equals("unexplained") && unexplainedSamples.size() < 5) {
+      String row;
+      try {
+        row = ledger.row(key);
+      } catch (SQLException e) {
+        row = "unreadable: " + e.getMessage();
+      }
+      unexplainedSamples.add(worker + " wrote " + key + " with token " + token + "; row " + row);
+    }
+  }
+
+  /**
+   * A worker in this JVM: its own session, its rebalancer, and a thread processing what it owns.
+   */
+  private final class LocalWorker implements Worker {
     final String id;
     final CuratorFramework client;
     final Rebalancer rebalancer;
+    final DemoWork work;
     final Thread thread;
-    volatile boolean running = true;
-    volatile CountDownLatch paused;
 
-    Worker(String id) throws InterruptedException {
+    LocalWorker(String id) throws InterruptedException {
       this.id = id;
       client =
           CuratorFrameworkFactory.builder()
@@ -304,18 +415,13 @@ final class DemoCommand implements Callable<Integer> {
               .build();
       client.start();
       client.blockUntilConnected(10, TimeUnit.SECONDS);
-      rebalancer =
-          Rebalancer.newBuilder()
-              .group(GROUP)
-              .member(Member.of(id))
-              .curator(client)
-              .partitions(PARTITIONS)
-              .router(KeyRouter.upTo('/'))
-              .settleDelay(Duration.ofMillis(100))
-              .revokeDeadline(Duration.ofSeconds(2))
-              .metrics(new MetricRegistry())
-              .listener(history.listenerFor(id))
-              .build();
+      work =
+          new DemoWork(
+              id,
+              keysByPartition,
+              Duration.ofMillis(sessionMs),
+              (key, token, cause) -> staleWrite(id, key, token, cause));
+      rebalancer = rebalancer(id, client, work.after(history.listenerFor(id)));
       rebalancer.start();
       thread = new Thread(this::work, "demo-" + id);
       thread.setDaemon(true);
@@ -324,49 +430,240 @@ final class DemoCommand implements Callable<Integer> {
 
     private void work() {
       try (DemoLedger.Writer writer = ledger.new Writer()) {
-        while (running) {
-          int done = 0;
-          for (int p : rebalancer.ownedPartitions()) {
-            for (String key : keysByPartition.getOrDefault(p, List.of())) {
-              if (!running) {
-                return;
-              }
-              try (KeyGuard g = rebalancer.guard(key, LockMode.EXCLUSIVE, Duration.ofMillis(200))) {
-                CountDownLatch frozen = paused;
-                if (frozen != null) {
-                  frozen.await(); // a paused process: it wakes up still believing it owns the key
-                }
-                if (!writer.write(key, id, g.token()) && frozen != null) {
-                  staleFromStopped.incrementAndGet();
-                }
-              } catch (LockTimeoutException | IllegalStateException e) {
-                // contested, or no longer ours: the next pass sees
-              }
-              if (++done % 50 == 0) {
-                Thread.sleep(5); // leave the CPU to ZooKeeper and the others
-              }
-            }
-          }
-          Thread.sleep(20);
-        }
+        work.run(rebalancer, writer);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (Exception e) {
-        if (running) {
+        if (work.running) {
           spec.commandLine().getErr().println("ringwork demo: worker " + id + " failed: " + e);
         }
       }
     }
 
-    void stop(boolean close) {
-      running = false;
-      CountDownLatch p = paused;
-      if (p != null) {
-        p.countDown();
+    @Override
+    public String id() {
+      return id;
+    }
+
+    @Override
+    public int owned() {
+      return rebalancer.ownedPartitions().size();
+    }
+
+    @Override
+    public boolean stable() {
+      return rebalancer.state() == Rebalancer.State.STABLE;
+    }
+
+    @Override
+    public boolean counts() {
+      return true; // its rebalancer runs on: it rejoins with a new session during the freeze
+    }
+
+    @Override
+    public void drain() throws Exception {
+      work.running = false;
+      rebalancer.drain(Duration.ofSeconds(10));
+      history.stopped(id);
+      close();
+    }
+
+    @Override
+    public void crash() throws Exception {
+      work.running = false;
+      expire(client); // the server ends its session, as after a kill -9
+      history.stopped(id);
+      close();
+    }
+
+    @Override
+    public void freeze() throws Exception {
+      work.paused = new CountDownLatch(1);
+      Thread.sleep(200);
+      expire(client); // frozen past its session: the group moves on without it
+    }
+
+    @Override
+    public void thaw() {
+      CountDownLatch frozen = work.paused;
+      work.paused = null;
+      if (frozen != null) {
+        frozen.countDown(); // it wakes and writes with its old token: the ledger refuses
       }
-      if (close) {
-        rebalancer.close();
-        client.close();
+    }
+
+    @Override
+    public void close() {
+      work.running = false;
+      thaw();
+      rebalancer.close();
+      client.close();
+    }
+  }
+
+  /** A worker as its own JVM ({@code ringwork demo-worker}): real kill -9 and SIGSTOP. */
+  private final class ChildWorker implements Worker {
+    final String id;
+    final Process process;
+    volatile int owned;
+    volatile boolean stable;
+    volatile boolean frozen;
+    final CountDownLatch drained = new CountDownLatch(1);
+
+    ChildWorker(String id) throws IOException {
+      this.id = id;
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-Xmx192m",
+                  "-XX:+UseSerialGC",
+                  "-XX:TieredStopAtLevel=1",
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  RingworkCommand.class.getName(),
+                  "demo-worker",
+                  "--connect",
+                  connectString,
+                  "--id",
+                  id,
+                  "--jdbc",
+                  ledgerUrl,
+                  "--resources",
+                  Integer.toString(resources),
+                  "--session-timeout",
+                  Integer.toString(sessionMs)));
+      process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      Thread reader = new Thread(this::read, "demo-read-" + id);
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    private void read() {
+      try (BufferedReader r =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          JsonNode n;
+          try {
+            n = JSON.readTree(line);
+          } catch (JsonProcessingException e) {
+            continue; // not an event
+          }
+          long at = n.path("ns").asLong();
+          switch (n.path("event").asText()) {
+            case "status" -> {
+              owned = n.path("owned").asInt();
+              stable = n.path("stable").asBoolean();
+              childAccepted.put(id, n.path("accepted").asLong());
+            }
+            case "assigned" -> {
+              Map<Integer, Long> tokens = new HashMap<>();
+              n.path("tokens")
+                  .fields()
+                  .forEachRemaining(
+                      e -> tokens.put(Integer.parseInt(e.getKey()), e.getValue().asLong()));
+              history.assigned(id, tokens, at);
+            }
+            case "revoked" -> history.revoked(id, partitions(n), at);
+            case "suspended" -> history.suspended(id, at);
+            case "resumed" -> history.resumed(id, at);
+            case "lost" -> history.lost(id, at);
+            case "stale" -> {
+              childRejected.incrementAndGet();
+              staleWrite(
+                  id, n.path("key").asText(), n.path("token").asLong(), n.path("cause").asText());
+            }
+            case "drained" -> drained.countDown();
+            default -> {}
+          }
+        }
+      } catch (IOException e) {
+        // the process ended
+      }
+    }
+
+    private Set<Integer> partitions(JsonNode n) {
+      Set<Integer> out = new HashSet<>();
+      n.path("partitions").forEach(p -> out.add(p.asInt()));
+      return out;
+    }
+
+    @Override
+    public String id() {
+      return id;
+    }
+
+    @Override
+    public int owned() {
+      return owned;
+    }
+
+    @Override
+    public boolean stable() {
+      return stable;
+    }
+
+    @Override
+    public boolean counts() {
+      return !frozen;
+    }
+
+    @Override
+    public void drain() throws Exception {
+      // SIGTERM: the worker drains, prints "drained" and exits. Not Process.destroy(), which also
+      // closes the pipe we read its events from.
+      signal("TERM");
+      drained.await(20, TimeUnit.SECONDS);
+      process.waitFor(5, TimeUnit.SECONDS);
+      history.stopped(id);
+      close();
+    }
+
+    @Override
+    public void crash() throws Exception {
+      long at = System.nanoTime();
+      process.destroyForcibly(); // SIGKILL
+      process.waitFor(10, TimeUnit.SECONDS);
+      history.stopped(id, at);
+    }
+
+    @Override
+    public void freeze() throws Exception {
+      signal("STOP");
+      frozen = true;
+      history.froze(id);
+    }
+
+    @Override
+    public void thaw() throws Exception {
+      frozen = false;
+      signal("CONT");
+    }
+
+    private void signal(String name) throws Exception {
+      Process kill =
+          new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+      }
+    }
+
+    @Override
+    public void close() {
+      if (frozen) {
+        try {
+          thaw();
+        } catch (Exception e) {
+          // it is killed next anyway
+        }
+      }
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
   }
@@ -408,7 +705,10 @@ final class DemoCommand implements Callable<Integer> {
                   LockRequest.of(key, LockMode.EXCLUSIVE)
                       .withPurpose("api update")
                       .withTimeout(Duration.ofSeconds(2)))) {
-            writer.write(key, "api", h.token());
+            if (!writer.write(key, "api", h.token())) {
+              staleWrite(
+                  "api", key, h.token(), h.state() == LockState.LOST ? "lost" : "unexplained");
+            }
             lockHolds.incrementAndGet();
           } catch (LockTimeoutException e) {
             lockTimeouts.incrementAndGet();
@@ -439,7 +739,7 @@ final class DemoCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     faultTimes.add(Map.entry((t0 - startedNanos) / 1e9, kind));
     switch (kind) {
-      case "join" -> live.add(new Worker(newId()));
+      case "join" -> live.add(newWorker());
       case "connection" -> {
         // Every session is cut off; the server comes back on the same port with the same data
         // within the session timeout, so sessions survive: SUSPENDED, then RECONNECTED.
@@ -447,43 +747,32 @@ final class DemoCommand implements Callable<Integer> {
         zk = EmbeddedZooKeeper.start(zkDir, zkPort);
         // Measure from the fault to the group's recovery, not to before anyone noticed.
         long noticed = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-        while (System.nanoTime() < noticed
-            && live.stream().allMatch(w -> w.rebalancer.state() == Rebalancer.State.STABLE)) {
+        while (System.nanoTime() < noticed && live.stream().allMatch(Worker::stable)) {
           Thread.sleep(5);
         }
       }
       case "drain" -> {
         if (live.size() > 1) {
           Worker w = live.remove(rnd.nextInt(live.size()));
-          w.running = false;
-          w.rebalancer.drain(Duration.ofSeconds(10));
-          history.stopped(w.id);
-          w.stop(true);
+          w.drain();
         }
       }
       case "crash", "leader" -> {
         if (live.size() > 1) {
           Worker w = kind.equals("leader") ? leader() : live.get(rnd.nextInt(live.size()));
           live.remove(w);
-          w.running = false;
-          expire(w.client); // the server ends its session, as after a kill -9
-          history.stopped(w.id);
-          w.stop(true);
-          live.add(new Worker(newId())); // a replacement comes up
+          w.crash();
+          live.add(newWorker()); // a replacement comes up
         }
       }
       case "pause" -> {
         Worker w = live.get(rnd.nextInt(live.size()));
-        CountDownLatch frozen = new CountDownLatch(1);
-        w.paused = frozen;
-        Thread.sleep(200);
-        expire(w.client); // frozen past its session: the group moves on without it
-        awaitStable(Duration.ofSeconds(30));
+        w.freeze();
+        awaitStable(Duration.ofSeconds(30)); // the group moves on without it
         handoffMillis
             .computeIfAbsent(kind, k -> new ArrayList<>())
             .add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-        w.paused = null;
-        frozen.countDown(); // it wakes and writes with its old token: the ledger refuses
+        w.thaw();
         return;
       }
       default -> throw new IllegalStateException("unknown fault " + kind);
@@ -495,10 +784,9 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private Worker leader() throws Exception {
-    String leader =
-        GroupStatus.read(live.get(0).client, GroupPaths.of("/ringwork", GROUP).root()).leader();
+    String leader = GroupStatus.read(observer, GroupPaths.of("/ringwork", GROUP).root()).leader();
     for (Worker w : live) {
-      if (w.id.equals(leader)) {
+      if (w.id().equals(leader)) {
         return w;
       }
     }
@@ -537,9 +825,11 @@ final class DemoCommand implements Callable<Integer> {
       boolean settled = true;
       int owned = 0;
       for (Worker w : live) {
-        int n = w.rebalancer.ownedPartitions().size();
-        owned += n;
-        settled &= n > 0 && w.rebalancer.state() == Rebalancer.State.STABLE;
+        if (w.counts()) {
+          int n = w.owned();
+          owned += n;
+          settled &= n > 0 && w.stable();
+        }
       }
       if (settled && owned == PARTITIONS) {
         return true;
@@ -553,7 +843,7 @@ final class DemoCommand implements Callable<Integer> {
 
   private synchronized void status(PrintWriter err) {
     double second = (System.nanoTime() - startedNanos) / 1e9;
-    long accepted = ledger.accepted.get();
+    long accepted = accepted();
     double elapsed = sampleSeconds.isEmpty() ? second : second - lastSecond;
     sampleSeconds.add(second);
     sampleWrites.add(elapsed <= 0 ? 0 : (accepted - lastAccepted) / elapsed);
@@ -563,8 +853,8 @@ final class DemoCommand implements Callable<Integer> {
     int rebalancing = 0;
     List<Integer> owned = new ArrayList<>();
     for (Worker w : live) {
-      owned.add(w.rebalancer.ownedPartitions().size());
-      if (w.rebalancer.state() != Rebalancer.State.STABLE) {
+      owned.add(w.owned());
+      if (w.counts() && !w.stable()) {
         rebalancing++;
       }
     }
@@ -575,8 +865,8 @@ final class DemoCommand implements Callable<Integer> {
                 + " api locks %d (timed out %d)",
             live.size(),
             owned,
-            ledger.accepted.get(),
-            ledger.rejected.get(),
+            accepted,
+            ledger.rejected.get() + childRejected.get(),
             rebalancing,
             lockHolds.get(),
             lockTimeouts.get()));
@@ -584,22 +874,47 @@ final class DemoCommand implements Callable<Integer> {
     err.flush();
   }
 
+  /** Writes the store took so far (a worker process's, as it last reported). */
+  private long accepted() {
+    long sum = ledger.accepted.get();
+    for (long n : childAccepted.values()) {
+      sum += n;
+    }
+    return sum;
+  }
+
+  private long stale(String cause) {
+    AtomicLong n = staleByCause.get(cause);
+    return n == null ? 0 : n.get();
+  }
+
   private ObjectNode report(long nanos) throws Exception {
     long unprocessed = ledger.unprocessed();
     int overlaps = history.overlaps();
+    long unexplained = stale("unexplained");
     ObjectNode r = JSON.createObjectNode();
     r.put("format", Reports.FORMAT);
-    r.put("verdict", unprocessed == 0 && overlaps == 0 ? "pass" : "fail");
+    r.put("verdict", unprocessed == 0 && overlaps == 0 && unexplained == 0 ? "pass" : "fail");
+    r.put("mode", processes ? "processes" : "in-process");
     r.put("resources", resources);
     r.put("unprocessed", unprocessed);
     r.put("overlaps", overlaps);
     if (overlaps > 0) {
       history.samples().forEach(r.putArray("overlapSamples")::add);
     }
-    r.put("writes", ledger.accepted.get());
-    r.put("staleWritesRejected", ledger.rejected.get());
+    r.put("writes", ledger.writes());
+    long rejected = 0;
+    ObjectNode causes = JSON.createObjectNode();
+    for (String cause : DemoWork.CAUSES) {
+      causes.put(cause, stale(cause));
+      rejected += stale(cause);
+    }
+    r.put("staleWritesRejected", rejected);
     r.put("staleWritesAccepted", 0); // the store's WHERE token <= ? cannot accept one
-    r.put("staleWritesFromPausedHolders", staleFromStopped.get());
+    r.set("staleWritesByCause", causes);
+    if (unexplained > 0) {
+      unexplainedSamples.forEach(r.putArray("unexplainedSamples")::add);
+    }
     ObjectNode f = r.putObject("faults");
     faultCounts.forEach((k, v) -> f.put(k, v.get()));
     ObjectNode h = r.putObject("handoffMillis");
@@ -616,7 +931,7 @@ final class DemoCommand implements Callable<Integer> {
     int max = 0;
     int sum = 0;
     for (Worker w : live) {
-      int n = w.rebalancer.ownedPartitions().size();
+      int n = w.owned();
       max = Math.max(max, n);
       sum += n;
     }
@@ -630,15 +945,17 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private static void table(PrintWriter out, ObjectNode r) {
-    out.printf("verdict: %s%n", r.path("verdict").asText().toUpperCase(Locale.ROOT));
+    out.printf(
+        "verdict: %s (%s)%n",
+        r.path("verdict").asText().toUpperCase(Locale.ROOT), r.path("mode").asText());
     out.printf(
         "resources %d, unprocessed %d, overlapping holds %d%n",
         r.path("resources").asLong(), r.path("unprocessed").asLong(), r.path("overlaps").asLong());
     out.printf(
-        "fenced writes %d accepted, %d stale rejected (%d from paused holders), 0 stale accepted%n",
+        "fenced writes %d accepted, %d stale rejected %s, 0 stale accepted%n",
         r.path("writes").asLong(),
         r.path("staleWritesRejected").asLong(),
-        r.path("staleWritesFromPausedHolders").asLong());
+        r.path("staleWritesByCause"));
     out.printf("faults %s, handoff ms %s%n", r.path("faults"), r.path("handoffMillis"));
     out.printf(
         "%d workers at the end, peak/average %.2f; api locks %d held, %d timed out; %.1f s%n",

@@ -21,8 +21,23 @@ final class DemoLedger {
   final AtomicLong accepted = new AtomicLong();
   final AtomicLong rejected = new AtomicLong();
 
-  DemoLedger(String url, List<String> keys) throws SQLException {
+  private DemoLedger(String url) {
     this.url = url;
+  }
+
+  /** Uses a ledger another process created. */
+  static DemoLedger attach(String url) {
+    return new DemoLedger(url);
+  }
+
+  /** Creates the table, replacing any, with one unprocessed row per key. */
+  static DemoLedger create(String url, List<String> keys) throws SQLException {
+    DemoLedger ledger = new DemoLedger(url);
+    ledger.init(keys);
+    return ledger;
+  }
+
+  private void init(List<String> keys) throws SQLException {
     try (Connection c = DriverManager.getConnection(url);
         Statement s = c.createStatement()) {
       s.execute("DROP TABLE IF EXISTS resources");
@@ -74,9 +89,32 @@ final class DemoLedger {
 
   /** Returns how many resources were never processed. */
   long unprocessed() throws SQLException {
+    return count("SELECT COUNT(*) FROM resources WHERE processed = 0");
+  }
+
+  /** Returns how many writes the table took, from every process. */
+  long writes() throws SQLException {
+    return count("SELECT COALESCE(SUM(processed), 0) FROM resources");
+  }
+
+  /** Describes a key's row: its owner and token. */
+  String row(String key) throws SQLException {
+    try (Connection c = DriverManager.getConnection(url);
+        PreparedStatement q =
+            c.prepareStatement("SELECT owner, token, processed FROM resources WHERE id = ?")) {
+      q.setString(1, key);
+      try (ResultSet r = q.executeQuery()) {
+        return r.next()
+            ? "owner " + r.getString(1) + ", token " + r.getLong(2) + ", processed " + r.getLong(3)
+            : "missing";
+      }
+    }
+  }
+
+  private long count(String sql) throws SQLException {
     try (Connection c = DriverManager.getConnection(url);
         Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT COUNT(*) FROM resources WHERE processed = 0")) {
+        ResultSet r = s.executeQuery(sql)) {
       r.next();
       return r.getLong(1);
     }

@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       LocksCommand.class,
       InspectCommand.class,
       DemoCommand.class,
+      DemoWorkerCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

@@ -66,10 +66,17 @@ final class DemoCommandTest {
     assertThat(r.status()).as(r.err()).isZero();
     JsonNode report = JSON.readTree(r.out());
     assertThat(report.path("faults").path("pause").asInt()).isEqualTo(1);
-    assertThat(report.path("staleWritesFromPausedHolders").asLong()).isGreaterThanOrEqualTo(1);
+    JsonNode causes = report.path("staleWritesByCause");
+    assertThat(causes.path("paused").asLong()).isGreaterThanOrEqualTo(1);
+    assertThat(causes.path("unexplained").asLong()).isZero();
     assertThat(report.path("staleWritesRejected").asLong())
-        .isGreaterThanOrEqualTo(report.path("staleWritesFromPausedHolders").asLong());
+        .isEqualTo(
+            causes.path("paused").asLong()
+                + causes.path("lost").asLong()
+                + causes.path("revoked").asLong());
+    assertThat(report.path("staleWritesAccepted").asLong()).isZero();
     assertThat(report.path("overlaps").asLong()).isZero();
+    assertThat(report.path("verdict").asText()).isEqualTo("pass");
   }
 
   @Test
@@ -135,5 +142,8 @@ final class DemoCommandTest {
     assertThat(Cli.runAlongside("demo", "--faults", "meteor").err()).contains("unknown fault");
     assertThat(Cli.runAlongside("demo", "--duration", "soon").err()).contains("--duration");
     assertThat(Cli.runAlongside("demo", "--workers", "0").status()).isEqualTo(2);
+    Cli.Result memory = Cli.runAlongside("demo", "--processes", "--jdbc", "jdbc:h2:mem:x");
+    assertThat(memory.status()).isEqualTo(2);
+    assertThat(memory.err()).contains("private to this JVM");
   }
 }
