@@ -24,6 +24,7 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** Charts of plans and comparisons, as PNG or SVG, two panels stacked. */
 final class Charts {
@@ -56,47 +57,57 @@ final class Charts {
   }
 
   /**
-   * The demo over time: fenced writes per second (top) and workers mid-handoff (bottom), with the
-   * faults marked where they were injected.
+   * The demo's timeline: partitions owned per worker over time with the faults marked (top), and
+   * fenced writes per second (bottom).
    *
-   * @param seconds the second of each sample
-   * @param writes accepted writes in each second
-   * @param handoffs workers not yet stable at each sample
-   * @param faults the second and kind of each fault
+   * @param owned per worker, its samples as {second, partitions owned}
    */
   static void demo(
       Path file,
+      Map<String, List<double[]>> owned,
       List<Double> seconds,
       List<Double> writes,
-      List<Double> handoffs,
       List<Map.Entry<Double, String>> faults)
       throws IOException {
     XYChart top =
         new XYChartBuilder()
             .width(WIDTH)
             .height(HEIGHT)
-            .title("Fenced writes per second (faults marked)")
+            .title("Partitions owned per worker (faults marked)")
             .xAxisTitle("second")
-            .yAxisTitle("writes/s")
+            .yAxisTitle("partitions")
             .build();
     XYChart bottom =
         new XYChartBuilder()
             .width(WIDTH)
             .height(HEIGHT)
-            .title("Workers in a handoff")
+            .title("Fenced writes per second")
             .xAxisTitle("second")
-            .yAxisTitle("workers")
+            .yAxisTitle("writes/s")
             .build();
-    top.addSeries("writes/s", seconds, writes);
-    bottom.addSeries("in a handoff", seconds, handoffs);
-    double peak = writes.stream().mapToDouble(Double::doubleValue).max().orElse(1);
+    double peak = 1;
+    for (Map.Entry<String, List<double[]>> w : owned.entrySet()) {
+      List<Double> xs = new ArrayList<>();
+      List<Double> ys = new ArrayList<>();
+      for (double[] point : w.getValue()) {
+        xs.add(point[0]);
+        ys.add(point[1]);
+        peak = Math.max(peak, point[1]);
+      }
+      if (!xs.isEmpty()) {
+        top.addSeries(w.getKey(), xs, ys).setMarker(SeriesMarkers.NONE);
+      }
+    }
+    bottom.addSeries("writes/s", seconds, writes);
     Map<String, List<Double>> byKind = new LinkedHashMap<>();
     faults.forEach(
         f -> byKind.computeIfAbsent(f.getValue(), k -> new ArrayList<>()).add(f.getKey()));
+    double markAt = peak * 1.05;
     byKind.forEach(
         (kind, at) -> {
-          List<Double> ys = at.stream().map(x -> peak).toList();
-          top.addSeries(kind, at, ys).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+          List<Double> ys = at.stream().map(x -> markAt).toList();
+          top.addSeries("fault: " + kind, at, ys)
+              .setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         });
     top.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
     bottom.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);

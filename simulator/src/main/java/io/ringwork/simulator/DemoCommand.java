@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -138,6 +139,10 @@ final class DemoCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Whether the status goes to a terminal (refreshed in place) or to a pipe or file (lines). */
+  private static final boolean TERMINAL = System.console() != null;
+
   private static final String GROUP = "demo";
   private static final int PARTITIONS = 256;
 
@@ -147,7 +152,10 @@ final class DemoCommand implements Callable<Integer> {
   private String connectString;
   private final List<Double> sampleSeconds = new ArrayList<>();
   private final List<Double> sampleWrites = new ArrayList<>();
-  private final List<Double> sampleHandoffs = new ArrayList<>();
+
+  /** Per worker, {second, partitions owned} four times a second, for the chart. */
+  private final Map<String, List<double[]>> sampleOwned = new LinkedHashMap<>();
+
   private final List<Map.Entry<Double, String>> faultTimes = new ArrayList<>();
   private long startedNanos;
   private long lastAccepted;
@@ -252,6 +260,7 @@ final class DemoCommand implements Callable<Integer> {
                 return t;
               });
       ticker.scheduleAtFixedRate(() -> status(err), 0, 1, TimeUnit.SECONDS);
+      ticker.scheduleAtFixedRate(this::sampleOwnership, 0, 250, TimeUnit.MILLISECONDS);
       int faultIndex = 0;
       while (System.nanoTime() < end) {
         if (!faults.isEmpty() && System.nanoTime() >= nextFault) {
@@ -264,6 +273,9 @@ final class DemoCommand implements Callable<Integer> {
       api.stop();
       ticker.shutdown();
       ticker.awaitTermination(5, TimeUnit.SECONDS);
+      if (TERMINAL) {
+        err.println();
+      }
       // Let every resource be processed once the faults have stopped.
       long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (ledger.unprocessed() > 0 && System.nanoTime() < settle) {
@@ -277,7 +289,7 @@ final class DemoCommand implements Callable<Integer> {
       }
       out.flush();
       if (chart != null) {
-        Charts.demo(chart, sampleSeconds, sampleWrites, sampleHandoffs, faultTimes);
+        Charts.demo(chart, sampleOwned, sampleSeconds, sampleWrites, faultTimes);
         err.println("chart written to " + chart);
       }
       return report.path("verdict").asText().equals("pass") ? 0 : 1;
@@ -841,6 +853,15 @@ final class DemoCommand implements Callable<Integer> {
 
   // ---------------------------------------------------------------- report
 
+  private synchronized void sampleOwnership() {
+    double second = (System.nanoTime() - startedNanos) / 1e9;
+    for (Worker w : live) {
+      sampleOwned
+          .computeIfAbsent(w.id(), id -> new ArrayList<>())
+          .add(new double[] {second, w.counts() ? w.owned() : 0});
+    }
+  }
+
   private synchronized void status(PrintWriter err) {
     double second = (System.nanoTime() - startedNanos) / 1e9;
     long accepted = accepted();
@@ -858,7 +879,6 @@ final class DemoCommand implements Callable<Integer> {
         rebalancing++;
       }
     }
-    sampleHandoffs.add((double) rebalancing);
     b.append(
         String.format(
             "ringwork demo: %d workers %s, writes %d, stale rejected %d, handoffs in progress %d,"
@@ -870,7 +890,11 @@ final class DemoCommand implements Callable<Integer> {
             rebalancing,
             lockHolds.get(),
             lockTimeouts.get()));
-    err.println(b);
+    if (TERMINAL) {
+      err.print("\r\033[K" + b); // one line, refreshed in place
+    } else {
+      err.println(b);
+    }
     err.flush();
   }
 
