@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.membership.MemberInfo;
 import io.ringwork.membership.Membership;
 import io.ringwork.membership.MembershipListener;
+import io.ringwork.membership.ToozGroup;
 import io.ringwork.membership.View;
 import io.ringwork.ring.Member;
 import java.io.PrintWriter;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
+import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,6 +32,7 @@ import picocli.CommandLine.Option;
       "",
       "Example:",
       "  ringwork join --connect 127.0.0.1:2181 --group conductors --id c-1 --zone b --label hw=ipmi",
+      "  ringwork join --connect 127.0.0.1:2181 --layout tooz --group central-global --id java-1",
     })
 final class JoinCommand implements Callable<Integer> {
 
@@ -50,6 +53,26 @@ final class JoinCommand implements Callable<Integer> {
 
   @Option(names = "--weight", paramLabel = "W", description = "Relative capacity (default 1).")
   double weight = 1;
+
+  @Option(
+      names = "--layout",
+      paramLabel = "LAYOUT",
+      description =
+          "ringwork (default) or tooz: join a tooz group as join_partitioned_group does"
+              + " (/<namespace>/<group>/<id>, msgpack {\"weight\": W}; W a whole number).")
+  String layout = "ringwork";
+
+  @Option(
+      names = "--namespace",
+      paramLabel = "NS",
+      description = "With --layout tooz: tooz's namespace (default tooz).")
+  String namespace;
+
+  @Option(
+      names = "--auth",
+      paramLabel = "USER:PASSWORD",
+      description = "With --layout tooz: tooz's digest credentials.")
+  String auth;
 
   @Option(names = "--zone", paramLabel = "Z", description = "Failure zone.")
   String zone;
@@ -81,6 +104,15 @@ final class JoinCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (layout.equals("tooz")) {
+      return tooz();
+    }
+    if (!layout.equals("ringwork")) {
+      throw new InputException("--layout must be ringwork or tooz, got '" + layout + "'");
+    }
+    if (namespace != null || auth != null) {
+      throw new InputException("--namespace and --auth apply to --layout tooz");
+    }
     Member self;
     try {
       self = Member.of(id, weight, zone).withLabels(labels);
@@ -129,6 +161,73 @@ final class JoinCommand implements Callable<Integer> {
                 "ringwork-join-leave"));
     stopped.await();
     return 0;
+  }
+
+  /** Joins a tooz group and prints its children on every change until SIGTERM. */
+  private int tooz() throws Exception {
+    if (weight != Math.rint(weight) || weight < 1 || weight > 1_000_000) {
+      throw new InputException(
+          "--weight must be a whole number from 1 to 1000000 for a tooz group, got " + weight);
+    }
+    if (zone != null || !labels.isEmpty()) {
+      throw new InputException("--zone and --label do not apply to --layout tooz");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    CuratorFramework client =
+        ZooKeeperClients.connect(
+            connect,
+            auth,
+            (int) sessionTimeoutMs,
+            connectTimeoutMs != null ? connectTimeoutMs : 2 * sessionTimeoutMs);
+    ToozGroup g;
+    try {
+      g =
+          ToozGroup.newBuilder()
+              .client(client)
+              .namespace(namespace != null ? namespace : ToozGroup.DEFAULT_NAMESPACE)
+              .group(group)
+              .memberId(id)
+              .weight((int) weight)
+              .credentials(auth)
+              .build();
+    } catch (IllegalArgumentException e) {
+      client.close();
+      throw new InputException(e.getMessage());
+    }
+    g.onChange(snapshot -> emit(out, "view", n -> tooz(n, snapshot)));
+    try {
+      g.start();
+    } catch (IllegalStateException e) {
+      client.close();
+      throw new RuntimeFailure(e.getMessage());
+    }
+    emit(out, "joined", n -> n.put("id", id).put("group", g.path()).put("weight", (int) weight));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  g.close();
+                  client.close();
+                  emit(out, "left", n -> {});
+                  stopped.countDown();
+                  Runtime.getRuntime().halt(0);
+                },
+                "ringwork-join-leave"));
+    stopped.await();
+    return 0;
+  }
+
+  private static void tooz(ObjectNode n, ToozGroup.Snapshot s) {
+    n.put("version", s.version());
+    ArrayNode members = n.putArray("members");
+    for (ToozGroup.Child c : s.members()) {
+      members.addObject().put("id", c.id()).put("weight", c.weight());
+    }
+    ArrayNode problems = n.putArray("problems");
+    for (ToozGroup.Child c : s.problems()) {
+      problems.addObject().put("id", c.id()).put("problem", c.flag());
+    }
   }
 
   static void emit(PrintWriter out, String event, Consumer<ObjectNode> fill) {

@@ -8,8 +8,12 @@ import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockRequest;
 import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.lock.ReleaseOutcome;
+import io.ringwork.lock.ToozLock;
+import io.ringwork.lock.ToozLocks;
+import io.ringwork.membership.ToozGroup;
 import io.ringwork.ring.KeyRouter;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -40,7 +44,8 @@ import picocli.CommandLine.Option;
       "",
       "Example:",
       "  ringwork lock --connect 127.0.0.1:2181 --group conductors --id admin-1 --key node-7 \\",
-      "      --mode exclusive --hold 5000 --purpose 'firmware update'"
+      "      --mode exclusive --hold 5000 --purpose 'firmware update'",
+      "  ringwork lock --connect 127.0.0.1:2181 --layout tooz --id java-1 --key volume-42 --hold 1000"
     })
 final class LockCommand implements Callable<Integer> {
 
@@ -53,8 +58,25 @@ final class LockCommand implements Callable<Integer> {
       description = "ZooKeeper connect string.")
   String connect;
 
-  @Option(names = "--group", required = true, paramLabel = "G", description = "Group name.")
+  @Option(
+      names = "--group",
+      paramLabel = "G",
+      description = "Group name (ringwork layout; a tooz lock needs none).")
   String group;
+
+  @Option(
+      names = "--layout",
+      paramLabel = "LAYOUT",
+      description =
+          "ringwork (default) or tooz: a lock that excludes with tooz's get_lock(K) on the same"
+              + " name (/<namespace>/locks/K; shared holders as -read__lock__ contenders).")
+  String layout = "ringwork";
+
+  @Option(
+      names = "--auth",
+      paramLabel = "USER:PASSWORD",
+      description = "With --layout tooz: tooz's digest credentials.")
+  String auth;
 
   @Option(
       names = "--id",
@@ -116,8 +138,8 @@ final class LockCommand implements Callable<Integer> {
   @Option(
       names = "--namespace",
       paramLabel = "PATH",
-      description = "Namespace (default /ringwork).")
-  String namespace = "/ringwork";
+      description = "Namespace (default /ringwork; tooz for --layout tooz).")
+  String namespace;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -145,19 +167,45 @@ final class LockCommand implements Callable<Integer> {
       throw new InputException(
           "--session-timeout must be between 1000 and 600000 ms, got " + sessionTimeoutMs);
     }
+    boolean tooz = layout.equals("tooz");
+    if (!tooz && !layout.equals("ringwork")) {
+      throw new InputException("--layout must be ringwork or tooz, got '" + layout + "'");
+    }
+    if (tooz && (lockMode == LockMode.UPGRADABLE || subtree || routeUntil != null)) {
+      throw new InputException(
+          "--layout tooz locks are shared or exclusive, without --subtree or --route-until");
+    }
+    if (!tooz && group == null) {
+      throw new InputException("--group is required (but with --layout tooz)");
+    }
+    if (!tooz && auth != null) {
+      throw new InputException("--auth applies to --layout tooz");
+    }
     KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     PrintWriter out = spec.commandLine().getOut();
-    CuratorFramework client =
+    CuratorFrameworkFactory.Builder cb =
         CuratorFrameworkFactory.builder()
             .connectString(connect)
             .sessionTimeoutMs(sessionTimeoutMs)
             .connectionTimeoutMs(5000)
-            .retryPolicy(new ExponentialBackoffRetry(100, 3))
-            .build();
+            .retryPolicy(new ExponentialBackoffRetry(100, 3));
+    if (auth != null) {
+      if (!auth.contains(":")) {
+        throw new InputException("--auth must be USER:PASSWORD");
+      }
+      cb.authorization("digest", auth.getBytes(StandardCharsets.UTF_8));
+    }
+    CuratorFramework client = cb.build();
     client.start();
     try {
       if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
         throw new RuntimeFailure("could not connect to ZooKeeper at " + connect + " within 10 s");
+      }
+      if (tooz) {
+        return tooz(client, lockMode, out);
+      }
+      if (namespace == null) {
+        namespace = "/ringwork";
       }
       KeyLocks locks;
       try {
@@ -212,11 +260,62 @@ final class LockCommand implements Callable<Integer> {
     }
   }
 
+  /** The tooz layout: a lock kazoo's and tooz's get_lock(K) respect. */
+  private int tooz(CuratorFramework client, LockMode lockMode, PrintWriter out)
+      throws InterruptedException {
+    ToozLocks locks;
+    try {
+      locks =
+          ToozLocks.newBuilder()
+              .client(client)
+              .namespace(namespace != null ? namespace : ToozGroup.DEFAULT_NAMESPACE)
+              .memberId(id)
+              .credentials(auth)
+              .build();
+      locks.lockPath(key);
+    } catch (IllegalArgumentException e) {
+      throw new InputException("--namespace/--id/--key: " + e.getMessage());
+    }
+    try (locks) {
+      for (int i = 0; i < repeat; i++) {
+        ToozLock h;
+        try {
+          h = locks.acquire(key, lockMode, Duration.ofMillis(timeoutMs));
+        } catch (LockTimeoutException e) {
+          ObjectNode o = event("timeout");
+          o.put("blocker", e.blocker());
+          o.put("message", e.getMessage());
+          emit(out, o);
+          return EXIT_TIMEOUT;
+        }
+        CountDownLatch lost = new CountDownLatch(1);
+        h.onLost(lost::countDown);
+        ObjectNode acquired = event("acquired");
+        acquired.put("mode", lockMode.wireName());
+        acquired.put("token", h.token());
+        acquired.put("path", h.path());
+        emit(out, acquired);
+        if (lost.await(holdMs, TimeUnit.MILLISECONDS)) {
+          ObjectNode o = event("lost");
+          o.put("token", h.token());
+          emit(out, o);
+          h.release();
+          return CommandLine.ExitCode.SOFTWARE;
+        }
+        ObjectNode released = event("released");
+        released.put("outcome", h.release().name());
+        emit(out, released);
+      }
+      return 0;
+    }
+  }
+
   private ObjectNode event(String name) {
     ObjectNode o = JSON.createObjectNode();
     o.put("event", name);
     o.put("key", key);
     o.put("ts", System.currentTimeMillis());
+    o.put("ns", System.nanoTime());
     return o;
   }
 

@@ -2,7 +2,9 @@ package io.ringwork.simulator;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.ringwork.membership.GroupPaths;
+import io.ringwork.membership.ToozGroup;
 import io.ringwork.rebalancer.GroupStatus;
+import io.ringwork.rebalancer.ToozPartitioner;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
@@ -42,6 +44,7 @@ import picocli.CommandLine.Parameters;
       "  ringwork lookup --cluster fleet.yaml --replicas 2 --keys nodes.txt",
       "  seq 1000000 | ringwork lookup --member a --member b=2 > owners.tsv",
       "  ringwork lookup --connect 127.0.0.1:2181 --group conductors node-1 node-2",
+      "  ringwork lookup --connect 127.0.0.1:2181 --layout tooz --group central --partitions 32",
     })
 final class LookupCommand implements Callable<Integer> {
 
@@ -76,8 +79,23 @@ final class LookupCommand implements Callable<Integer> {
   @Option(
       names = "--namespace",
       paramLabel = "PATH",
-      description = "With --connect: the namespace (default /ringwork).")
-  String namespace = "/ringwork";
+      description = "With --connect: the namespace (default /ringwork; tooz for --layout tooz).")
+  String namespace;
+
+  @Option(
+      names = "--layout",
+      paramLabel = "LAYOUT",
+      description =
+          "With --connect: ringwork (default: the group's table in force) or tooz (a tooz"
+              + " group's members, as tooz's Partitioner with --partitions points per weight,"
+              + " default 32, and --replicas).")
+  String layout = "ringwork";
+
+  @Option(
+      names = "--auth",
+      paramLabel = "USER:PASSWORD",
+      description = "With --layout tooz: tooz's digest credentials (zookeeper://user:pass@...).")
+  String auth;
 
   @Option(
       names = "--route-until",
@@ -148,6 +166,15 @@ final class LookupCommand implements Callable<Integer> {
     if (group == null) {
       throw new InputException("--connect needs --group");
     }
+    if (layout.equals("tooz")) {
+      return toozOwners();
+    }
+    if (!layout.equals("ringwork")) {
+      throw new InputException("--layout must be ringwork or tooz, got '" + layout + "'");
+    }
+    if (namespace == null) {
+      namespace = "/ringwork";
+    }
     if (cluster.cluster != null
         || !cluster.members.isEmpty()
         || cluster.strategy != null
@@ -180,6 +207,48 @@ final class LookupCommand implements Callable<Integer> {
       throw new InputException("--ignore applies to the tooz strategy only");
     }
     return (w, key, json) -> appendAll(w, ring.owners(key), json);
+  }
+
+  /** The owners in a live tooz group, as its Python members' Partitioner computes them. */
+  private Owners toozOwners() throws Exception {
+    if (cluster.cluster != null || !cluster.members.isEmpty() || cluster.strategy != null) {
+      throw new InputException(
+          "--layout tooz reads the members of the live group: drop --cluster, --member and"
+              + " --strategy");
+    }
+    int points = cluster.partitions != null ? cluster.partitions : 32;
+    int replicas = cluster.replicas != null ? cluster.replicas : 1;
+    if (points < 1 || replicas < 1) {
+      throw new InputException("--partitions and --replicas must be at least 1");
+    }
+    try {
+      ToozGroup.checkId("--group", group);
+    } catch (IllegalArgumentException e) {
+      throw new InputException(e.getMessage());
+    }
+    String ns = namespace != null ? namespace : ToozGroup.DEFAULT_NAMESPACE;
+    ToozGroup.Snapshot snapshot;
+    try (CuratorFramework client = ZooKeeperClients.connect(connect, auth)) {
+      snapshot = ToozGroup.read(client, ns, group);
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    for (ToozGroup.Child c : snapshot.problems()) {
+      err.println(
+          "ringwork: warning: tooz group " + group + ": child '" + c.id() + "' " + c.flag());
+    }
+    err.flush();
+    ToozRing ring = ToozPartitioner.ring(snapshot, points, replicas);
+    if (ring == null) {
+      throw new InputException(
+          "--group "
+              + group
+              + ": the tooz group has no readable member in /"
+              + ns.replaceFirst("^/", "")
+              + " on "
+              + connect);
+    }
+    List<String> skip = List.copyOf(ignore);
+    return (w, key, json) -> appendAll(w, ring.owners(key, replicas, skip), json);
   }
 
   /** The owners of a key as text, primary first, comma-separated. */

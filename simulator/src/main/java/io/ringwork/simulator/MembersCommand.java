@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.membership.GroupPaths;
+import io.ringwork.membership.ToozGroup;
 import io.ringwork.rebalancer.GroupStatus;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -40,8 +41,22 @@ final class MembersCommand implements Callable<Integer> {
   @Option(
       names = "--namespace",
       paramLabel = "PATH",
-      description = "Namespace (default /ringwork).")
-  String namespace = "/ringwork";
+      description = "Namespace (default /ringwork; tooz for --layout tooz).")
+  String namespace;
+
+  @Option(
+      names = "--layout",
+      paramLabel = "LAYOUT",
+      description =
+          "ringwork (default) or tooz: a tooz group's children with their weights, each one"
+              + " Python members fail on flagged.")
+  String layout = "ringwork";
+
+  @Option(
+      names = "--auth",
+      paramLabel = "USER:PASSWORD",
+      description = "With --layout tooz: tooz's digest credentials.")
+  String auth;
 
   @Option(names = "--format", paramLabel = "FORMAT", description = "table (default) or json.")
   String format = "table";
@@ -52,6 +67,15 @@ final class MembersCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (!format.equals("table") && !format.equals("json")) {
       throw new InputException("--format must be table or json, got '" + format + "'");
+    }
+    if (layout.equals("tooz")) {
+      return tooz();
+    }
+    if (!layout.equals("ringwork")) {
+      throw new InputException("--layout must be ringwork or tooz, got '" + layout + "'");
+    }
+    if (namespace == null) {
+      namespace = "/ringwork";
     }
     try (CuratorFramework client = ZooKeeperClients.connect(connect)) {
       String groupPath;
@@ -112,6 +136,72 @@ final class MembersCommand implements Callable<Integer> {
               r.incarnation(),
               Instant.ofEpochMilli(r.since()),
               r.partitions());
+        }
+      }
+      out.flush();
+      return 0;
+    }
+  }
+
+  /** A tooz group as its Python members read it. */
+  private int tooz() throws Exception {
+    String ns = namespace != null ? namespace : ToozGroup.DEFAULT_NAMESPACE;
+    try {
+      ToozGroup.checkId("--group", group);
+    } catch (IllegalArgumentException e) {
+      throw new InputException(e.getMessage());
+    }
+    try (CuratorFramework client = ZooKeeperClients.connect(connect, auth)) {
+      String path = (ns.startsWith("/") ? ns : "/" + ns) + "/" + group;
+      if (client.checkExists().forPath(path) == null) {
+        throw new InputException(
+            "--group " + group + ": no such tooz group at " + path + " on " + connect);
+      }
+      ToozGroup.Snapshot s = ToozGroup.read(client, ns, group);
+      PrintWriter out = spec.commandLine().getOut();
+      if (format.equals("json")) {
+        ObjectNode root = new ObjectMapper().createObjectNode();
+        root.put("format", Reports.FORMAT);
+        root.put("group", group);
+        root.put("layout", "tooz");
+        ArrayNode members = root.putArray("members");
+        for (ToozGroup.Child c : s.children()) {
+          ObjectNode o = members.addObject();
+          o.put("id", c.id());
+          if (c.member()) {
+            o.put("weight", c.weight());
+          } else {
+            o.putNull("weight");
+          }
+          o.put("ephemeral", !c.persistent());
+          o.put("inRing", c.member());
+          if (c.flag() != null) {
+            o.put("problem", c.flag());
+          } else {
+            o.putNull("problem");
+          }
+          if (c.note() != null) {
+            o.put("note", c.note());
+          }
+        }
+        root.put("problems", s.problems().size());
+        out.println(root.toPrettyString());
+      } else {
+        out.printf("tooz group %s (%s), %d children%n", group, path, s.children().size());
+        out.printf("%-24s %7s %-9s %s%n", "member", "weight", "node", "problem");
+        for (ToozGroup.Child c : s.children()) {
+          out.printf(
+              "%-24s %7s %-9s %s%n",
+              c.id(),
+              c.member() ? Integer.toString(c.weight()) : "-",
+              c.persistent() ? "PERSIST" : "ephemeral",
+              c.flag() != null ? "!! " + c.flag() : (c.note() != null ? c.note() : ""));
+        }
+        if (!s.problems().isEmpty()) {
+          out.printf(
+              "%d child(ren) flagged: Python members of this group fail or disagree until they are"
+                  + " removed%n",
+              s.problems().size());
         }
       }
       out.flush();

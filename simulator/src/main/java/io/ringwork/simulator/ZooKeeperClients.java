@@ -1,5 +1,6 @@
 package io.ringwork.simulator;
 
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -16,13 +17,41 @@ final class ZooKeeperClients {
    * @throws RuntimeFailure if ZooKeeper cannot be reached within 10 s
    */
   static CuratorFramework connect(String connect) throws InterruptedException {
-    CuratorFramework client =
-        CuratorFrameworkFactory.newClient(
-            connect, 10_000, 5_000, new ExponentialBackoffRetry(100, 3));
+    return connect(connect, null);
+  }
+
+  /**
+   * Returns a started, connected client authenticated with digest {@code user:password} (tooz's
+   * {@code zookeeper://user:pass@host}), or anonymous when {@code auth} is null.
+   *
+   * @throws InputException if {@code auth} is not user:password
+   * @throws RuntimeFailure if ZooKeeper cannot be reached within 10 s
+   */
+  static CuratorFramework connect(String connect, String auth) throws InterruptedException {
+    return connect(connect, auth, 10_000, 10_000);
+  }
+
+  /** As {@link #connect(String, String)}, with a session timeout and a connect wait in ms. */
+  static CuratorFramework connect(String connect, String auth, int sessionMs, long waitMs)
+      throws InterruptedException {
+    CuratorFrameworkFactory.Builder b =
+        CuratorFrameworkFactory.builder()
+            .connectString(connect)
+            .sessionTimeoutMs(sessionMs)
+            .connectionTimeoutMs(5_000)
+            .retryPolicy(new ExponentialBackoffRetry(100, 3));
+    if (auth != null) {
+      if (!auth.contains(":")) {
+        throw new InputException("--auth must be USER:PASSWORD");
+      }
+      b.authorization("digest", auth.getBytes(StandardCharsets.UTF_8));
+    }
+    CuratorFramework client = b.build();
     client.start();
-    if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
+    if (!client.blockUntilConnected((int) waitMs, TimeUnit.MILLISECONDS)) {
       client.close();
-      throw new RuntimeFailure("could not connect to ZooKeeper at " + connect + " within 10 s");
+      throw new RuntimeFailure(
+          "could not connect to ZooKeeper at " + connect + " within " + waitMs + " ms");
     }
     return client;
   }
