@@ -25,7 +25,7 @@ import java.util.function.Predicate;
  * Python with python3-tooz (which {@code .ci/run} installs). Each stdout line is a JSON event.
  * There is no skip: without tooz the tests fail, naming what is missing.
  */
-final class ToozPeer implements AutoCloseable {
+public final class ToozPeer implements AutoCloseable {
 
   static final String PYTHON = "/usr/bin/python3";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -77,7 +77,7 @@ final class ToozPeer implements AutoCloseable {
   }
 
   /** Fails (does not skip) when Debian's python3-tooz is missing. */
-  static void requireTooz() throws Exception {
+  public static void requireTooz() throws Exception {
     Process p =
         new ProcessBuilder(PYTHON, "-c", "import tooz.coordination, tooz.partitioner, kazoo")
             .redirectErrorStream(true)
@@ -92,12 +92,13 @@ final class ToozPeer implements AutoCloseable {
         .isTrue();
   }
 
-  static Path script() throws URISyntaxException {
+  public static Path script() throws URISyntaxException {
     return Path.of(ToozPeer.class.getResource("/tooz/tooz_peer.py").toURI());
   }
 
   /** Starts {@code tooz_peer.py SUBCOMMAND --connect C ARGS...}. */
-  static ToozPeer start(String name, String connect, String sub, String... args) throws Exception {
+  public static ToozPeer start(String name, String connect, String sub, String... args)
+      throws Exception {
     List<String> command = new ArrayList<>(List.of(PYTHON, script().toString(), sub));
     command.addAll(List.of("--connect", connect, "--timeout", "4"));
     command.addAll(List.of(args));
@@ -105,17 +106,18 @@ final class ToozPeer implements AutoCloseable {
   }
 
   /** Sends one command line. */
-  void send(String line) throws IOException {
+  public void send(String line) throws IOException {
     stdin.write(line + "\n");
     stdin.flush();
   }
 
   /** Waits for the next event of a kind (skipping others). */
-  JsonNode await(String event, long seconds) throws InterruptedException {
+  public JsonNode await(String event, long seconds) throws InterruptedException {
     return await(n -> n.path("event").asText().equals(event), seconds, event);
   }
 
-  JsonNode await(Predicate<JsonNode> match, long seconds, String what) throws InterruptedException {
+  public JsonNode await(Predicate<JsonNode> match, long seconds, String what)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (true) {
       long left = deadline - System.nanoTime();
@@ -131,7 +133,7 @@ final class ToozPeer implements AutoCloseable {
   }
 
   /** Returns every event up to and including the next one of a kind. */
-  List<JsonNode> collectUntil(String event, long seconds) throws InterruptedException {
+  public List<JsonNode> collectUntil(String event, long seconds) throws InterruptedException {
     List<JsonNode> seen = new ArrayList<>();
     await(
         n -> {
@@ -144,21 +146,21 @@ final class ToozPeer implements AutoCloseable {
   }
 
   /** Returns the next event, or null if none comes within the time. */
-  JsonNode poll(long millis) throws InterruptedException {
+  public JsonNode poll(long millis) throws InterruptedException {
     return events.poll(millis, TimeUnit.MILLISECONDS);
   }
 
-  String err() {
+  public String err() {
     synchronized (stderr) {
       return String.join("\n", stderr.subList(Math.max(0, stderr.size() - 15), stderr.size()));
     }
   }
 
-  Process process() {
+  public Process process() {
     return process;
   }
 
-  static Path keysFile(Path dir, List<String> keys) throws IOException {
+  public static Path keysFile(Path dir, List<String> keys) throws IOException {
     Path f = dir.resolve("keys-" + keys.size() + ".txt");
     Files.write(f, keys, StandardCharsets.UTF_8);
     return f;
