@@ -1,12 +1,13 @@
 package io.ringwork.lock;
 
 import io.ringwork.membership.ToozGroup;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -136,10 +137,18 @@ public final class ToozElection implements AutoCloseable {
   public static Optional<String> leader(CuratorFramework client, String namespace, String group)
       throws Exception {
     String ns = namespace.startsWith("/") ? namespace : "/" + namespace;
-    List<ToozLocks.Contender> c = ToozLocks.contenders(client, ns + "/" + group + "/leader");
-    return c.isEmpty() || c.get(0).memberId().isEmpty()
-        ? Optional.empty()
-        : Optional.of(c.get(0).memberId());
+    String dir = ns + "/" + group + "/leader";
+    for (ToozLocks.Contender c : ToozLocks.contenders(client, dir, false)) {
+      try {
+        byte[] data = client.getData().forPath(dir + "/" + c.node());
+        return data.length == 0
+            ? Optional.empty()
+            : Optional.of(new String(data, StandardCharsets.UTF_8));
+      } catch (KeeperException.NoNodeException e) {
+        // gone meanwhile: the next one is first now
+      }
+    }
+    return Optional.empty();
   }
 
   /** Stops contending and gives up leadership. */

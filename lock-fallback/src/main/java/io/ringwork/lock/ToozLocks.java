@@ -67,6 +67,7 @@ public final class ToozLocks implements AutoCloseable {
   private final byte[] data;
   private final List<ACL> acl;
   private final Set<ToozLock> held = ConcurrentHashMap.newKeySet();
+  private final Set<String> ensured = ConcurrentHashMap.newKeySet();
   private final ConnectionStateListener connection = this::stateChanged;
   private volatile boolean closed;
 
@@ -166,10 +167,19 @@ public final class ToozLocks implements AutoCloseable {
               .withProtection()
               .storingStatIn(stat)
               .withMode(CreateMode.EPHEMERAL_SEQUENTIAL);
-      path =
-          acl != null
-              ? create.withACL(acl).forPath(dir + "/" + prefix + "__lock__", data)
-              : create.forPath(dir + "/" + prefix + "__lock__", data);
+      try {
+        path =
+            acl != null
+                ? create.withACL(acl).forPath(dir + "/" + prefix + "__lock__", data)
+                : create.forPath(dir + "/" + prefix + "__lock__", data);
+      } catch (KeeperException.NoNodeException e) {
+        ensured.remove(dir); // deleted by hand since: make it again, once
+        ensurePath(dir);
+        path =
+            acl != null
+                ? create.withACL(acl).forPath(dir + "/" + prefix + "__lock__", data)
+                : create.forPath(dir + "/" + prefix + "__lock__", data);
+      }
       token = stat.getCzxid();
       session = client.getZookeeperClient().getZooKeeper().getSessionId();
     } catch (InterruptedException e) {
@@ -181,7 +191,7 @@ public final class ToozLocks implements AutoCloseable {
     boolean done = false;
     try {
       while (true) {
-        List<Contender> all = contenders(client, dir);
+        List<Contender> all = contenders(client, dir, false); // one read, as kazoo
         int me = -1;
         for (int i = 0; i < all.size(); i++) {
           if (all.get(i).node().equals(node)) {
@@ -216,17 +226,18 @@ public final class ToozLocks implements AutoCloseable {
         }
         long left = deadline - System.nanoTime();
         if (left <= 0 || !gone.await(left, TimeUnit.NANOSECONDS)) {
+          String holder = memberOf(dir + "/" + blocker.node());
           throw new LockTimeoutException(
               "timed out on tooz lock "
                   + dir
                   + " after "
                   + timeout.toMillis()
                   + " ms: held or waited for by '"
-                  + blocker.memberId()
+                  + holder
                   + "' ("
                   + blocker.node()
                   + ")",
-              blocker.memberId());
+              holder);
         }
       }
     } catch (LockTimeoutException | InterruptedException e) {
@@ -240,6 +251,14 @@ public final class ToozLocks implements AutoCloseable {
     }
   }
 
+  private String memberOf(String node) {
+    try {
+      return new String(client.getData().forPath(node), StandardCharsets.UTF_8);
+    } catch (Exception e) {
+      return "(gone)";
+    }
+  }
+
   private static byte[] randomBytes() {
     byte[] b = new byte[16];
     RANDOM.nextBytes(b);
@@ -248,7 +267,8 @@ public final class ToozLocks implements AutoCloseable {
 
   /** Creates the lock directory and its parents, persistent and empty, as kazoo's ensure_path. */
   private void ensurePath(String dir) throws Exception {
-    if (client.checkExists().forPath(dir) != null) {
+    if (ensured.contains(dir) || client.checkExists().forPath(dir) != null) {
+      ensured.add(dir); // as kazoo, once per lock: tooz never deletes a lock directory
       return;
     }
     StringBuilder p = new StringBuilder();
@@ -273,9 +293,15 @@ public final class ToozLocks implements AutoCloseable {
   /**
    * Returns the contenders of a tooz lock directory in kazoo's order: children whose names end in
    * {@code __lock__} and ten digits (optionally signed), sorted by that text; others are ignored.
-   * Empty when the directory does not exist.
+   * Empty when the directory does not exist. Reads each contender's member id (one read each).
    */
   public static List<Contender> contenders(CuratorFramework client, String dir) throws Exception {
+    return contenders(client, dir, true);
+  }
+
+  /** As {@link #contenders(CuratorFramework, String)}; without data, member ids are null. */
+  static List<Contender> contenders(CuratorFramework client, String dir, boolean withData)
+      throws Exception {
     List<String> children;
     try {
       children = client.getChildren().forPath(dir);
@@ -288,16 +314,16 @@ public final class ToozLocks implements AutoCloseable {
       if (!m.find()) {
         continue;
       }
-      byte[] d;
-      try {
-        d = client.getData().forPath(dir + "/" + child);
-      } catch (KeeperException.NoNodeException e) {
-        continue; // gone meanwhile: no longer a contender
+      String member = null;
+      if (withData) {
+        try {
+          member = new String(client.getData().forPath(dir + "/" + child), StandardCharsets.UTF_8);
+        } catch (KeeperException.NoNodeException e) {
+          continue; // gone meanwhile: no longer a contender
+        }
       }
       String before = child.substring(0, m.start());
-      out.add(
-          new Contender(
-              child, m.group(1), new String(d, StandardCharsets.UTF_8), before.endsWith(READER)));
+      out.add(new Contender(child, m.group(1), member, before.endsWith(READER)));
     }
     out.sort((a, b) -> a.sequence().compareTo(b.sequence()));
     return out;
