@@ -20,6 +20,7 @@ import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
@@ -212,20 +213,35 @@ public final class ToozLocks implements AutoCloseable {
         if (blocker == null) {
           ToozLock lock = new ToozLock(this, name, mode, path, token, session);
           held.add(lock);
+          // A disconnection reported before the add would have missed this lock.
+          if (client.getZookeeperClient().getZooKeeper().getSessionId() != session) {
+            lock.lose("its ZooKeeper session ended while it was granted");
+            held.remove(lock);
+          } else if (!client.getZookeeperClient().isConnected()) {
+            lock.suspend();
+          }
           done = true;
           return lock;
         }
         CountDownLatch gone = new CountDownLatch(1);
-        Stat there =
-            client
-                .checkExists()
-                .usingWatcher((org.apache.zookeeper.Watcher) e -> gone.countDown())
-                .forPath(dir + "/" + blocker.node());
-        if (there == null) {
+        Watcher w = e -> gone.countDown();
+        String blockerPath = dir + "/" + blocker.node();
+        try {
+          // getData, as kazoo: unlike exists, it leaves no watch when the node is gone already.
+          client.getData().usingWatcher(w).forPath(blockerPath);
+        } catch (KeeperException.NoNodeException e) {
           continue;
         }
         long left = deadline - System.nanoTime();
-        if (left <= 0 || !gone.await(left, TimeUnit.NANOSECONDS)) {
+        boolean woke = false;
+        try {
+          woke = left > 0 && gone.await(left, TimeUnit.NANOSECONDS);
+        } finally {
+          if (!woke) {
+            removeQuietly(w, blockerPath);
+          }
+        }
+        if (!woke) {
           String holder = memberOf(dir + "/" + blocker.node());
           throw new LockTimeoutException(
               "timed out on tooz lock "
@@ -248,6 +264,14 @@ public final class ToozLocks implements AutoCloseable {
       if (!done) {
         deleteQuietly(path);
       }
+    }
+  }
+
+  private void removeQuietly(Watcher w, String path) {
+    try {
+      client.watchers().remove(w).ofType(Watcher.WatcherType.Data).forPath(path);
+    } catch (Exception e) {
+      // fired meanwhile, or the connection is down: it goes when the node does
     }
   }
 

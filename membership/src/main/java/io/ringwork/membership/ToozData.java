@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessageStringCodingException;
 import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.Value;
 
@@ -20,6 +21,9 @@ import org.msgpack.value.Value;
  * later {@code run_watchers()} raise, in every Python member of the group.
  */
 public final class ToozData {
+
+  /** The largest weight a ring is built with (as {@code ToozRing}). */
+  public static final int MAX_WEIGHT = 1_000_000;
 
   private ToozData() {}
 
@@ -76,9 +80,60 @@ public final class ToozData {
               + value.getValueType().name().toLowerCase(Locale.ROOT)
               + ", not a map (Python: AttributeError on .get)");
     }
-    Integer weight = null;
+    try {
+      String bad = invalid(value);
+      if (bad != null) {
+        return problem(bad);
+      }
+      return weightOf(value);
+    } catch (RuntimeException e) {
+      return problem("unreadable msgpack (Python: SerializationError): " + e);
+    }
+  }
+
+  /**
+   * What Python's {@code unpackb(raw=False, strict_map_key=True)} refuses anywhere in the value: a
+   * map key that is not str or bin, a str that is not UTF-8; null when it reads it.
+   */
+  private static String invalid(Value v) {
+    if (v.isStringValue()) {
+      try {
+        v.asStringValue().asString(); // throws on bytes that are not UTF-8
+      } catch (MessageStringCodingException e) {
+        return "a msgpack str that is not UTF-8 (Python: UnicodeDecodeError)";
+      }
+    } else if (v.isArrayValue()) {
+      for (Value e : v.asArrayValue()) {
+        String bad = invalid(e);
+        if (bad != null) {
+          return bad;
+        }
+      }
+    } else if (v.isMapValue()) {
+      for (Map.Entry<Value, Value> e : v.asMapValue().entrySet()) {
+        Value k = e.getKey();
+        if (!k.isStringValue() && !k.isBinaryValue()) {
+          return "a "
+              + k.getValueType().name().toLowerCase(Locale.ROOT)
+              + " map key (Python: 'not allowed for map key' under strict_map_key)";
+        }
+        String bad = invalid(k);
+        if (bad == null) {
+          bad = invalid(e.getValue());
+        }
+        if (bad != null) {
+          return bad;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** tooz's {@code capabilities.get("weight", 1)}, used as {@code partitions * weight}. */
+  private static Decoded weightOf(Value map) {
+    Long weight = null;
     String note = null;
-    for (Map.Entry<Value, Value> e : value.asMapValue().entrySet()) {
+    for (Map.Entry<Value, Value> e : map.asMapValue().entrySet()) {
       Value k = e.getKey();
       if (k.isBinaryValue()) {
         if ("weight".equals(new String(k.asRawValue().asByteArray(), StandardCharsets.UTF_8))) {
@@ -86,35 +141,41 @@ public final class ToozData {
         }
         continue;
       }
-      if (!k.isStringValue()) {
-        return problem(
-            "a "
-                + k.getValueType().name().toLowerCase(Locale.ROOT)
-                + " map key (Python: 'not allowed for map key' under strict_map_key)");
-      }
       if (!k.asStringValue().asString().equals("weight")) {
         continue;
       }
       Value w = e.getValue();
-      if (!w.isIntegerValue()) {
+      if (w.isBooleanValue()) {
+        // Python's bool is an int: 32 * True is 32 points.
+        weight = w.asBooleanValue().getBoolean() ? 1L : 0L;
+        note = "weight is a msgpack boolean, which tooz reads as " + weight;
+      } else if (!w.isIntegerValue()) {
         return problem(
             "weight is a msgpack "
                 + w.getValueType().name().toLowerCase(Locale.ROOT)
                 + ", not an integer (Python: TypeError)");
+      } else if (!w.asIntegerValue().isInLongRange()) {
+        return problem("weight " + w + " is too large for a ring");
+      } else {
+        weight = w.asIntegerValue().toLong();
       }
-      if (!w.asIntegerValue().isInIntRange()) {
-        return problem("weight " + w + " is out of range");
-      }
-      weight = w.asIntegerValue().toInt();
     }
-    int effective = weight == null ? 1 : weight;
+    long effective = weight == null ? 1 : weight;
     if (effective < 1) {
       return problem(
           "weight "
               + effective
               + " gives no ring points; Python lookups with replicas >= members never end");
     }
-    return new Decoded(effective, null, note);
+    if (effective > MAX_WEIGHT) {
+      return problem(
+          "weight "
+              + effective
+              + " is above "
+              + MAX_WEIGHT
+              + " (its ring points would not fit in memory; Ringwork leaves it out)");
+    }
+    return new Decoded((int) effective, null, note);
   }
 
   private static Decoded problem(String why) {

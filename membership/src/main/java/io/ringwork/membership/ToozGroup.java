@@ -7,11 +7,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.state.ConnectionState;
@@ -72,7 +75,8 @@ public final class ToozGroup implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ToozGroup.class);
 
   /** One child of the group as tooz reads it. */
-  public record Child(String id, int weight, boolean persistent, String problem, String note) {
+  public record Child(
+      String id, int weight, boolean persistent, long owner, String problem, String note) {
 
     /** Returns whether tooz counts it in the ring (readable data; a persistent one counts too). */
     public boolean member() {
@@ -112,6 +116,23 @@ public final class ToozGroup implements AutoCloseable {
   private final ExecutorService events;
   private final Map<String, String> warned = new HashMap<>();
   private final ConnectionStateListener connection = this::stateChanged;
+
+  /** The one watcher of this group (ZooKeeper keeps one registration per watcher and path). */
+  private final Watcher watcher =
+      event -> {
+        if (event.getType() != Watcher.Event.EventType.None) {
+          reload(); // connection events: the RECONNECTED listener reloads
+        }
+      };
+
+  /** Sessions in which this member created its node: an old one may still hold it a while. */
+  private final Set<Long> ourSessions = ConcurrentHashMap.newKeySet();
+
+  private volatile String conflict;
+
+  /** Reads of the whole group so far (one per change notification). */
+  final AtomicLong reloads = new AtomicLong();
+
   private volatile Snapshot snapshot = new Snapshot(List.of(), 0);
   private volatile boolean joined;
   private volatile boolean closed;
@@ -215,8 +236,25 @@ public final class ToozGroup implements AutoCloseable {
 
   /** Returns whether this member's node is in the group (as last seen). */
   public boolean joined() {
-    return memberId != null
-        && snapshot.children().stream().anyMatch(c -> c.id().equals(memberId) && !c.persistent());
+    if (memberId == null || !joined) {
+      return false;
+    }
+    long session = currentSession();
+    return snapshot.children().stream()
+        .anyMatch(c -> c.id().equals(memberId) && c.owner() == session);
+  }
+
+  /** Returns why this member cannot be in the group (its id taken by another process), or null. */
+  public String conflict() {
+    return conflict;
+  }
+
+  private long currentSession() {
+    try {
+      return client.getZookeeperClient().getZooKeeper().getSessionId();
+    } catch (Exception e) {
+      return -1;
+    }
   }
 
   /** Calls {@code listener} on the group's thread with each new snapshot. */
@@ -231,31 +269,34 @@ public final class ToozGroup implements AutoCloseable {
    * @throws IllegalStateException if ZooKeeper refuses, e.g. the id is taken by a live session
    */
   public ToozGroup start() throws Exception {
-    ensureParents();
-    client.getConnectionStateListenable().addListener(connection);
-    if (memberId != null) {
-      joined = true;
-      try {
-        create();
-      } catch (KeeperException.NodeExistsException e) {
-        Stat s = client.checkExists().forPath(memberPath());
-        long mine = client.getZookeeperClient().getZooKeeper().getSessionId();
-        if (s == null || s.getEphemeralOwner() != mine) {
-          joined = false;
-          throw new IllegalStateException(
-              "member id '"
-                  + memberId
-                  + "' is taken in "
-                  + groupPath
-                  + (s != null && s.getEphemeralOwner() == 0
-                      ? " by a persistent node"
-                      : " by another live session")
-                  + "; use another id");
+    try {
+      ensureParents();
+      client.getConnectionStateListenable().addListener(connection);
+      if (memberId != null) {
+        try {
+          create();
+        } catch (KeeperException.NodeExistsException e) {
+          Stat s = client.checkExists().forPath(memberPath());
+          if (s == null || s.getEphemeralOwner() != currentSession()) {
+            throw new IllegalStateException(
+                "member id '"
+                    + memberId
+                    + "' is taken in "
+                    + groupPath
+                    + (s != null && s.getEphemeralOwner() == 0
+                        ? " by a persistent node"
+                        : " by another live session")
+                    + "; use another id");
+          }
         }
+        joined = true;
       }
+      reloadNow();
+      return this;
+    } catch (Exception | Error e) {
+      close(); // nothing left behind: no listener, no thread, no node, no watch
+      throw e;
     }
-    reloadNow();
-    return this;
   }
 
   private String memberPath() {
@@ -280,6 +321,7 @@ public final class ToozGroup implements AutoCloseable {
   }
 
   private void create() throws Exception {
+    ourSessions.add(currentSession());
     var create = client.create().withMode(CreateMode.EPHEMERAL);
     if (acl != null) {
       create.withACL(acl).forPath(memberPath(), ToozData.weight(weight));
@@ -336,7 +378,8 @@ public final class ToozGroup implements AutoCloseable {
     if (closed) {
       return;
     }
-    Watcher w = event -> reload();
+    Watcher w = watcher;
+    reloads.incrementAndGet();
     List<String> names;
     try {
       names = client.getChildren().usingWatcher(w).forPath(groupPath);
@@ -344,14 +387,39 @@ public final class ToozGroup implements AutoCloseable {
       ensureParents(); // deleted by hand: tooz would fail to join; put it back
       names = client.getChildren().usingWatcher(w).forPath(groupPath);
     }
-    if (joined && memberId != null && !names.contains(memberId)) {
-      try {
-        ensureParents();
-        create(); // our session was lost or the node deleted: join again
-        names = client.getChildren().usingWatcher(w).forPath(groupPath);
-      } catch (KeeperException.NodeExistsException e) {
-        // an old session of ours still holds it until the server expires it; the delete wakes us
-        client.checkExists().usingWatcher(w).forPath(memberPath());
+    if (joined && memberId != null) {
+      Stat s = names.contains(memberId) ? client.checkExists().forPath(memberPath()) : null;
+      long session = currentSession();
+      if (s == null) {
+        try {
+          ensureParents();
+          create(); // our session was lost or the node deleted: join again
+          conflict = null;
+          names = client.getChildren().usingWatcher(w).forPath(groupPath);
+        } catch (KeeperException.NodeExistsException e) {
+          client.checkExists().usingWatcher(w).forPath(memberPath()); // its delete wakes us
+        }
+      } else if (s.getEphemeralOwner() != session) {
+        if (ourSessions.contains(s.getEphemeralOwner())) {
+          // An old session of ours holds it until the server expires it; its delete wakes us.
+          client.checkExists().usingWatcher(w).forPath(memberPath());
+        } else {
+          String why =
+              "member id '"
+                  + memberId
+                  + "' in "
+                  + groupPath
+                  + " is held by another process (session 0x"
+                  + Long.toHexString(s.getEphemeralOwner())
+                  + "): this member stays out until it goes";
+          if (!why.equals(conflict)) {
+            log.error(why);
+          }
+          conflict = why;
+          client.checkExists().usingWatcher(w).forPath(memberPath()); // its delete wakes us
+        }
+      } else {
+        conflict = null;
       }
     }
     Snapshot next = read(client, groupPath, names);
@@ -413,23 +481,26 @@ public final class ToozGroup implements AutoCloseable {
                 + e.getMessage();
       }
       ToozData.Decoded d = ToozData.decode(data);
+      if (badName == null && name.length() > 255) {
+        badName = "name is longer than 255 characters (Ringwork leaves it out of its ring)";
+      }
       String problem = badName != null ? badName : d.problem();
-      children.add(new Child(name, d.weight(), persistent, problem, d.note()));
+      children.add(
+          new Child(name, d.weight(), persistent, stat.getEphemeralOwner(), problem, d.note()));
     }
     children.sort((a, b) -> a.id().compareTo(b.id()));
     return new Snapshot(Collections.unmodifiableList(children), 0);
   }
 
   /** Leaves the group: deletes this member's node if its own session holds it. */
-  public void leave() {
+  public synchronized void leave() {
     joined = false;
     if (memberId == null) {
       return;
     }
     try {
       Stat s = client.checkExists().forPath(memberPath());
-      long mine = client.getZookeeperClient().getZooKeeper().getSessionId();
-      if (s != null && s.getEphemeralOwner() == mine) {
+      if (s != null && s.getEphemeralOwner() == currentSession()) {
         client.delete().withVersion(s.getVersion()).forPath(memberPath());
       }
     } catch (Exception e) {
@@ -448,9 +519,9 @@ public final class ToozGroup implements AutoCloseable {
     client.getConnectionStateListenable().removeListener(connection);
     for (String p : List.of(groupPath, groupPath + "/" + memberId)) {
       try {
-        // Our one-shot watches stay on the server until they fire: remove them (paths only we
-        // watch through this client).
-        client.watchers().removeAll().ofType(Watcher.WatcherType.Any).forPath(p);
+        // Our one-shot watches stay until they fire: remove ours (ZooKeeper drops the server's
+        // when no other watcher of this client is left on the path).
+        client.watchers().remove(watcher).ofType(Watcher.WatcherType.Any).forPath(p);
       } catch (KeeperException.NoWatcherException e) {
         // none left
       } catch (Exception e) {

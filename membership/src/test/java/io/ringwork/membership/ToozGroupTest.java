@@ -87,6 +87,19 @@ final class ToozGroupTest {
     assertThat(decode("820102a677656967687402").problem()).contains("map key");
   }
 
+  @Test
+  void decode_whatPythonRefusesAnywhere_andBooleanAndHugeWeights() {
+    // a str key that is not UTF-8, a nested int key, a str value that is not UTF-8
+    assertThat(decode("81a2fffe01").problem()).contains("UTF-8");
+    assertThat(decode("82a677656967687402a17881" + "0102").problem()).contains("map key");
+    assertThat(decode("82a677656967687402a178a1ff").problem()).contains("UTF-8");
+    ToozData.Decoded yes = decode("81a6776569676874c3");
+    assertThat(yes.weight()).isEqualTo(1);
+    assertThat(yes.note()).contains("boolean");
+    assertThat(decode("81a6776569676874c2").problem()).contains("weight 0");
+    assertThat(decode("81a6776569676874ce7fffffff").problem()).contains("above");
+  }
+
   private static ToozData.Decoded decode(String hex) {
     return ToozData.decode(HexFormat.of().parseHex(hex));
   }
@@ -217,6 +230,54 @@ final class ToozGroupTest {
     }
     assertThat(a.joined()).isTrue();
     a.close();
+  }
+
+  @Test
+  void connectionBlips_doNotMultiplyTheGroupsWatcher() throws Exception {
+    client = client();
+    ToozGroup g = ToozGroup.newBuilder().client(client).group("g").memberId("java-1").build();
+    g.start();
+    for (int i = 0; i < 3; i++) {
+      zk.testingServer().restart();
+      client.blockUntilConnected(20, TimeUnit.SECONDS);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(g::joined);
+    Thread.sleep(500); // let the reconnections' reloads finish
+    long before = g.reloads.get();
+    client.create().withMode(CreateMode.EPHEMERAL).forPath("/tooz/g/other", ToozData.weight(1));
+    await().atMost(Duration.ofSeconds(10)).until(() -> g.snapshot().members().size() == 2);
+    Thread.sleep(300);
+    assertThat(g.reloads.get() - before)
+        .as("reads of the group for one change")
+        .isLessThanOrEqualTo(2);
+    client.delete().forPath("/tooz/g/other");
+    g.close();
+  }
+
+  @Test
+  void idTakenOverByAnotherProcess_isNotClaimed() throws Exception {
+    client = client();
+    ToozGroup g = ToozGroup.newBuilder().client(client).group("g").memberId("java-1").build();
+    g.start();
+    try (CuratorFramework other = client()) {
+      // Another process deletes our node and takes the id in one transaction.
+      other
+          .transaction()
+          .forOperations(
+              other.transactionOp().delete().forPath("/tooz/g/java-1"),
+              other
+                  .transactionOp()
+                  .create()
+                  .withMode(CreateMode.EPHEMERAL)
+                  .forPath("/tooz/g/java-1", ToozData.weight(1)));
+      await().atMost(Duration.ofSeconds(10)).until(() -> g.conflict() != null);
+      assertThat(g.joined()).isFalse();
+      assertThat(g.conflict()).contains("another process");
+    }
+    // Once it goes, this member joins again.
+    await().atMost(Duration.ofSeconds(10)).until(g::joined);
+    assertThat(g.conflict()).isNull();
+    g.close();
   }
 
   /** Ends a client's session on the server: a second handle on the same session closes it. */

@@ -87,17 +87,31 @@ public final class ToozPartitioner implements AutoCloseable {
   }
 
   private synchronized void rebuild(ToozGroup.Snapshot s) {
-    boolean same = s.members().equals(snapshot.members()) && ring != null;
-    snapshot = s;
-    if (same) {
+    if (sameMembers(s, snapshot) && ring != null) {
+      snapshot = s;
       return; // a change tooz's ring does not see (a bad child came or went)
     }
-    ToozRing next = ring(s, pointsPerWeight, replicas);
+    ToozRing next = ring(s, pointsPerWeight, replicas); // first: a failure keeps both as they were
+    snapshot = s;
     ring = next;
     ringChanges.inc();
     for (Consumer<ToozRing> l : listeners) {
       l.accept(next);
     }
+  }
+
+  private static boolean sameMembers(ToozGroup.Snapshot a, ToozGroup.Snapshot b) {
+    List<ToozGroup.Child> x = a.members();
+    List<ToozGroup.Child> y = b.members();
+    if (x.size() != y.size()) {
+      return false;
+    }
+    for (int i = 0; i < x.size(); i++) {
+      if (!x.get(i).id().equals(y.get(i).id()) || x.get(i).weight() != y.get(i).weight()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

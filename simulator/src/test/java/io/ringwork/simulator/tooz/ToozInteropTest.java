@@ -247,7 +247,10 @@ final class ToozInteropTest {
             () -> {
               var s = client.checkExists().forPath("/tooz/central/java-1");
               assertThat(s).isNotNull();
-              assertThat(s.getEphemeralOwner()).isNotEqualTo(before);
+              assertThat(s.getEphemeralOwner())
+                  .as("rejoined in its own new session")
+                  .isNotEqualTo(before)
+                  .isEqualTo(client.getZookeeperClient().getZooKeeper().getSessionId());
             });
     // The Python member never failed and sees the Java member in its ring again.
     awaitRing(py, Map.of("py-1", 1, "java-1", 1));
