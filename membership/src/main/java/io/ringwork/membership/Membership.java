@@ -447,16 +447,31 @@ public final class Membership implements AutoCloseable {
     }
     switch (state) {
       case SUSPENDED -> {
+        if (!joined) {
+          // Lost already and not joined again: there is nothing to pause, and a listener told
+          // onSuspended now would wait for an onResumed that a rejoin does not send.
+          return;
+        }
         this.state = State.SUSPENDED;
         fire(MembershipListener::onSuspended);
       }
       case LOST -> {
+        if (!joined) {
+          return; // told already
+        }
         joined = false;
         this.state = State.LOST;
         fire(MembershipListener::onLost);
       }
       case RECONNECTED -> {
-        if (!joined || currentSessionId() != sessionId) {
+        if (joined && currentSessionId() != sessionId) {
+          // The session ended while we were disconnected and no LOST came (Curator reports the
+          // new session as a reconnection): its grants are gone, so say so before rejoining.
+          joined = false;
+          this.state = State.LOST;
+          fire(MembershipListener::onLost);
+        }
+        if (!joined) {
           try {
             join();
           } catch (Exception e) {

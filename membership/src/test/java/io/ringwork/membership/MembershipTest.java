@@ -13,6 +13,9 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.listen.ListenerManager;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
@@ -203,6 +206,62 @@ final class MembershipTest {
         .atMost(WAIT)
         .untilAsserted(
             () -> assertThat(Watches.all(zk)).allMatch(w -> w.endsWith(":/zookeeper/config")));
+  }
+
+  /**
+   * Curator can report LOST, then SUSPENDED (a reconnection attempt fails), then RECONNECTED, on
+   * which the member rejoins. A listener told onSuspended there waited for an onResumed that a
+   * rejoin never sends: the rebalancer stayed SUSPENDED for good (ScaleScenario at N = 300 under
+   * CPU starvation: "state=SUSPENDED ... paused=true joined=true"). Failed before the fix.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void lostThenSuspendedThenReconnected_noSuspensionLeftOpen() throws Exception {
+    CuratorFramework shared = client();
+    List<String> events = new CopyOnWriteArrayList<>();
+    MembershipListener recorder =
+        new MembershipListener() {
+          @Override
+          public void onSuspended() {
+            events.add("suspended");
+          }
+
+          @Override
+          public void onResumed() {
+            events.add("resumed");
+          }
+
+          @Override
+          public void onLost() {
+            events.add("lost");
+          }
+        };
+    Membership m =
+        Membership.newBuilder()
+            .group("g")
+            .member(Member.of("x"))
+            .curator(shared)
+            .listener(recorder)
+            .build();
+    members.add(m);
+    m.start();
+    await().atMost(WAIT).until(() -> m.view().members().size() == 1);
+    ListenerManager<ConnectionStateListener, ConnectionStateListener> states =
+        (ListenerManager<ConnectionStateListener, ConnectionStateListener>)
+            shared.getConnectionStateListenable();
+    for (ConnectionState s :
+        List.of(ConnectionState.LOST, ConnectionState.SUSPENDED, ConnectionState.RECONNECTED)) {
+      states.forEach(l -> l.stateChanged(shared, s));
+    }
+    await().atMost(WAIT).until(() -> m.state() == Membership.State.JOINED);
+    Thread.sleep(200);
+    assertThat(events).containsExactly("lost");
+    // A real blip while joined is still reported, and resumed.
+    server.stop();
+    await().atMost(WAIT).until(() -> events.contains("suspended"));
+    server.restart();
+    await().atMost(WAIT).until(() -> events.contains("resumed"));
+    assertThat(events).containsExactly("lost", "suspended", "resumed");
   }
 
   @Test
