@@ -10,8 +10,9 @@ COMMON options (accepted before or after the subcommand):
     --namespace NS        tooz namespace, default "tooz"
     --timeout SECONDS     session timeout (the driver's "timeout" URL option),
                           default 10
+    --auth USER:PASS      digest credentials (zookeeper://USER:PASS@HOST:PORT)
 
-The coordinator URL is zookeeper://HOST:PORT?timeout=T&namespace=NS.
+The coordinator URL is zookeeper://[USER:PASS@]HOST:PORT?timeout=T&namespace=NS.
 Member ids, group names and lock names are ASCII and are passed to tooz
 as bytes, as Ceilometer does, so that Partitioner.belongs_to_self() works.
 
@@ -96,8 +97,11 @@ def stdin_lines():
 
 
 def start_coordinator(args, member_id):
-    url = "zookeeper://%s?timeout=%d&namespace=%s" % (
-        args.connect, args.timeout, args.namespace)
+    # --auth USER:PASS: tooz then authenticates with digest and creates every
+    # node with the single ACL digest:USER:base64(sha1(USER:PASS)).
+    auth = args.auth + "@" if args.auth else ""
+    url = "zookeeper://%s%s?timeout=%d&namespace=%s" % (
+        auth, args.connect, args.timeout, args.namespace)
     coord = coordination.get_coordinator(url, member_id.encode("ascii"))
     # start_heart=True runs tooz's Heart thread, which pings ZooKeeper about
     # every timeout/2 s, so the session stays alive while we are idle.
@@ -246,7 +250,7 @@ COMMANDS = {
     "elect": cmd_elect,
     "get-leader": cmd_get_leader,
 }
-DEFAULTS = {"connect": None, "namespace": "tooz", "timeout": 10}
+DEFAULTS = {"connect": None, "namespace": "tooz", "timeout": 10, "auth": None}
 
 
 def parse_args(argv):
@@ -255,6 +259,7 @@ def parse_args(argv):
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--connect", default=argparse.SUPPRESS)
     common.add_argument("--namespace", default=argparse.SUPPRESS)
+    common.add_argument("--auth", default=argparse.SUPPRESS)
     common.add_argument("--timeout", default=argparse.SUPPRESS,
                         type=lambda s: int(float(s)))
     parser = argparse.ArgumentParser(parents=[common], description=__doc__,

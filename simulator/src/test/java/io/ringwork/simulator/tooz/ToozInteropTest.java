@@ -1,6 +1,7 @@
 package io.ringwork.simulator.tooz;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,6 +12,7 @@ import io.ringwork.lock.ToozLock;
 import io.ringwork.lock.ToozLocks;
 import io.ringwork.membership.ToozGroup;
 import io.ringwork.rebalancer.ToozPartitioner;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,8 +34,12 @@ import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.Id;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -293,6 +299,65 @@ final class ToozInteropTest {
         .containsExactly("java-1", "py-1");
     client.delete().forPath("/tooz/central/curator-default");
     awaitRing(py, Map.of("py-1", 1, "java-1", 1)); // removed: Python works again
+  }
+
+  @Test
+  void credentials_javaAndPythonShareAnAclProtectedGroup_anonymousIsRefused() throws Exception {
+    ToozPeer py =
+        track(
+            ToozPeer.start(
+                "py-auth",
+                server.getConnectString(),
+                "member",
+                "--auth",
+                "svc:s3cret",
+                "--group",
+                "secure",
+                "--id",
+                "py-1",
+                "--weight",
+                "1"));
+    py.await("joined", 30);
+    CuratorFramework authed =
+        track(
+            CuratorFrameworkFactory.builder()
+                .connectString(server.getConnectString())
+                .sessionTimeoutMs(4000)
+                .retryPolicy(new ExponentialBackoffRetry(50, 10, 500))
+                .authorization("digest", "svc:s3cret".getBytes(StandardCharsets.UTF_8))
+                .build());
+    authed.start();
+    authed.blockUntilConnected(10, TimeUnit.SECONDS);
+    ToozPartitioner java =
+        track(
+            ToozPartitioner.newBuilder()
+                .client(authed)
+                .group("secure")
+                .memberId("java-1")
+                .credentials("svc:s3cret")
+                .build());
+    java.start();
+    awaitRing(py, Map.of("py-1", 1, "java-1", 1));
+    await().atMost(Duration.ofSeconds(10)).until(() -> java.snapshot().members().size() == 2);
+    // tooz's single digest ACL (shared/interop/tooz-zookeeper.md, section 4) on the Java node.
+    List<ACL> acl = authed.getACL().forPath("/tooz/secure/java-1");
+    assertThat(acl)
+        .containsExactly(
+            new ACL(ZooDefs.Perms.ALL, new Id("digest", "svc:bw/30Jpl6p+hTBwuT87W+KiwPJ0=")));
+    CuratorFramework anonymous = client();
+    assertThatThrownBy(() -> anonymous.getData().forPath("/tooz/secure/java-1"))
+        .isInstanceOf(KeeperException.NoAuthException.class);
+    ToozLocks locks =
+        track(
+            ToozLocks.newBuilder()
+                .client(authed)
+                .memberId("java-1")
+                .credentials("svc:s3cret")
+                .build());
+    try (ToozLock l = locks.acquire("secret-lock", LockMode.EXCLUSIVE, Duration.ofSeconds(5))) {
+      assertThat(authed.getACL().forPath(l.path())).isEqualTo(acl);
+      assertThat(authed.getACL().forPath("/tooz/locks/secret-lock")).isEqualTo(acl);
+    }
   }
 
   private record Hold(String who, long start, long end) {}
