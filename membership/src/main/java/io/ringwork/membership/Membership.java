@@ -379,8 +379,12 @@ public final class Membership implements AutoCloseable {
     if (memberCache != null) {
       memberCache.close();
     }
-    if (joined) {
-      deleteIfOwned(client, memberPath(), sessionId);
+    if (joined && !ownsClient) {
+      // The caller's client (and its session) lives on: if the connection is down now, delete
+      // once it is back, or the node would outlive this membership for as long as the session.
+      deleteWhenConnected(client, memberPath(), sessionId, incarnation);
+    } else if (joined) {
+      deleteIfOwned(client, memberPath(), sessionId); // our client closes: its session ends
     }
     joined = false;
     events.shutdown();
@@ -394,6 +398,68 @@ public final class Membership implements AutoCloseable {
     }
     if (embedded != null) {
       embedded.close();
+    }
+  }
+
+  /**
+   * Deletes a node that {@code session} owns now, or, if the connection is down, as soon as it is
+   * back in that same session (a new session means the ephemeral node went with the old one). For a
+   * caller's client, which outlives the component that closes: its nodes must not. Each attempt
+   * checks the owner and, unless {@code czxid} is 0, that it is still the node created then, so a
+   * node another session or a later component created since is never removed. Quiet.
+   */
+  public static void deleteWhenConnected(
+      CuratorFramework client, String path, long session, long czxid) {
+    if (session == 0) {
+      return;
+    }
+    if (client.getZookeeperClient().isConnected()
+        && tryDeleteIfOwned(client, path, session, czxid)) {
+      return;
+    }
+    ConnectionStateListener later =
+        new ConnectionStateListener() {
+          @Override
+          public void stateChanged(CuratorFramework c, ConnectionState state) {
+            if (state == ConnectionState.LOST) {
+              c.getConnectionStateListenable().removeListener(this); // gone with the session
+            } else if (state.isConnected()) {
+              long now = -1;
+              try {
+                now = c.getZookeeperClient().getZooKeeper().getSessionId();
+              } catch (Exception e) {
+                return; // try at the next connection event
+              }
+              if (now != session || tryDeleteIfOwned(c, path, session, czxid)) {
+                c.getConnectionStateListenable().removeListener(this);
+              }
+            }
+          }
+        };
+    client.getConnectionStateListenable().addListener(later);
+    // It may have reconnected between the failed attempt and the listener: look once more.
+    if (client.getZookeeperClient().isConnected()
+        && tryDeleteIfOwned(client, path, session, czxid)) {
+      client.getConnectionStateListenable().removeListener(later);
+    }
+  }
+
+  /** Deletes the node if the session owns it; true when done or nothing is left to do. */
+  private static boolean tryDeleteIfOwned(
+      CuratorFramework client, String path, long session, long czxid) {
+    try {
+      Stat stat = client.checkExists().forPath(path);
+      if (stat != null
+          && stat.getEphemeralOwner() == session
+          && (czxid == 0 || stat.getCzxid() == czxid)) {
+        client.delete().withVersion(stat.getVersion()).forPath(path);
+      }
+      return true;
+    } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
+      return true;
+    } catch (Exception e) {
+      log.debug("could not delete {} now; will retry when connected", path, e);
+      return false;
     }
   }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.MemberInfo;
+import io.ringwork.membership.Membership;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -121,6 +122,7 @@ final class Handoff {
   private List<MemberInfo> readWorkers = List.of();
   private long ackSession;
   private int ackVersion = -1;
+  private long ackCzxid;
   private long ackZxid;
   private String ackState = "";
 
@@ -262,6 +264,7 @@ final class Handoff {
 
   private long acknowledged(long session, Stat written, String state) {
     ackSession = session;
+    ackCzxid = written.getCzxid();
     ackVersion = written.getVersion();
     ackZxid = written.getMzxid();
     ackState = state;
@@ -271,7 +274,10 @@ final class Handoff {
   /** Deletes this member's acknowledgement, only if its current session owns it. Quiet. */
   void withdraw(long session) {
     forgetAck();
-    io.ringwork.membership.Membership.deleteIfOwned(client, paths.ack(selfId), session);
+    // Now, or once the connection is back in that session: a caller's client outlives us, and an
+    // acknowledgement left behind would block every barrier for as long as its session lives.
+    // Only the node this instance created (its czxid): never a later instance's in that session.
+    Membership.deleteWhenConnected(client, paths.ack(selfId), session, ackCzxid);
   }
 
   // ------------------------------------------------------------------ leader side

@@ -243,6 +243,69 @@ final class RebalancerTest {
     release.countDown();
   }
 
+  /**
+   * A rebalancer on the caller's client, closed while disconnected (its operations give up after
+   * the connection timeout, well within the session timeout): its member node and acknowledgement
+   * could not be deleted then and outlived it for as long as the caller's session (forever, for a
+   * client the caller keeps), so the group never completed another handoff. They go once the
+   * connection is back. Failed before: w1 never became the sole owner.
+   */
+  @Test
+  void closedWhileDisconnected_onTheCallersClient_leavesNothingBehind() throws Exception {
+    // Its own server, with the default tick, so that a 15 s session outlives the outage.
+    try (TestingServer own = new TestingServer(true)) {
+      List<CuratorFramework> clients = new ArrayList<>();
+      try {
+        Rebalancer[] rs = new Rebalancer[2];
+        for (int i = 0; i < 2; i++) {
+          CuratorFramework c =
+              CuratorFrameworkFactory.newClient(
+                  own.getConnectString(), 15_000, 1000, new RetryOneTime(100));
+          c.start();
+          clients.add(c);
+          rs[i] =
+              Rebalancer.newBuilder()
+                  .group("conductors")
+                  .member(Member.of("w" + (i + 1)))
+                  .curator(c)
+                  .partitions(P)
+                  .settleDelay(Duration.ofMillis(50))
+                  .revokeDeadline(Duration.ofSeconds(1))
+                  .metrics(new MetricRegistry())
+                  .listener(history.listenerFor("w" + (i + 1)))
+                  .build();
+          rs[i].start();
+        }
+        Rebalancer a = rs[0];
+        Rebalancer b = rs[1];
+        CuratorFramework c = clients.get(1);
+        assertThat(a.awaitStable(STABLE)).isTrue();
+        assertThat(b.awaitStable(STABLE)).isTrue();
+        assertThat(b.ownedPartitions()).isNotEmpty();
+        long session = c.getZookeeperClient().getZooKeeper().getSessionId();
+        own.stop();
+        await().atMost(STABLE).until(() -> !c.getZookeeperClient().isConnected());
+        b.close(); // every delete fails: the connection is down
+        own.restart();
+        await()
+            .atMost(STABLE)
+            .untilAsserted(
+                () -> {
+                  assertThat(a.ownedPartitions()).hasSize(P);
+                  assertThat(a.state()).isEqualTo(Rebalancer.State.STABLE);
+                });
+        assertThat(c.getZookeeperClient().getZooKeeper().getSessionId())
+            .as("the caller's session lived on")
+            .isEqualTo(session);
+        assertThat(c.checkExists().forPath("/ringwork/conductors/acks/w2")).isNull();
+        assertThat(c.checkExists().forPath("/ringwork/conductors/members/w2")).isNull();
+        a.close();
+      } finally {
+        clients.forEach(CuratorFramework::close);
+      }
+    }
+  }
+
   @Test
   void flappingMember_debouncedBySettleDelay() throws Exception {
     MetricRegistry metrics = new MetricRegistry();
