@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
@@ -222,38 +224,18 @@ final class LockCommand implements Callable<Integer> {
       }
       try (locks) {
         locks.start();
-        for (int i = 0; i < repeat; i++) {
-          LockHandle h;
-          try {
-            h = locks.acquire(request);
-          } catch (LockTimeoutException e) {
-            ObjectNode o = event("timeout");
-            o.put("blocker", e.blocker());
-            o.put("message", e.getMessage());
-            emit(out, o);
-            return EXIT_TIMEOUT;
-          }
-          CountDownLatch lost = new CountDownLatch(1);
-          h.onLost(lost::countDown);
-          ObjectNode acquired = event("acquired");
-          acquired.put("mode", lockMode.wireName());
-          acquired.put("token", h.token());
-          acquired.put("partition", h.partition());
-          emit(out, acquired);
-          if (lost.await(holdMs, TimeUnit.MILLISECONDS)) {
-            ObjectNode o = event("lost");
-            o.put("token", h.token());
-            o.put("reason", String.valueOf(h.lostReason()));
-            emit(out, o);
-            h.release();
-            return CommandLine.ExitCode.SOFTWARE;
-          }
-          ReleaseOutcome outcome = h.release();
-          ObjectNode released = event("released");
-          released.put("outcome", outcome.name());
-          emit(out, released);
-        }
-        return 0;
+        return holdLoop(
+            () -> {
+              LockHandle h = locks.acquire(request);
+              return new Held(
+                  h.token(),
+                  h::onLost,
+                  h::release,
+                  o -> o.put("partition", h.partition()),
+                  () -> String.valueOf(h.lostReason()));
+            },
+            lockMode,
+            out);
       }
     } finally {
       client.close();
@@ -277,37 +259,67 @@ final class LockCommand implements Callable<Integer> {
       throw new InputException("--namespace/--id/--key: " + e.getMessage());
     }
     try (locks) {
-      for (int i = 0; i < repeat; i++) {
-        ToozLock h;
-        try {
-          h = locks.acquire(key, lockMode, Duration.ofMillis(timeoutMs));
-        } catch (LockTimeoutException e) {
-          ObjectNode o = event("timeout");
-          o.put("blocker", e.blocker());
-          o.put("message", e.getMessage());
-          emit(out, o);
-          return EXIT_TIMEOUT;
-        }
-        CountDownLatch lost = new CountDownLatch(1);
-        h.onLost(lost::countDown);
-        ObjectNode acquired = event("acquired");
-        acquired.put("mode", lockMode.wireName());
-        acquired.put("token", h.token());
-        acquired.put("path", h.path());
-        emit(out, acquired);
-        if (lost.await(holdMs, TimeUnit.MILLISECONDS)) {
-          ObjectNode o = event("lost");
-          o.put("token", h.token());
-          emit(out, o);
-          h.release();
-          return CommandLine.ExitCode.SOFTWARE;
-        }
-        ObjectNode released = event("released");
-        released.put("outcome", h.release().name());
-        emit(out, released);
-      }
-      return 0;
+      return holdLoop(
+          () -> {
+            ToozLock h = locks.acquire(key, lockMode, Duration.ofMillis(timeoutMs));
+            return new Held(
+                h.token(), h::onLost, h::release, o -> o.put("path", h.path()), () -> null);
+          },
+          lockMode,
+          out);
     }
+  }
+
+  /** A lock held, as the loop below reports it, whichever layout took it. */
+  private record Held(
+      long token,
+      Consumer<Runnable> onLost,
+      Supplier<ReleaseOutcome> release,
+      Consumer<ObjectNode> describe,
+      Supplier<String> lostReason) {}
+
+  /** Takes a lock of either layout. */
+  private interface Acquire {
+    Held acquire() throws LockTimeoutException, InterruptedException;
+  }
+
+  /** Acquires, holds and releases {@code --repeat} times, one JSON line per event. */
+  private int holdLoop(Acquire acquire, LockMode lockMode, PrintWriter out)
+      throws InterruptedException {
+    for (int i = 0; i < repeat; i++) {
+      Held h;
+      try {
+        h = acquire.acquire();
+      } catch (LockTimeoutException e) {
+        ObjectNode o = event("timeout");
+        o.put("blocker", e.blocker());
+        o.put("message", e.getMessage());
+        emit(out, o);
+        return EXIT_TIMEOUT;
+      }
+      CountDownLatch lost = new CountDownLatch(1);
+      h.onLost().accept(lost::countDown);
+      ObjectNode acquired = event("acquired");
+      acquired.put("mode", lockMode.wireName());
+      acquired.put("token", h.token());
+      h.describe().accept(acquired);
+      emit(out, acquired);
+      if (lost.await(holdMs, TimeUnit.MILLISECONDS)) {
+        ObjectNode o = event("lost");
+        o.put("token", h.token());
+        String reason = h.lostReason().get();
+        if (reason != null) {
+          o.put("reason", reason);
+        }
+        emit(out, o);
+        h.release().get();
+        return CommandLine.ExitCode.SOFTWARE;
+      }
+      ObjectNode released = event("released");
+      released.put("outcome", h.release().get().name());
+      emit(out, released);
+    }
+    return 0;
   }
 
   private ObjectNode event(String name) {

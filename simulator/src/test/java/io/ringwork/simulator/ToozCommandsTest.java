@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringwork.simulator.tooz.ToozPeer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -50,21 +49,8 @@ final class ToozCommandsTest {
   }
 
   private ToozPeer member(String id, int weight) throws Exception {
-    ToozPeer p =
-        ToozPeer.start(
-            id,
-            server.getConnectString(),
-            "member",
-            "--group",
-            "central",
-            "--id",
-            id,
-            "--weight",
-            Integer.toString(weight),
-            "--partitions",
-            "32");
+    ToozPeer p = ToozPeer.member(server.getConnectString(), "central", id, weight);
     open.add(p);
-    p.await("joined", 30);
     return p;
   }
 
@@ -243,23 +229,5 @@ final class ToozCommandsTest {
             "upgradable");
     assertThat(bad.status()).isEqualTo(2);
     assertThat(bad.err()).contains("shared or exclusive");
-  }
-
-  static void awaitRing(ToozPeer p, Map<String, Integer> expected) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    JsonNode last = null;
-    while (System.nanoTime() < deadline) {
-      p.send("poll");
-      last = p.await(n -> !n.path("event").asText().isEmpty(), 10, "poll answer");
-      Map<String, Integer> seen = new TreeMap<>();
-      last.path("members")
-          .fields()
-          .forEachRemaining(e -> seen.put(e.getKey(), e.getValue().asInt()));
-      if (seen.equals(new TreeMap<>(expected))) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("Python ring never became " + expected + "; last: " + last);
   }
 }

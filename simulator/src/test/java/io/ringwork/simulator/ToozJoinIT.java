@@ -37,27 +37,9 @@ final class ToozJoinIT {
     server.close();
   }
 
-  private ToozPeer member(String id, int weight) throws Exception {
-    ToozPeer p =
-        ToozPeer.start(
-            id,
-            server.getConnectString(),
-            "member",
-            "--group",
-            "central",
-            "--id",
-            id,
-            "--weight",
-            Integer.toString(weight),
-            "--partitions",
-            "32");
-    p.await("joined", 30);
-    return p;
-  }
-
   @Test
   void join_toozLayout_seenByPython_thenLeavesOnSigterm() throws Exception {
-    py = member("py-1", 1);
+    py = ToozPeer.member(server.getConnectString(), "central", "py-1", 1);
     try (Processes processes = new Processes()) {
       Processes.Child join =
           processes.ringwork(
@@ -76,11 +58,11 @@ final class ToozJoinIT {
       await()
           .atMost(Duration.ofSeconds(60))
           .until(() -> join.lines.stream().anyMatch(l -> l.contains("\"joined\"")));
-      ToozCommandsTest.awaitRing(py, Map.of("py-1", 1, "java-1", 2));
+      py.awaitRing(Map.of("py-1", 1, "java-1", 2));
       join.signal("TERM");
       join.process.waitFor();
       assertThat(join.process.exitValue()).isZero();
-      ToozCommandsTest.awaitRing(py, Map.of("py-1", 1));
+      py.awaitRing(Map.of("py-1", 1));
     }
     Cli.Result bad =
         Cli.run(

@@ -21,7 +21,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -99,41 +98,11 @@ final class ToozInteropTest {
   }
 
   private ToozPeer member(String id, int weight) throws Exception {
-    ToozPeer p =
-        track(
-            ToozPeer.start(
-                id,
-                server.getConnectString(),
-                "member",
-                "--group",
-                "central",
-                "--id",
-                id,
-                "--weight",
-                Integer.toString(weight),
-                "--partitions",
-                "32"));
-    p.await("joined", 30);
-    return p;
+    return track(ToozPeer.member(server.getConnectString(), "central", id, weight));
   }
 
-  /** Polls a Python member until its ring has exactly these members and weights. */
   private static void awaitRing(ToozPeer p, Map<String, Integer> expected) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    JsonNode last = null;
-    while (System.nanoTime() < deadline) {
-      p.send("poll");
-      last = p.await(n -> !n.path("event").asText().isEmpty(), 10, "poll answer");
-      Map<String, Integer> seen = new TreeMap<>();
-      last.path("members")
-          .fields()
-          .forEachRemaining(e -> seen.put(e.getKey(), e.getValue().asInt()));
-      if (seen.equals(new TreeMap<>(expected))) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("Python ring never became " + expected + "; last: " + last);
+    p.awaitRing(expected);
   }
 
   private static List<String> keys(int n) {

@@ -15,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -103,6 +105,47 @@ public final class ToozPeer implements AutoCloseable {
     command.addAll(List.of("--connect", connect, "--timeout", "4"));
     command.addAll(List.of(args));
     return new ToozPeer(name, command);
+  }
+
+  /**
+   * Starts a Python member of a partitioned group (32 points per weight) and waits for its join.
+   */
+  public static ToozPeer member(String connect, String group, String id, int weight)
+      throws Exception {
+    ToozPeer p =
+        start(
+            id,
+            connect,
+            "member",
+            "--group",
+            group,
+            "--id",
+            id,
+            "--weight",
+            Integer.toString(weight),
+            "--partitions",
+            "32");
+    p.await("joined", 30);
+    return p;
+  }
+
+  /** Polls this Python member until its ring has exactly these members and weights. */
+  public void awaitRing(Map<String, Integer> expected) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    JsonNode last = null;
+    while (System.nanoTime() < deadline) {
+      send("poll");
+      last = await(n -> !n.path("event").asText().isEmpty(), 10, "poll answer");
+      Map<String, Integer> seen = new TreeMap<>();
+      last.path("members")
+          .fields()
+          .forEachRemaining(e -> seen.put(e.getKey(), e.getValue().asInt()));
+      if (seen.equals(new TreeMap<>(expected))) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("Python ring never became " + expected + "; last: " + last);
   }
 
   /** Sends one command line. */
