@@ -46,8 +46,7 @@ public final class ToozElection implements AutoCloseable {
             .memberId(b.memberId)
             .credentials(b.credentials)
             .build();
-    String ns = b.namespace.startsWith("/") ? b.namespace : "/" + b.namespace;
-    this.dir = ns + "/" + b.group + "/leader";
+    this.dir = ToozGroup.namespacePath(b.namespace) + "/" + b.group + "/leader";
     this.onElected = b.onElected;
     this.thread = new Thread(this::run, "ringwork-tooz-election-" + b.group);
     thread.setDaemon(true);
@@ -136,8 +135,7 @@ public final class ToozElection implements AutoCloseable {
    */
   public static Optional<String> leader(CuratorFramework client, String namespace, String group)
       throws Exception {
-    String ns = namespace.startsWith("/") ? namespace : "/" + namespace;
-    String dir = ns + "/" + group + "/leader";
+    String dir = ToozGroup.namespacePath(namespace) + "/" + group + "/leader";
     for (ToozLocks.Contender c : ToozLocks.contenders(client, dir, false)) {
       try {
         byte[] data = client.getData().forPath(dir + "/" + c.node());

@@ -74,10 +74,8 @@ public final class ToozLocks implements AutoCloseable {
 
   private ToozLocks(Builder b) {
     this.client = Objects.requireNonNull(b.client, "client");
-    String ns = b.namespace.startsWith("/") ? b.namespace.substring(1) : b.namespace;
-    ToozGroup.checkId("namespace", ns);
+    this.namespacePath = ToozGroup.namespacePath(b.namespace);
     ToozGroup.checkId("member id", b.memberId);
-    this.namespacePath = "/" + ns;
     this.memberId = b.memberId;
     this.data = b.memberId.getBytes(StandardCharsets.UTF_8);
     this.acl = b.credentials == null ? null : ToozGroup.digestAcl(b.credentials);
@@ -291,27 +289,11 @@ public final class ToozLocks implements AutoCloseable {
 
   /** Creates the lock directory and its parents, persistent and empty, as kazoo's ensure_path. */
   private void ensurePath(String dir) throws Exception {
-    if (ensured.contains(dir) || client.checkExists().forPath(dir) != null) {
-      ensured.add(dir); // as kazoo, once per lock: tooz never deletes a lock directory
-      return;
+    if (ensured.contains(dir)) {
+      return; // as kazoo, once per lock: tooz never deletes a lock directory
     }
-    StringBuilder p = new StringBuilder();
-    for (String part : dir.substring(1).split("/")) {
-      p.append('/').append(part);
-      String path = p.toString();
-      if (client.checkExists().forPath(path) == null) {
-        try {
-          var create = client.create().withMode(CreateMode.PERSISTENT);
-          if (acl != null) {
-            create.withACL(acl).forPath(path, new byte[0]);
-          } else {
-            create.forPath(path, new byte[0]);
-          }
-        } catch (KeeperException.NodeExistsException e) {
-          // made meanwhile
-        }
-      }
-    }
+    ToozGroup.ensurePath(client, dir, acl);
+    ensured.add(dir);
   }
 
   /**

@@ -1,18 +1,16 @@
 package io.ringwork.lock;
 
+import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.KeyRouter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
-import org.apache.zookeeper.Watcher;
-import org.apache.zookeeper.ZooKeeper;
 
 /**
  * Fault-injected lock runs against a real server, checked by a fencing ledger (Kleppmann's store
@@ -60,7 +58,7 @@ public final class LockFaults {
         }
         long t0 = System.nanoTime();
         if (i % 2 == 0) {
-          expire(connect, holderClient);
+          ZooKeeperExtension.expireSession(holderClient);
           expiries++;
         } else {
           operator.breakLock("res", true);
@@ -101,33 +99,6 @@ public final class LockFaults {
       for (AutoCloseable c : open) {
         c.close();
       }
-    }
-  }
-
-  /**
-   * Ends a client's session on the server, as its expiry would: a second handle on the same session
-   * closes it (the classic way to expire a session in a test), so its ephemeral nodes go at once.
-   */
-  static void expire(String connect, CuratorFramework c) throws Exception {
-    ZooKeeper zk = c.getZookeeperClient().getZooKeeper();
-    CountDownLatch connected = new CountDownLatch(1);
-    ZooKeeper twin =
-        new ZooKeeper(
-            connect,
-            4000,
-            e -> {
-              if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
-                connected.countDown();
-              }
-            },
-            zk.getSessionId(),
-            zk.getSessionPasswd());
-    try {
-      if (!connected.await(10, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("could not attach to session " + zk.getSessionId());
-      }
-    } finally {
-      twin.close();
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.ringwork.membership.ZooKeeperExtension;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,8 +20,6 @@ import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.Watcher;
-import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -132,7 +131,7 @@ final class ToozLocksTest {
     ToozLock l = a.acquire("L", LockMode.EXCLUSIVE, Duration.ofSeconds(5));
     CountDownLatch lost = new CountDownLatch(1);
     l.onLost(lost::countDown);
-    expire(c);
+    ZooKeeperExtension.expireSession(c);
     assertThat(lost.await(20, TimeUnit.SECONDS)).isTrue();
     assertThat(l.state()).isEqualTo(LockState.LOST);
     assertThatThrownBy(l::ensureValid).isInstanceOf(LockLostException.class);
@@ -150,23 +149,5 @@ final class ToozLocksTest {
         .hasMessageContaining("empty");
     assertThatThrownBy(() -> ToozLocks.newBuilder().client(client()).memberId("ä").build())
         .hasMessageContaining("ASCII");
-  }
-
-  static void expire(CuratorFramework c) throws Exception {
-    ZooKeeper mine = c.getZookeeperClient().getZooKeeper();
-    CountDownLatch connected = new CountDownLatch(1);
-    ZooKeeper twin =
-        new ZooKeeper(
-            c.getZookeeperClient().getCurrentConnectionString(),
-            3000,
-            e -> {
-              if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
-                connected.countDown();
-              }
-            },
-            mine.getSessionId(),
-            mine.getSessionPasswd());
-    connected.await(10, TimeUnit.SECONDS);
-    twin.close();
   }
 }

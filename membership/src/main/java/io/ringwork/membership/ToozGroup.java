@@ -140,14 +140,12 @@ public final class ToozGroup implements AutoCloseable {
 
   private ToozGroup(Builder b) {
     this.client = Objects.requireNonNull(b.client, "client");
-    String ns = b.namespace.startsWith("/") ? b.namespace.substring(1) : b.namespace;
-    checkId("namespace", ns);
+    this.namespacePath = namespacePath(b.namespace);
     checkId("group", b.group);
     if (b.group.equals("locks")) {
       throw new IllegalArgumentException(
           "group 'locks' is tooz's lock directory (get_groups() reports it as a group)");
     }
-    this.namespacePath = "/" + ns;
     this.groupPath = namespacePath + "/" + b.group;
     this.memberId = b.memberId;
     if (memberId != null) {
@@ -304,20 +302,47 @@ public final class ToozGroup implements AutoCloseable {
   }
 
   private void ensureParents() throws Exception {
-    for (String p : List.of(namespacePath, groupPath)) {
-      if (client.checkExists().forPath(p) == null) {
+    ensurePath(client, groupPath, acl);
+  }
+
+  /**
+   * Creates a path's missing nodes, from the root down, persistent with empty data, as kazoo's
+   * {@code ensure_path}: never containers, which ZooKeeper deletes once empty (tooz members then
+   * fail). With {@code acl} (tooz's digest ACL) when not null.
+   */
+  public static void ensurePath(CuratorFramework client, String path, List<ACL> acl)
+      throws Exception {
+    if (client.checkExists().forPath(path) != null) {
+      return;
+    }
+    StringBuilder p = new StringBuilder();
+    for (String part : path.substring(1).split("/")) {
+      p.append('/').append(part);
+      String node = p.toString();
+      if (client.checkExists().forPath(node) == null) {
         try {
           var create = client.create().withMode(CreateMode.PERSISTENT);
           if (acl != null) {
-            create.withACL(acl).forPath(p, new byte[0]);
+            create.withACL(acl).forPath(node, new byte[0]);
           } else {
-            create.forPath(p, new byte[0]);
+            create.forPath(node, new byte[0]);
           }
         } catch (KeeperException.NodeExistsException e) {
           // made meanwhile
         }
       }
     }
+  }
+
+  /**
+   * Returns a tooz namespace's path, {@code /tooz} for {@code tooz} or {@code /tooz}.
+   *
+   * @throws IllegalArgumentException if it is not one tooz id
+   */
+  public static String namespacePath(String namespace) {
+    String ns = namespace.startsWith("/") ? namespace.substring(1) : namespace;
+    checkId("namespace", ns);
+    return "/" + ns;
   }
 
   private void create() throws Exception {
@@ -387,42 +412,41 @@ public final class ToozGroup implements AutoCloseable {
       ensureParents(); // deleted by hand: tooz would fail to join; put it back
       names = client.getChildren().usingWatcher(w).forPath(groupPath);
     }
+    Snapshot next = read(client, groupPath, names);
     if (joined && memberId != null) {
-      Stat s = names.contains(memberId) ? client.checkExists().forPath(memberPath()) : null;
-      long session = currentSession();
-      if (s == null) {
+      // Whatever happens to our node, the children watch set above wakes us again.
+      Child own = null;
+      for (Child c : next.children()) {
+        if (c.id().equals(memberId)) {
+          own = c;
+        }
+      }
+      if (own == null) {
         try {
-          ensureParents();
           create(); // our session was lost or the node deleted: join again
           conflict = null;
-          names = client.getChildren().usingWatcher(w).forPath(groupPath);
+          next = read(client, groupPath, client.getChildren().usingWatcher(w).forPath(groupPath));
         } catch (KeeperException.NodeExistsException e) {
-          client.checkExists().usingWatcher(w).forPath(memberPath()); // its delete wakes us
+          // made since the listing: its event is on the way
         }
-      } else if (s.getEphemeralOwner() != session) {
-        if (ourSessions.contains(s.getEphemeralOwner())) {
-          // An old session of ours holds it until the server expires it; its delete wakes us.
-          client.checkExists().usingWatcher(w).forPath(memberPath());
-        } else {
-          String why =
-              "member id '"
-                  + memberId
-                  + "' in "
-                  + groupPath
-                  + " is held by another process (session 0x"
-                  + Long.toHexString(s.getEphemeralOwner())
-                  + "): this member stays out until it goes";
-          if (!why.equals(conflict)) {
-            log.error(why);
-          }
-          conflict = why;
-          client.checkExists().usingWatcher(w).forPath(memberPath()); // its delete wakes us
-        }
-      } else {
+      } else if (own.owner() == currentSession()) {
         conflict = null;
+      } else if (!ourSessions.contains(own.owner())) {
+        // (An old session of ours holds it until the server expires it: wait for that quietly.)
+        String why =
+            "member id '"
+                + memberId
+                + "' in "
+                + groupPath
+                + " is held by another process (session 0x"
+                + Long.toHexString(own.owner())
+                + "): this member stays out until it goes";
+        if (!why.equals(conflict)) {
+          log.error(why);
+        }
+        conflict = why;
       }
     }
-    Snapshot next = read(client, groupPath, names);
     for (Child c : next.children()) {
       String flag = c.flag();
       if (flag != null && !flag.equals(warned.get(c.id()))) {
@@ -449,8 +473,7 @@ public final class ToozGroup implements AutoCloseable {
   /** Reads a tooz group once, without joining or watching it. */
   public static Snapshot read(CuratorFramework client, String namespace, String group)
       throws Exception {
-    String ns = namespace.startsWith("/") ? namespace : "/" + namespace;
-    String path = ns + "/" + group;
+    String path = namespacePath(namespace) + "/" + group;
     List<String> names;
     try {
       names = client.getChildren().forPath(path);
@@ -517,16 +540,14 @@ public final class ToozGroup implements AutoCloseable {
     leave();
     closed = true;
     client.getConnectionStateListenable().removeListener(connection);
-    for (String p : List.of(groupPath, groupPath + "/" + memberId)) {
-      try {
-        // Our one-shot watches stay until they fire: remove ours (ZooKeeper drops the server's
-        // when no other watcher of this client is left on the path).
-        client.watchers().remove(watcher).ofType(Watcher.WatcherType.Any).forPath(p);
-      } catch (KeeperException.NoWatcherException e) {
-        // none left
-      } catch (Exception e) {
-        log.debug("could not remove the watches of {}: {}", p, e.toString());
-      }
+    try {
+      // Our one-shot watch stays until it fires: remove it (ZooKeeper drops the server's when no
+      // other watcher of this client is left on the path).
+      client.watchers().remove(watcher).ofType(Watcher.WatcherType.Any).forPath(groupPath);
+    } catch (KeeperException.NoWatcherException e) {
+      // none left
+    } catch (Exception e) {
+      log.debug("could not remove the watch of {}: {}", groupPath, e.toString());
     }
     events.shutdownNow();
     try {

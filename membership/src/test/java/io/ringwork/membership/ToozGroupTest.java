@@ -8,14 +8,11 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.Watcher;
-import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -205,7 +202,7 @@ final class ToozGroupTest {
     ToozGroup g = ToozGroup.newBuilder().client(client).group("g").memberId("java-1").build();
     g.start();
     long before = client.getZookeeperClient().getZooKeeper().getSessionId();
-    expire(client);
+    ZooKeeperExtension.expireSession(client);
     await()
         .atMost(Duration.ofSeconds(20))
         .untilAsserted(
@@ -278,24 +275,5 @@ final class ToozGroupTest {
     await().atMost(Duration.ofSeconds(10)).until(g::joined);
     assertThat(g.conflict()).isNull();
     g.close();
-  }
-
-  /** Ends a client's session on the server: a second handle on the same session closes it. */
-  static void expire(CuratorFramework c) throws Exception {
-    ZooKeeper mine = c.getZookeeperClient().getZooKeeper();
-    CountDownLatch connected = new CountDownLatch(1);
-    ZooKeeper twin =
-        new ZooKeeper(
-            c.getZookeeperClient().getCurrentConnectionString(),
-            3000,
-            e -> {
-              if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
-                connected.countDown();
-              }
-            },
-            mine.getSessionId(),
-            mine.getSessionPasswd());
-    connected.await(10, TimeUnit.SECONDS);
-    twin.close();
   }
 }

@@ -10,12 +10,16 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
 import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -57,6 +61,33 @@ public final class ZooKeeperExtension implements BeforeEachCallback, AfterEachCa
   /** An ensemble of {@code n} servers per test. */
   public static ZooKeeperExtension cluster(int n) {
     return new ZooKeeperExtension(n);
+  }
+
+  /**
+   * Ends a client's session on the server, as its expiry would: a second handle on the same session
+   * closes it (the classic way to expire a session in a test), so its ephemeral nodes go at once.
+   */
+  public static void expireSession(CuratorFramework client) throws Exception {
+    ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
+    CountDownLatch connected = new CountDownLatch(1);
+    ZooKeeper twin =
+        new ZooKeeper(
+            client.getZookeeperClient().getCurrentConnectionString(),
+            4000,
+            e -> {
+              if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                connected.countDown();
+              }
+            },
+            zk.getSessionId(),
+            zk.getSessionPasswd());
+    try {
+      if (!connected.await(10, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("could not attach to session " + zk.getSessionId());
+      }
+    } finally {
+      twin.close();
+    }
   }
 
   /** Returns {@code base} scaled by {@value #TIMING_PROPERTY} (1 by default). */

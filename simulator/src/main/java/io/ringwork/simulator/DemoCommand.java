@@ -379,6 +379,22 @@ final class DemoCommand implements Callable<Integer> {
     void close();
   }
 
+  /** Returns a demo worker's own started, connected client (its own session). */
+  static CuratorFramework workerClient(String connect, int sessionMs) throws InterruptedException {
+    CuratorFramework client =
+        CuratorFrameworkFactory.builder()
+            .connectString(connect)
+            .sessionTimeoutMs(sessionMs)
+            .retryPolicy(new ExponentialBackoffRetry(50, 10, 500))
+            .build();
+    client.start();
+    if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
+      client.close();
+      throw new RuntimeFailure("cannot reach ZooKeeper at " + connect);
+    }
+    return client;
+  }
+
   /** Builds a demo member's rebalancer. */
   static Rebalancer rebalancer(String id, CuratorFramework client, OwnershipListener listener) {
     return Rebalancer.newBuilder()
@@ -419,14 +435,7 @@ final class DemoCommand implements Callable<Integer> {
 
     LocalWorker(String id) throws InterruptedException {
       this.id = id;
-      client =
-          CuratorFrameworkFactory.builder()
-              .connectString(connectString)
-              .sessionTimeoutMs(sessionMs)
-              .retryPolicy(new ExponentialBackoffRetry(50, 10, 500))
-              .build();
-      client.start();
-      client.blockUntilConnected(10, TimeUnit.SECONDS);
+      client = workerClient(connectString, sessionMs);
       work =
           new DemoWork(
               id,

@@ -7,6 +7,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -40,6 +43,18 @@ final class DemoLedger {
   private void init(List<String> keys) throws SQLException {
     try (Connection c = DriverManager.getConnection(url);
         Statement s = c.createStatement()) {
+      Set<String> columns = columns(c);
+      if (!columns.isEmpty() && !columns.equals(COLUMNS)) {
+        // --jdbc may name a database of the user's: never replace a table that is not ours.
+        throw new InputException(
+            "--jdbc: "
+                + url
+                + " already has a table 'resources' with columns "
+                + columns
+                + ", not the demo's "
+                + COLUMNS
+                + "; refusing to replace it (use another database or schema)");
+      }
       s.execute("DROP TABLE IF EXISTS resources");
       s.execute(
           "CREATE TABLE resources (id VARCHAR(200) PRIMARY KEY, owner VARCHAR(100),"
@@ -55,6 +70,21 @@ final class DemoLedger {
       }
       c.commit();
     }
+  }
+
+  private static final Set<String> COLUMNS = Set.of("id", "owner", "token", "processed");
+
+  /** The columns of an existing {@code resources} table, lower case; empty when there is none. */
+  private static Set<String> columns(Connection c) throws SQLException {
+    Set<String> out = new TreeSet<>();
+    for (String name : List.of("resources", "RESOURCES")) {
+      try (ResultSet r = c.getMetaData().getColumns(null, null, name, null)) {
+        while (r.next()) {
+          out.add(r.getString("COLUMN_NAME").toLowerCase(Locale.ROOT));
+        }
+      }
+    }
+    return out;
   }
 
   /** A writer's connection and statement. */

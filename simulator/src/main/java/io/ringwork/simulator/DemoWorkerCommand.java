@@ -8,8 +8,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,16 +54,7 @@ final class DemoWorkerCommand implements Callable<Integer> {
             (key, token, cause) ->
                 events.emit(
                     "stale", n -> n.put("key", key).put("token", token).put("cause", cause)));
-    CuratorFramework client =
-        CuratorFrameworkFactory.builder()
-            .connectString(connect)
-            .sessionTimeoutMs(sessionMs)
-            .retryPolicy(new ExponentialBackoffRetry(50, 10, 500))
-            .build();
-    client.start();
-    if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
-      throw new RuntimeFailure("cannot reach ZooKeeper at " + connect);
-    }
+    CuratorFramework client = DemoCommand.workerClient(connect, sessionMs);
     Rebalancer rebalancer = DemoCommand.rebalancer(id, client, work.after(events));
     rebalancer.start();
     work.freezeDetector().start();

@@ -13,7 +13,6 @@ import io.ringwork.lock.ToozLocks;
 import io.ringwork.membership.ToozGroup;
 import io.ringwork.ring.KeyRouter;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -21,8 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -185,24 +182,8 @@ final class LockCommand implements Callable<Integer> {
     }
     KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     PrintWriter out = spec.commandLine().getOut();
-    CuratorFrameworkFactory.Builder cb =
-        CuratorFrameworkFactory.builder()
-            .connectString(connect)
-            .sessionTimeoutMs(sessionTimeoutMs)
-            .connectionTimeoutMs(5000)
-            .retryPolicy(new ExponentialBackoffRetry(100, 3));
-    if (auth != null) {
-      if (!auth.contains(":")) {
-        throw new InputException("--auth must be USER:PASSWORD");
-      }
-      cb.authorization("digest", auth.getBytes(StandardCharsets.UTF_8));
-    }
-    CuratorFramework client = cb.build();
-    client.start();
+    CuratorFramework client = ZooKeeperClients.connect(connect, auth, sessionTimeoutMs, 10_000);
     try {
-      if (!client.blockUntilConnected(10, TimeUnit.SECONDS)) {
-        throw new RuntimeFailure("could not connect to ZooKeeper at " + connect + " within 10 s");
-      }
       if (tooz) {
         return tooz(client, lockMode, out);
       }

@@ -146,13 +146,14 @@ final class MembersCommand implements Callable<Integer> {
   /** A tooz group as its Python members read it. */
   private int tooz() throws Exception {
     String ns = namespace != null ? namespace : ToozGroup.DEFAULT_NAMESPACE;
+    String path;
     try {
       ToozGroup.checkId("--group", group);
+      path = ToozGroup.namespacePath(ns) + "/" + group;
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage());
     }
     try (CuratorFramework client = ZooKeeperClients.connect(connect, auth)) {
-      String path = (ns.startsWith("/") ? ns : "/" + ns) + "/" + group;
       if (client.checkExists().forPath(path) == null) {
         throw new InputException(
             "--group " + group + ": no such tooz group at " + path + " on " + connect);

@@ -51,7 +51,7 @@ final class ZooKeeperClients {
     if (!client.blockUntilConnected((int) waitMs, TimeUnit.MILLISECONDS)) {
       client.close();
       throw new RuntimeFailure(
-          "could not connect to ZooKeeper at " + connect + " within " + waitMs + " ms");
+          "could not connect to ZooKeeper at " + connect + " within " + waitMs / 1000.0 + " s");
     }
     return client;
   }

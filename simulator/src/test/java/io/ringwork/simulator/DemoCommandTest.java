@@ -6,6 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
@@ -128,6 +132,23 @@ final class DemoCommandTest {
       JsonNode report = JSON.readTree(r.out());
       assertThat(report.path("verdict").asText()).isEqualTo("pass");
       assertThat(report.path("faults").path("crash").asInt()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void demo_jdbc_neverReplacesATableThatIsNotTheDemos() throws Exception {
+    String url = "jdbc:h2:mem:users-own;DB_CLOSE_DELAY=-1";
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE resources (name VARCHAR(50), size INT)");
+      s.execute("INSERT INTO resources VALUES ('keep-me', 1)");
+      Cli.Result r = Cli.runAlongside("demo", "--jdbc", url, "--workers", "1", "--duration", "1s");
+      assertThat(r.status()).isEqualTo(2);
+      assertThat(r.err()).contains("refusing to replace it").contains("[name, size]");
+      try (ResultSet rows = s.executeQuery("SELECT name FROM resources")) {
+        assertThat(rows.next()).isTrue();
+        assertThat(rows.getString(1)).isEqualTo("keep-me");
+      }
     }
   }
 

@@ -11,6 +11,7 @@ import io.ringwork.lock.ToozElection;
 import io.ringwork.lock.ToozLock;
 import io.ringwork.lock.ToozLocks;
 import io.ringwork.membership.ToozGroup;
+import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.rebalancer.ToozPartitioner;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -34,9 +35,7 @@ import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
-import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Id;
 import org.junit.jupiter.api.AfterEach;
@@ -215,7 +214,7 @@ final class ToozInteropTest {
     java.start();
     awaitRing(py, Map.of("py-1", 1, "java-1", 1));
     long before = client.getZookeeperClient().getZooKeeper().getSessionId();
-    expire(client, server.getConnectString());
+    ZooKeeperExtension.expireSession(client);
     await()
         .atMost(Duration.ofSeconds(20))
         .untilAsserted(
@@ -485,24 +484,5 @@ final class ToozInteropTest {
     await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> ToozElection.leader(c, "tooz", "elect").equals(Optional.of("py-1")));
-  }
-
-  /** Ends a client's session on the server: a second handle on the same session closes it. */
-  static void expire(CuratorFramework c, String connect) throws Exception {
-    ZooKeeper mine = c.getZookeeperClient().getZooKeeper();
-    CountDownLatch connected = new CountDownLatch(1);
-    ZooKeeper twin =
-        new ZooKeeper(
-            connect,
-            4000,
-            e -> {
-              if (e.getState() == Watcher.Event.KeeperState.SyncConnected) {
-                connected.countDown();
-              }
-            },
-            mine.getSessionId(),
-            mine.getSessionPasswd());
-    connected.await(10, TimeUnit.SECONDS);
-    twin.close();
   }
 }
