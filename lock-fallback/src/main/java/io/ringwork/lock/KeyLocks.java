@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.Lifecycle;
 import io.ringwork.membership.Membership;
+import io.ringwork.membership.SessionLease;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Partitioner;
@@ -98,6 +99,7 @@ public final class KeyLocks implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(KeyLocks.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  private volatile SessionLease lease;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /** The number of partitions used when neither the builder nor the group config gives one. */
@@ -191,8 +193,14 @@ public final class KeyLocks implements AutoCloseable {
       throw new IllegalStateException(
           "could not read the group config at " + paths.config() + ": " + e, e);
     }
+    lease = SessionLease.acquire(client);
     watchMail();
     client.getConnectionStateListenable().addListener(connectionListener, events);
+  }
+
+  /** The lease of this service's client session: what every held lock and guard is checked by. */
+  SessionLease lease() {
+    return lease;
   }
 
   private void readConfig() throws Exception {
@@ -226,9 +234,38 @@ public final class KeyLocks implements AutoCloseable {
       ownersYield = !"tooz".equals(config.path("strategy").asText());
     } catch (KeeperException.NoNodeException e) {
       partitions = partitions > 0 ? partitions : DEFAULT_PARTITIONS;
+      if (!createConfig(partitions)) {
+        readConfig(); // another service created it first: take its count, or fail naming both
+        return;
+      }
     }
     partitioner = Partitioner.of(partitions, router);
   }
+
+  /**
+   * Creates the group config with this service's partition count, so that a rebalancer or another
+   * lock service starting later queues every key where this one does (or fails, naming both
+   * counts). A create is a compare-and-set: when it loses, the caller reads the winner's config.
+   * The strategy is left for the first rebalancer to add.
+   *
+   * @return whether this call created it
+   */
+  private boolean createConfig(int partitions) throws Exception {
+    String config =
+        "{\"format\":1,\"partitions\":" + partitions + ",\"hash\":\"" + CONFIG_HASH + "\"}";
+    try {
+      client
+          .create()
+          .creatingParentsIfNeeded()
+          .forPath(paths.config(), config.getBytes(StandardCharsets.UTF_8));
+      return true;
+    } catch (KeeperException.NodeExistsException e) {
+      return false;
+    }
+  }
+
+  /** The key hash every group config names (the partitioner's). */
+  static final String CONFIG_HASH = "xxh3-64-top-bits";
 
   // ---------------------------------------------------------------- acquire
 
@@ -1469,6 +1506,10 @@ public final class KeyLocks implements AutoCloseable {
     PartitionGuards g = guards;
     if (g != null) {
       g.close();
+    }
+    SessionLease l = lease;
+    if (l != null) {
+      l.release();
     }
     waiting.forEach(CountDownLatch::countDown);
     for (LockHandle h : List.copyOf(active)) {

@@ -1,6 +1,7 @@
 package io.ringwork.lock;
 
 import io.ringwork.membership.GroupPaths;
+import io.ringwork.membership.SessionLease;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Partitioner;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.apache.curator.framework.CuratorFramework;
@@ -91,7 +93,11 @@ public final class PartitionGuards {
   private final AtomicIntegerArray inflight = new AtomicIntegerArray(2 * STRIPES);
   private final AtomicIntegerArray draining = new AtomicIntegerArray(STRIPES);
   private final AtomicInteger pendingScans = new AtomicInteger();
+  private final AtomicLong abandoned = new AtomicLong();
   private volatile Runnable onReady = () -> {};
+  private final SessionLease lease;
+  // The session the active grants were activated in; the fast path is open only under its lease.
+  private volatile long grantSession;
 
   // Guarded by this: the grants the rebalancer has given, and whether the connection is up.
   private final long[] granted;
@@ -115,6 +121,7 @@ public final class PartitionGuards {
     this.contested = new AtomicReferenceArray<>(partitions);
     this.resume = new AtomicReferenceArray<>(partitions);
     this.granted = new long[partitions];
+    this.lease = locks.lease();
   }
 
   // ---------------------------------------------------------------- the fast path
@@ -153,7 +160,7 @@ public final class PartitionGuards {
       token = h.token();
     }
     // One allocation site, and the guard passed to no call: a caller's guard can be scalar.
-    return new KeyGuard(this, key, p, slot, token, h);
+    return new KeyGuard(this, key, p, slot, token, h, slot >= 0 ? grantSession : 0);
   }
 
   /**
@@ -165,7 +172,7 @@ public final class PartitionGuards {
     int e = epoch.get(stripe);
     int slot = (stripe << 1) | e;
     inflight.incrementAndGet(slot);
-    if (epoch.get(stripe) == e && fast.get(p) == t) {
+    if (epoch.get(stripe) == e && fast.get(p) == t && lease.valid(grantSession)) {
       Contested c = contested.get(p);
       if (c == null || !c.blocks(key)) {
         metrics.fastGuards.inc();
@@ -198,9 +205,34 @@ public final class PartitionGuards {
     inflight.decrementAndGet(slot);
   }
 
-  boolean stillOwned(int partition, long token) {
+  boolean stillOwned(int partition, long token, long session) {
     long t = fast.get(partition);
-    return t != 0 && t <= token;
+    return t != 0 && t <= token && session == grantSession && lease.valid(session);
+  }
+
+  /** The nanoseconds a fast guard of {@code session} may still act, by the session lease. */
+  long remainingNanos(long session) {
+    return session == grantSession ? lease.remainingNanos(session) : 0;
+  }
+
+  /**
+   * Returns how many times fast guards were still open when their partition was withdrawn or a
+   * drain gave up on them: each such guard was invalidated ({@link KeyGuard#ensureValid()} throws,
+   * its token is below the next holder's) and logged.
+   */
+  public long abandonedDrains() {
+    return abandoned.get();
+  }
+
+  /**
+   * Waits until every fast guard that started before now has closed, up to {@code timeout}: for a
+   * close that cannot wait inline (called from a listener callback), before it withdraws the
+   * acknowledgement that lets a successor in.
+   *
+   * @return whether they all closed in time
+   */
+  public boolean awaitGuardsClosed(Duration timeout) {
+    return drainAll(timeout);
   }
 
   /** Returns whether every granted partition's locks have been listed (its fast path decided). */
@@ -233,10 +265,13 @@ public final class PartitionGuards {
     List<Integer> gained = new ArrayList<>();
     List<Integer> dropped = new ArrayList<>();
     boolean resumed;
+    boolean newSession;
     synchronized (this) {
       resumed = paused && connected;
       paused = !connected;
+      newSession = sessionId != 0 && session != 0 && sessionId != session;
       session = sessionId;
+      grantSession = sessionId;
       for (int p = 0; p < partitions; p++) {
         long next = tokens.length == 0 ? 0 : tokens[p];
         if (granted[p] != next) {
@@ -262,6 +297,10 @@ public final class PartitionGuards {
     boolean queued =
         locks.submit(
             () -> {
+              if (newSession) {
+                // Watches were registered in the old session and died with it: register anew.
+                watches.clear();
+              }
               for (int p : dropped) {
                 unwatch(p);
               }
@@ -299,6 +338,16 @@ public final class PartitionGuards {
             return false;
           }
         }
+        // Left-right (Ramalhete and Correia): the epoch we flip into must be empty first, or a
+        // guard left there by a drain that gave up would be counted as new and never waited for.
+        int next = epoch.get(taken) ^ 1;
+        while (inflight.get((taken << 1) | next) > 0) {
+          if (!pause(deadline)) {
+            ok = false;
+            draining.set(taken, 0);
+            return false;
+          }
+        }
         old[taken] = epoch.getAndUpdate(taken, x -> x ^ 1);
       }
       for (int s = 0; s < STRIPES; s++) {
@@ -315,7 +364,13 @@ public final class PartitionGuards {
         draining.set(s, 0);
       }
       if (!ok) {
-        log.warn("fast guards of {} still open after {}", locks.memberId(), timeout);
+        abandoned.incrementAndGet();
+        metrics.abandonedGuards.inc();
+        log.warn(
+            "fast guards of {} still open after {}: they are invalid from now on (ensureValid"
+                + " throws, their tokens are below the next holder's)",
+            locks.memberId(),
+            timeout);
       }
     }
   }
@@ -581,6 +636,15 @@ public final class PartitionGuards {
       return;
     }
     if (!draining.compareAndSet(stripe, 0, 1)) {
+      locks
+          .events()
+          .schedule(() -> startDrain(p, queue, request, stripe), 1, TimeUnit.MILLISECONDS);
+      return;
+    }
+    if (inflight.get((stripe << 1) | (epoch.get(stripe) ^ 1)) > 0) {
+      // A guard that an earlier drain gave up on still sits in the epoch we would flip into:
+      // flipping now would count it as new and yield past it. Wait for it (left-right).
+      draining.set(stripe, 0);
       locks
           .events()
           .schedule(() -> startDrain(p, queue, request, stripe), 1, TimeUnit.MILLISECONDS);

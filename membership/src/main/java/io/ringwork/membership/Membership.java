@@ -120,7 +120,7 @@ public final class Membership implements AutoCloseable {
   private volatile boolean joined;
   private volatile View view = new View(0, List.of(), Optional.empty());
   private volatile long incarnation;
-  private long sessionId;
+  private volatile long sessionId;
   private long version;
   private volatile MemberNodes memberCache;
   private volatile boolean leading;
@@ -287,9 +287,16 @@ public final class Membership implements AutoCloseable {
     return state;
   }
 
-  /** Returns whether this member is joined with a live, connected session. */
+  /**
+   * Returns whether this member is joined with a live, connected session: the session of its member
+   * node is the client's current one (a client that moved to a new session is not joined until the
+   * membership has rejoined in it, whatever events are still queued).
+   */
   public boolean isJoined() {
-    return joined && client.getZookeeperClient().isConnected();
+    return joined
+        && client.getZookeeperClient().isConnected()
+        && sessionId != 0
+        && sessionId == currentSessionId();
   }
 
   /** Returns whether this member leads the group. */

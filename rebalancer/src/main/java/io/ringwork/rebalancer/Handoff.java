@@ -191,6 +191,11 @@ final class Handoff {
     return ackZxid;
   }
 
+  /** The session of this member's last acknowledgement, 0 before the first. */
+  long ackSessionOrZero() {
+    return ackSession;
+  }
+
   /** The state this member last acknowledged. */
   String ackState() {
     return ackState;

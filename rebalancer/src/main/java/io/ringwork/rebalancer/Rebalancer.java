@@ -8,6 +8,7 @@ import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.lock.PartitionGuards;
 import io.ringwork.membership.Lifecycle;
 import io.ringwork.membership.MemberInfo;
+import io.ringwork.membership.SessionLease;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
@@ -85,7 +86,7 @@ public final class Rebalancer implements AutoCloseable {
   private final GroupSession session;
   private final Mode mode;
   private final Handoff handoff;
-  private final Duration revokeDeadline;
+  private volatile Duration revokeDeadline;
   private final Duration settleDelay;
   private final LongSupplier nanoTime;
   private final GuardedListener listener;
@@ -106,6 +107,8 @@ public final class Rebalancer implements AutoCloseable {
   private final String namespace;
   private volatile KeyLocks locks;
   private volatile PartitionGuards guards;
+  private volatile SessionLease lease;
+  private volatile boolean calledFromCallback;
   private long[] guardedTokens;
   private boolean guardedPaused;
 
@@ -178,6 +181,8 @@ public final class Rebalancer implements AutoCloseable {
     state = State.REBALANCING;
     try {
       session.connect();
+      lease = SessionLease.acquire(session.client());
+      checkRevokeDeadline();
       GroupConfig.ensure(
           session.client(),
           session.paths(),
@@ -224,7 +229,22 @@ public final class Rebalancer implements AutoCloseable {
       requireStarted("grant");
       return Optional.empty();
     }
-    return o.grant(key);
+    long until = leaseEnd(o);
+    return until == Long.MIN_VALUE ? Optional.empty() : o.grant(key, until);
+  }
+
+  /**
+   * The end of the lease under which a snapshot's grants may be used, or {@code Long.MIN_VALUE}
+   * when it has ended: read from the session lease alone, so it holds whatever the event thread,
+   * the listener thread or ZooKeeper's event thread are doing.
+   */
+  private long leaseEnd(Ownership o) {
+    SessionLease l = lease;
+    if (l == null) {
+      return Long.MIN_VALUE;
+    }
+    long until = l.deadlineNanos(o.session());
+    return until == Long.MIN_VALUE || System.nanoTime() - until >= 0 ? Long.MIN_VALUE : until;
   }
 
   /**
@@ -239,7 +259,10 @@ public final class Rebalancer implements AutoCloseable {
       return Optional.empty();
     }
     long token = o.token(partition);
-    return token == 0 ? Optional.empty() : Optional.of(new Grant(partition, token, o.version()));
+    long until = token == 0 ? Long.MIN_VALUE : leaseEnd(o);
+    return until == Long.MIN_VALUE
+        ? Optional.empty()
+        : Optional.of(new Grant(partition, token, o.version(), until));
   }
 
   /** Returns the owners of a key in the state in force, primary first; empty before one. */
@@ -251,7 +274,7 @@ public final class Rebalancer implements AutoCloseable {
   public Set<Integer> ownedPartitions() {
     Ownership o = ownership;
     Set<Integer> owned = new TreeSet<>();
-    if (o.paused()) {
+    if (o.paused() || leaseEnd(o) == Long.MIN_VALUE) {
       return owned;
     }
     for (int p = 0; p < o.tokens().length; p++) {
@@ -269,12 +292,34 @@ public final class Rebalancer implements AutoCloseable {
 
   /** Returns whether the connection is suspended, which pauses every grant. */
   public boolean isSuspended() {
-    return ownership.paused();
+    Ownership o = ownership;
+    return o.paused() || (o.activeCount() > 0 && leaseEnd(o) == Long.MIN_VALUE);
   }
 
-  /** Returns where this rebalancer stands: the basis of a health check. */
+  /**
+   * Returns where this rebalancer stands: the basis of a health check. A member whose session lease
+   * has ended while it holds grants is SUSPENDED here at once, even before the event that announces
+   * it has been processed.
+   */
   public State state() {
-    return state;
+    State s = state;
+    if (s == State.STABLE || s == State.REBALANCING) {
+      Ownership o = ownership;
+      if (o.session() != 0 && leaseEnd(o) == Long.MIN_VALUE) {
+        return State.SUSPENDED;
+      }
+    }
+    return s;
+  }
+
+  /**
+   * Returns the nanoseconds for which the grants read now stay valid without being read again (the
+   * session lease left), 0 when this member holds none that may be used.
+   */
+  public long leaseRemainingNanos() {
+    Ownership o = ownership;
+    long until = leaseEnd(o);
+    return until == Long.MIN_VALUE ? 0 : Math.max(0, until - System.nanoTime());
   }
 
   /**
@@ -411,6 +456,7 @@ public final class Rebalancer implements AutoCloseable {
     }
     if (Thread.currentThread() == listenerThread) {
       ownership = Ownership.NONE;
+      calledFromCallback = true;
       PartitionGuards g = guards;
       if (g != null) {
         g.update(new long[0], false, 0, Duration.ZERO); // no fast path from now on
@@ -423,7 +469,44 @@ public final class Rebalancer implements AutoCloseable {
     shutdown();
   }
 
+  /**
+   * Clamps the revoke deadline to half the session timeout the server negotiated: {@code onRevoked}
+   * runs while the event thread waits for it, and a deadline near the session timeout would let the
+   * member's events (a suspension, a loss) wait behind it for most of a session. The session lease
+   * keeps grants safe either way; this keeps the member responsive.
+   */
+  private void checkRevokeDeadline() {
+    long negotiated;
+    try {
+      negotiated = session.client().getZookeeperClient().getZooKeeper().getSessionTimeout();
+    } catch (Exception e) {
+      return;
+    }
+    Duration max = Duration.ofMillis(negotiated / 2);
+    if (negotiated > 0 && revokeDeadline.compareTo(max) > 0) {
+      log.warn(
+          "revokeDeadline {} ms of {} is more than half the negotiated session timeout ({} ms);"
+              + " using {} ms",
+          revokeDeadline.toMillis(),
+          selfId,
+          negotiated,
+          max.toMillis());
+      revokeDeadline = max;
+    }
+  }
+
+  /** The revoke deadline in use (clamped to half the negotiated session timeout at start). */
+  Duration revokeDeadlineForTest() {
+    return revokeDeadline;
+  }
+
   private void shutdown() {
+    PartitionGuards open = guards;
+    if (open != null && calledFromCallback) {
+      // close() from a callback stopped the fast path without waiting: wait for the guards in
+      // flight now, before the acknowledgement that lets a successor in is withdrawn.
+      open.awaitGuardsClosed(revokeDeadline);
+    }
     try {
       events
           .submit(
@@ -452,6 +535,10 @@ public final class Rebalancer implements AutoCloseable {
     KeyLocks l = locks;
     if (l != null) {
       l.close();
+    }
+    SessionLease sl = lease;
+    if (sl != null) {
+      sl.release();
     }
     session.close();
     events.shutdownNow();
@@ -795,8 +882,13 @@ public final class Rebalancer implements AutoCloseable {
       updateState();
       return;
     }
-    List<Grant> grants = mode.activate(barrier.zxid());
+    List<Grant> activated = mode.activate(barrier.zxid());
     publish();
+    long until = leaseEnd(ownership);
+    List<Grant> grants = new ArrayList<>(activated.size());
+    for (Grant g : activated) {
+      grants.add(g.until(until == Long.MIN_VALUE ? System.nanoTime() : until));
+    }
     long now = nanoTime.getAsLong();
     if (installedNanos >= 0) {
       metrics.handoffWait(now - installedNanos);
@@ -835,8 +927,10 @@ public final class Rebalancer implements AutoCloseable {
       return false;
     }
     PartitionGuards g = guards;
+    Ownership o = ownership;
     return handoff.ackState().equals(mode.state())
         && handoff.barrier().covers(mode.state(), handoff.ackZxid())
+        && (o.activeCount() == 0 || leaseEnd(o) != Long.MIN_VALUE)
         && (g == null || g.ready()); // the fast path of every grant decided
   }
 
@@ -890,7 +984,10 @@ public final class Rebalancer implements AutoCloseable {
 
   private void publish() {
     // Once closed (possibly from a callback, while this thread was still working), no grant shows.
-    Ownership next = lifecycle.isClosed() ? Ownership.NONE : mode.snapshot(paused);
+    Ownership next =
+        lifecycle.isClosed()
+            ? Ownership.NONE
+            : mode.snapshot(paused).withSession(handoff.ackSessionOrZero());
     ownership = next;
     syncGuards(next);
     metrics.version(next.version());
