@@ -587,6 +587,20 @@ public final class Rebalancer implements AutoCloseable {
     }
   }
 
+  /** Runs a task on the event thread (a test blocks it there to show nothing depends on it). */
+  boolean runOnEventThreadForTest(Runnable task) {
+    return submit(task);
+  }
+
+  PartitionGuards guardsForTest() {
+    return guards;
+  }
+
+  /** The session lease this rebalancer reads, for tests. */
+  SessionLease leaseForTest() {
+    return lease;
+  }
+
   boolean isClosedForTest() {
     return lifecycle.isClosed();
   }
