@@ -312,10 +312,7 @@ final class Issue18ExclusivityTest {
             });
     Rebalancer b = worker("b", zk.connectString(), Duration.ofSeconds(10));
     holder.start();
-    await()
-        .atMost(STABLE)
-        .pollInterval(Duration.ofMillis(2))
-        .until(() -> b.grant(key).isPresent());
+    await().atMost(STABLE).pollInterval(Duration.ofMillis(2)).until(() -> b.grant(key).isPresent());
     long bActive = System.nanoTime();
     holder.join();
     assertThat(guardClosedAt.get()).as("guard closed").isNotZero();
@@ -323,9 +320,9 @@ final class Issue18ExclusivityTest {
   }
 
   /**
-   * Cases 3 and 4: a fast guard that a drain gave up on (a partition move past the revoke
-   * deadline) still excludes foreign locks on its key when its partition did not move, and is
-   * invalidated (and counted) when it did.
+   * Cases 3 and 4: a fast guard that a drain gave up on (a partition move past the revoke deadline)
+   * still excludes foreign locks on its key when its partition did not move, and is invalidated
+   * (and counted) when it did.
    */
   @Test
   void drainGivesUp_guardThatStays_keepsExcludingForeignLocks_guardThatMoved_isInvalidated()
@@ -401,9 +398,9 @@ final class Issue18ExclusivityTest {
   }
 
   /**
-   * Case 5: a lock service that starts before any group config fixes the group's partition count;
-   * a rebalancer with another count fails at start naming both, one with the same count shares
-   * every queue (a lock taken before it started keeps its owner's fast path off the key).
+   * Case 5: a lock service that starts before any group config fixes the group's partition count; a
+   * rebalancer with another count fails at start naming both, one with the same count shares every
+   * queue (a lock taken before it started keeps its owner's fast path off the key).
    */
   @Test
   void lockServiceFirst_fixesThePartitionCount_forEveryLaterStarter() throws Exception {
