@@ -204,6 +204,10 @@ public final class KeyLocks implements AutoCloseable {
   }
 
   private void readConfig() throws Exception {
+    readConfig(0);
+  }
+
+  private void readConfig(int attempt) throws Exception {
     int partitions = configuredPartitions;
     try {
       byte[] data = client.getData().forPath(paths.config());
@@ -235,7 +239,11 @@ public final class KeyLocks implements AutoCloseable {
     } catch (KeeperException.NoNodeException e) {
       partitions = partitions > 0 ? partitions : DEFAULT_PARTITIONS;
       if (!createConfig(partitions)) {
-        readConfig(); // another service created it first: take its count, or fail naming both
+        if (attempt >= 5) {
+          throw new IllegalStateException(
+              "group config at " + paths.config() + " keeps being created and deleted");
+        }
+        readConfig(attempt + 1); // another service created it first: take its count or fail
         return;
       }
     }
@@ -324,6 +332,7 @@ public final class KeyLocks implements AutoCloseable {
       if (!h.held()) {
         throw new IllegalStateException("lock service closed while acquiring " + key);
       }
+      awaitLease(h, deadline);
       granted = true;
       if (waited) {
         metrics.contended.inc();
@@ -402,6 +411,29 @@ public final class KeyLocks implements AutoCloseable {
       if (!ok) {
         held.forEach(LockHandle::release);
       }
+    }
+  }
+
+  /**
+   * Returns only once the handle's session has a lease, so that a handle is HELD when it is handed
+   * out: a new session has one a fifth of its timeout after it started (see {@code SessionLease}).
+   * Waits up to the request's deadline, and at least half the session timeout, which is no wait for
+   * a holder (a {@code tryAcquire} too may wait for it).
+   */
+  private void awaitLease(LockHandle h, long deadline) throws LockTimeoutException {
+    SessionLease l = lease;
+    if (l.valid(h.session())) {
+      return;
+    }
+    long left = Math.max(deadline - nanoTime.getAsLong(), l.negotiatedTimeout().toNanos() / 2);
+    if (!l.awaitValid(h.session(), Duration.ofNanos(Math.max(left, 1_000_000_000L)))) {
+      throw new LockTimeoutException(
+          "lock on "
+              + LockKeys.shown(h.key())
+              + " was granted, but the lease of session 0x"
+              + Long.toHexString(h.session())
+              + " did not begin in time (the session may be ending): released",
+          null);
     }
   }
 
@@ -856,6 +888,9 @@ public final class KeyLocks implements AutoCloseable {
         for (LockHandle h : active) {
           h.lose("the ZooKeeper session was lost");
         }
+        // Requests waiting on watches of the dead session would sleep until their timeouts:
+        // wake them; each sees its session gone and fails, naming it.
+        waiting.forEach(CountDownLatch::countDown);
       }
       case RECONNECTED, CONNECTED -> {
         if (lifecycle.isClosed()) {

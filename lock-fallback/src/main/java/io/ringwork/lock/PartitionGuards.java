@@ -149,8 +149,9 @@ public final class PartitionGuards {
     int end = router.routingKeyEnd(key);
     long hash = Partitioner.hash(key, 0, end);
     int p = partitioner.partitionOfHash(hash);
+    long session = grantSession; // read once: the guard is of the session it was checked in
     long t = fast.get(p);
-    int slot = t == 0 ? -1 : enter(key, hash, p, t);
+    int slot = t == 0 ? -1 : enter(key, hash, p, t, session);
     long token;
     LockHandle h = null;
     if (slot >= 0) {
@@ -160,19 +161,19 @@ public final class PartitionGuards {
       token = h.token();
     }
     // One allocation site, and the guard passed to no call: a caller's guard can be scalar.
-    return new KeyGuard(this, key, p, slot, token, h, slot >= 0 ? grantSession : 0);
+    return new KeyGuard(this, key, p, slot, token, h, slot >= 0 ? session : 0);
   }
 
   /**
    * The fast path: counts a guard in on the key's stripe and checks, after, that the key is still
    * free; returns the in-flight slot, or -1 (counted out again) when it is not.
    */
-  private int enter(String key, long hash, int p, long t) {
+  private int enter(String key, long hash, int p, long t, long session) {
     int stripe = (int) hash & MASK;
     int e = epoch.get(stripe);
     int slot = (stripe << 1) | e;
     inflight.incrementAndGet(slot);
-    if (epoch.get(stripe) == e && fast.get(p) == t && lease.valid(grantSession)) {
+    if (epoch.get(stripe) == e && fast.get(p) == t && lease.valid(session)) {
       Contested c = contested.get(p);
       if (c == null || !c.blocks(key)) {
         metrics.fastGuards.inc();
@@ -286,14 +287,16 @@ public final class PartitionGuards {
           }
         } else if (!connected) {
           fast.set(p, 0);
-        } else if (resumed && next != 0) {
+        } else if ((resumed || newSession) && next != 0) {
           fast.set(p, 0); // events may have been missed while disconnected: list again first
           gained.add(p);
         }
       }
       pendingScans.addAndGet(gained.size());
     }
-    boolean drained = dropped.isEmpty() || drainAll(drainTimeout);
+    // A zero timeout (a close from a callback, which waits later with awaitGuardsClosed) only
+    // closes the fast path: giving up at once would count guards as abandoned that are not.
+    boolean drained = dropped.isEmpty() || drainTimeout.isZero() || drainAll(drainTimeout);
     boolean queued =
         locks.submit(
             () -> {
@@ -324,10 +327,15 @@ public final class PartitionGuards {
     }
   }
 
-  /** Waits until every fast guard that started before now has closed. */
+  /**
+   * Waits until every fast guard that started before now has closed. Each stripe is flipped
+   * (left-right) when the epoch it would flip into is empty; a stripe where a guard that an earlier
+   * drain gave up on still sits there is not flipped, and both its epochs are waited for.
+   */
   private boolean drainAll(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     int[] old = new int[STRIPES];
+    boolean[] both = new boolean[STRIPES];
     int taken = 0;
     boolean ok = true;
     try {
@@ -341,17 +349,16 @@ public final class PartitionGuards {
         // Left-right (Ramalhete and Correia): the epoch we flip into must be empty first, or a
         // guard left there by a drain that gave up would be counted as new and never waited for.
         int next = epoch.get(taken) ^ 1;
-        while (inflight.get((taken << 1) | next) > 0) {
-          if (!pause(deadline)) {
-            ok = false;
-            draining.set(taken, 0);
-            return false;
-          }
+        if (inflight.get((taken << 1) | next) > 0) {
+          both[taken] = true;
+        } else {
+          old[taken] = epoch.getAndUpdate(taken, x -> x ^ 1);
         }
-        old[taken] = epoch.getAndUpdate(taken, x -> x ^ 1);
       }
       for (int s = 0; s < STRIPES; s++) {
-        while (inflight.get((s << 1) | old[s]) > 0) {
+        while (both[s]
+            ? inflight.get(s << 1) > 0 || inflight.get((s << 1) | 1) > 0
+            : inflight.get((s << 1) | old[s]) > 0) {
           if (!pause(deadline)) {
             ok = false;
             return false;
@@ -367,8 +374,9 @@ public final class PartitionGuards {
         abandoned.incrementAndGet();
         metrics.abandonedGuards.inc();
         log.warn(
-            "fast guards of {} still open after {}: they are invalid from now on (ensureValid"
-                + " throws, their tokens are below the next holder's)",
+            "fast guards of {} still open after {}: those of partitions no longer granted are"
+                + " invalid from now on (ensureValid throws, their tokens are below the next"
+                + " holder's); those of partitions still granted keep excluding foreign locks",
             locks.memberId(),
             timeout);
       }
@@ -631,7 +639,7 @@ public final class PartitionGuards {
   }
 
   private void startDrain(int p, String queue, LockNode request, int stripe) {
-    if (!stillGranted(p)) {
+    if (!stillGranted(p) || !stillRequested(p, queue, request)) {
       yielding.remove(queue + "/" + request.name());
       return;
     }
@@ -666,6 +674,13 @@ public final class PartitionGuards {
     if (inflight.get(slot) == 0) {
       writeYield(p, queue, request);
     }
+  }
+
+  /** Whether the request is still in the queue as last listed (it may have timed out meanwhile). */
+  private boolean stillRequested(int p, String queue, LockNode request) {
+    Map<String, List<LockNode>> byQueue = requests.get(p);
+    List<LockNode> nodes = byQueue == null ? null : byQueue.get(queue);
+    return nodes != null && nodes.contains(request);
   }
 
   private synchronized boolean stillGranted(int p) {

@@ -1,12 +1,16 @@
 package io.ringwork.membership;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
+import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooKeeper;
 import org.slf4j.Logger;
@@ -19,42 +23,53 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>The argument</h2>
  *
- * <p>A ZooKeeper server expires a session when it has heard nothing from its client for the
- * negotiated session timeout T: every packet it receives from the client <em>touches</em> the
- * session and moves its expiry to at least the time of receipt plus T (the session tracker even
- * rounds up to its next tick). A request that this client sends at local time s and that succeeds
- * was received by the server after s, so the session cannot expire before s + T of the server's
- * time. Nothing another member does because this session ended (take over its partitions, be
- * granted its locks) can happen before that expiry, because it is triggered by the deletion of this
- * session's ephemeral nodes.
+ * <p>Only the ensemble's leader expires sessions. It moves a session's expiry to at least the time
+ * it is <em>touched</em> plus the negotiated timeout T (its session tracker even rounds up to the
+ * next tick). A client's packet touches the session at the server it is connected to; a follower
+ * passes its touches on to the leader in its reply to the leader's next PING, which the leader
+ * sends every tickTime/2. Nothing another member does because this session ended (take over its
+ * partitions, be granted its locks) can happen before that expiry: it is triggered by the deletion
+ * of the session's ephemeral nodes.
  *
- * <p>So this class keeps one renewer thread per client that does nothing but send a synchronous
- * {@code exists("/")} and, when it succeeds, sets the deadline to {@code s + T × (1 − ρ − γ)} for
- * the session that answered:
+ * <p>The renewer thread (one per client) sends a synchronous {@code sync("/")} every T/5. A
+ * follower forwards a sync to the leader and answers only after the leader did, so a successful
+ * renewal k proves that the follower's link to the leader carried messages after it was sent at
+ * local time s<sub>k</sub>. The follower touched the session when renewal k−1 arrived (after
+ * s<sub>k−1</sub>), and between that touch and forwarding renewal k (T/5 later, at least tickTime/2
+ * when T ≥ 2.5 tickTime) it answered at least one PING; TCP delivers that answer before the
+ * forwarded sync, which did arrive. So the leader touched the session after s<sub>k−1</sub>, and
+ * the session lives until at least s<sub>k−1</sub> + T of the leader's clock. (A client connected
+ * to the leader itself touches it directly, after s<sub>k</sub>; the rule below is the conservative
+ * one for both.) A follower cut off from the leader cannot answer a sync, so it cannot extend the
+ * lease, although it may go on serving reads until its own timeout.
+ *
+ * <p>After renewal k the deadline is {@code s(k−1) + T × (1 − ρ − γ)} for the session that answered
+ * both:
  *
  * <ul>
- *   <li>ρ = 5 % bounds the rate difference between this host's monotonic clock and the server's.
+ *   <li>ρ = 5 % bounds the rate difference between this host's monotonic clock and the leader's.
  *       NTP-disciplined clocks differ by less than 0.05 %; 5 % also covers a virtual machine whose
- *       clock is slewed.
+ *       clock is slewed. A host suspended as a whole (its monotonic clock stopped) is not covered:
+ *       that is what fencing tokens are for.
  *   <li>γ = 5 % is the room left between a check that passes and the action it permits (for a 10 s
  *       session, 500 ms): work that takes longer must check {@link #remainingNanos(long)} before it
  *       commits, as Chubby's clients check their lease, and should write with a fencing token.
  * </ul>
  *
+ * <p>While the link is healthy the deadline is between 0.5 T and 0.7 T ahead; a new session has a
+ * lease T/5 after it started (its second renewal). A renewal only counts when the client is
+ * CONNECTED (not read-only) before and after it.
+ *
  * <p>The request is synchronous on purpose: ZooKeeper completes a synchronous request on its I/O
  * thread, never on the event thread that runs watchers and Curator callbacks, so a busy event
  * thread, a blocked listener or a Curator retry cannot delay a renewal past the deadline, and
  * cannot extend it either. A renewal that hangs (a silent network) simply stops renewing: the
- * deadline passes on its own, at most T × 0.9 after the last successful request was sent, which is
- * before the server can expire the session. The renewer sends one request every T/4 (for a 10 s
- * session, one every 2.5 s; ZooKeeper's own pings go every T/3 when the client is idle and are
- * skipped while it is not, so this adds almost nothing to the traffic). The deadline is therefore
- * between 0.65 T and 0.9 T ahead while the link is healthy.
+ * deadline passes on its own, before the leader can expire the session.
  *
  * <p>A lease is of one session: {@link #valid(long)} is true only for the session that answered the
- * last renewal. A client whose session was replaced (expired, or a new handle made by Curator) has
- * no lease for the old one, so grants and locks taken in the old session are void at once, whatever
- * the events announcing it are doing.
+ * last renewals. A client whose session was replaced (expired, or a new handle made by Curator) has
+ * no lease for the old one once it has renewed in the new one, and the old one's lease still ends
+ * before the old session can expire.
  *
  * <p>One lease is shared by every component of a client ({@link #acquire(CuratorFramework)} counts
  * references, {@link #release()} stops the renewer when the last one goes).
@@ -67,6 +82,9 @@ public final class SessionLease {
   /** The margin γ between a passing check and the action it permits. */
   public static final double ACT_MARGIN = 0.05;
 
+  /** Renewals per session timeout. */
+  static final int RENEWALS_PER_TIMEOUT = 5;
+
   private static final Logger log = LoggerFactory.getLogger(SessionLease.class);
   private static final Map<CuratorFramework, SessionLease> SHARED = new IdentityHashMap<>();
 
@@ -77,14 +95,24 @@ public final class SessionLease {
 
   private final CuratorFramework client;
   private final Thread renewer;
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private final ConnectionStateListener wake = (c, state) -> LockSupport.unpark(renewerThread());
   private volatile Term term = NONE;
   private volatile boolean stopped;
   private int references; // guarded by SHARED
+
+  // Confined to the renewer thread: the send times of the session's recent successful renewals.
+  private long previousSession;
+  private final ArrayDeque<Long> sends = new ArrayDeque<>();
 
   private SessionLease(CuratorFramework client) {
     this.client = client;
     this.renewer = new Thread(this::renewLoop, "ringwork-lease-" + Integer.toHexString(hash()));
     renewer.setDaemon(true);
+  }
+
+  private Thread renewerThread() {
+    return renewer;
   }
 
   private int hash() {
@@ -93,7 +121,7 @@ public final class SessionLease {
 
   /**
    * Returns the lease of a client's session, starting its renewer on first use. Each call must be
-   * matched by one {@link #release()}.
+   * matched by exactly one {@link #release()}.
    */
   public static SessionLease acquire(CuratorFramework client) {
     synchronized (SHARED) {
@@ -101,6 +129,7 @@ public final class SessionLease {
       if (lease == null) {
         lease = new SessionLease(client);
         SHARED.put(client, lease);
+        client.getConnectionStateListenable().addListener(lease.wake);
         lease.renewer.start();
       }
       lease.references++;
@@ -108,7 +137,7 @@ public final class SessionLease {
     }
   }
 
-  /** Gives back a reference; the renewer stops when none is left. Idempotent per reference. */
+  /** Gives back a reference; the renewer stops when none is left. */
   public void release() {
     synchronized (SHARED) {
       if (references == 0) {
@@ -119,9 +148,25 @@ public final class SessionLease {
       }
       SHARED.remove(client);
     }
-    stopped = true;
-    term = NONE;
+    client.getConnectionStateListenable().removeListener(wake);
+    synchronized (this) {
+      stopped = true;
+      term = NONE;
+    }
     renewer.interrupt();
+  }
+
+  /**
+   * Runs {@code listener} on the renewer thread whenever a lease begins: the first one of a
+   * session, or one after the lease had lapsed. It must be quick (hand work to another thread).
+   */
+  public void onLeaseBegins(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  /** Removes a listener added by {@link #onLeaseBegins(Runnable)}. */
+  public void removeListener(Runnable listener) {
+    listeners.remove(listener);
   }
 
   /** Returns whether this process may act on what {@code session} holds, now. */
@@ -186,35 +231,96 @@ public final class SessionLease {
   private void renewLoop() {
     while (!stopped) {
       long pauseNanos = TimeUnit.MILLISECONDS.toNanos(20);
-      if (client.getState() == CuratorFrameworkState.STOPPED) {
-        term = NONE; // the client is closed: its session is gone, and so is every lease of it
-        pauseNanos = TimeUnit.MILLISECONDS.toNanos(200);
-        LockSupport.parkNanos(pauseNanos);
-        continue;
-      }
       try {
+        if (client.getState() == CuratorFrameworkState.STOPPED) {
+          stopForClosedClient();
+          return;
+        }
         ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
-        if (zk != null && zk.getState().isConnected()) {
+        if (zk != null && zk.getState() == ZooKeeper.States.CONNECTED) {
           long sent = System.nanoTime();
-          zk.exists("/", false); // synchronous: completed on ZooKeeper's I/O thread
+          zk.sync("/"); // synchronous: through the leader, completed on ZooKeeper's I/O thread
           long session = zk.getSessionId();
           int timeout = zk.getSessionTimeout();
-          if (!stopped && session != 0 && timeout > 0) {
-            term = new Term(session, sent + leaseNanos(timeout), timeout);
-            pauseNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(10, timeout / 4));
+          if (zk.getState() == ZooKeeper.States.CONNECTED && session != 0 && timeout > 0) {
+            renewed(session, sent, timeout);
+            pauseNanos =
+                TimeUnit.MILLISECONDS.toNanos(Math.max(10, timeout / RENEWALS_PER_TIMEOUT));
           }
         }
       } catch (KeeperException.SessionExpiredException e) {
-        term = NONE; // that session is over for certain
+        publish(NONE); // that session is over for certain
+        previousSession = 0;
       } catch (InterruptedException e) {
         if (stopped) {
           return;
         }
-      } catch (Exception e) {
+      } catch (Exception | Error e) {
         // Connection loss, a closed client, a handle being replaced: no renewal, the deadline runs.
         log.trace("lease renewal failed: {}", e.toString());
       }
       LockSupport.parkNanos(pauseNanos);
+    }
+  }
+
+  /**
+   * Publishes the lease a successful renewal at {@code sent} gives: based on the latest earlier
+   * successful renewal of the same session sent at least T/5 before it (so that the follower
+   * answered a leader PING in between, see the class comment). A renewal woken early (by a
+   * reconnection) renews from an older base, never a newer one.
+   */
+  private void renewed(long session, long sent, int timeout) {
+    if (session != previousSession) {
+      previousSession = session;
+      sends.clear();
+    }
+    long spacing = TimeUnit.MILLISECONDS.toNanos(timeout) / RENEWALS_PER_TIMEOUT;
+    long base = 0;
+    boolean found = false;
+    while (!sends.isEmpty() && sent - sends.peekFirst() >= spacing) {
+      base = sends.pollFirst();
+      found = true;
+    }
+    if (found) {
+      sends.addFirst(base); // still the best base for the next renewals
+    }
+    sends.addLast(sent);
+    if (!found) {
+      return;
+    }
+    Term before = term;
+    boolean begins = before.session != session || System.nanoTime() - before.deadline >= 0;
+    long deadline = base + leaseNanos(timeout);
+    if (before.session == session && before.deadline - deadline > 0) {
+      return; // never move a deadline back within a session (an older base after an early wake)
+    }
+    publish(new Term(session, deadline, timeout));
+    if (begins) {
+      for (Runnable l : listeners) {
+        try {
+          l.run();
+        } catch (RuntimeException e) {
+          log.warn("lease listener failed", e);
+        }
+      }
+    }
+  }
+
+  private synchronized void publish(Term next) {
+    if (!stopped) {
+      term = next;
+    }
+  }
+
+  private void stopForClosedClient() {
+    synchronized (this) {
+      stopped = true;
+      term = NONE; // the client is closed: its session is gone, and so is every lease of it
+    }
+    synchronized (SHARED) {
+      if (SHARED.get(client) == this) {
+        SHARED.remove(client);
+      }
     }
   }
 }

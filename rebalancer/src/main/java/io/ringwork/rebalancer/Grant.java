@@ -31,6 +31,23 @@ public record Grant(int partition, long token, long version, long validUntilNano
     return Math.max(0, validUntilNanos - System.nanoTime());
   }
 
+  /**
+   * Two reads of one grant are equal whatever their lease: equality is partition, token and
+   * version, so that a grant read before and after a renewal compares equal.
+   */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Grant g
+        && g.partition == partition
+        && g.token == token
+        && g.version == version;
+  }
+
+  @Override
+  public int hashCode() {
+    return (Integer.hashCode(partition) * 31 + Long.hashCode(token)) * 31 + Long.hashCode(version);
+  }
+
   /** Returns this grant valid until {@code deadline}. */
   Grant until(long deadline) {
     return new Grant(partition, token, version, deadline);

@@ -109,8 +109,12 @@ public final class Rebalancer implements AutoCloseable {
   private volatile PartitionGuards guards;
   private volatile SessionLease lease;
   private volatile boolean calledFromCallback;
+  // A lease that begins (a new session's, or one renewed after it lapsed) may make this member
+  // stable: look again on the event thread.
+  private final Runnable leaseBegins = () -> submit(this::updateState);
   private long[] guardedTokens;
   private boolean guardedPaused;
+  private long guardedSession;
 
   // Confined to the event thread.
   private boolean paused;
@@ -182,6 +186,7 @@ public final class Rebalancer implements AutoCloseable {
     try {
       session.connect();
       lease = SessionLease.acquire(session.client());
+      lease.onLeaseBegins(leaseBegins);
       checkRevokeDeadline();
       GroupConfig.ensure(
           session.client(),
@@ -524,11 +529,15 @@ public final class Rebalancer implements AutoCloseable {
                 handoff.withdraw(session.sessionId());
                 ownership = Ownership.NONE;
               })
-          .get(revokeDeadline.toMillis() + 5000, TimeUnit.MILLISECONDS);
+          // The task drains guards and runs onRevoked, each up to the revoke deadline.
+          .get(2 * revokeDeadline.toMillis() + 5000, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
       log.warn("rebalancer {} did not close cleanly", selfId, e);
+      // The event thread is stuck (or gone) before its withdraw: withdraw from here, or on a
+      // caller's client the acknowledgement would block every barrier for the session's life.
+      handoff.withdraw(session.sessionId());
     }
     ownership = Ownership.NONE;
     state = State.CLOSED;
@@ -538,6 +547,7 @@ public final class Rebalancer implements AutoCloseable {
     }
     SessionLease sl = lease;
     if (sl != null) {
+      sl.removeListener(leaseBegins);
       sl.release();
     }
     session.close();
@@ -892,6 +902,7 @@ public final class Rebalancer implements AutoCloseable {
     }
     Handoff.Barrier barrier = handoff.barrier();
     if (!handoff.ackState().equals(mode.state())
+        || handoff.ackSessionOrZero() != session.sessionId()
         || !barrier.covers(mode.state(), handoff.ackZxid())) {
       updateState();
       return;
@@ -1015,13 +1026,19 @@ public final class Rebalancer implements AutoCloseable {
    */
   private void syncGuards(Ownership o) {
     PartitionGuards g = guards;
-    if (g == null || (o.tokens() == guardedTokens && o.paused() == guardedPaused)) {
+    if (g == null
+        || (o.tokens() == guardedTokens
+            && o.paused() == guardedPaused
+            && o.session() == guardedSession)) {
       return;
     }
     guardedTokens = o.tokens();
     guardedPaused = o.paused();
+    guardedSession = o.session();
     long[] tokens = o.rings() != null ? new long[0] : o.tokens();
-    if (!g.update(tokens, !o.paused(), session.sessionId(), revokeDeadline)) {
+    // The session the grants were activated in (their acknowledgement's), not the membership's
+    // current one: a rejoin in a new session must not lend its lease to grants of the old one.
+    if (!g.update(tokens, !o.paused(), o.session(), revokeDeadline)) {
       log.warn("guards of {} still open past the revoke deadline; handing over anyway", selfId);
     }
   }
