@@ -46,10 +46,12 @@ import org.slf4j.LoggerFactory;
  * <p>Seeing a new request, the owner marks its key contested (new guards on it go through the
  * lock), waits for the fast-path guards already in flight on the key's routing key to close, then
  * writes the yield node {@code y-<request>-<owner session>} next to the request. Only then may the
- * request be granted. A yield is written only while this member holds the partition's active grant;
- * a revocation takes the same monitor, so no yield is written after the grant is gone (and so
- * before a successor activates). An owner that never finishes its guard is never stolen from: the
- * request times out naming the owner's delay.
+ * request be granted. A yield is decided only while this member holds the partition's active grant
+ * (checked under the monitor a revocation takes; the create itself runs outside it, so that no
+ * ZooKeeper call holds up a revocation). A yield that lands after the revocation answers a request
+ * that existed while we owned the partition: the successor lists it when it activates and treats
+ * its key as contested from the start, so the late yield overlaps no fast guard. An owner that
+ * never finishes its guard is never stolen from: the request times out naming the owner's delay.
  *
  * <p>When the last request of a queue is gone, the owner takes the pzxid of the listing that showed
  * it empty (the zxid of the queue's last child change, so at least the last foreign lock's token,
@@ -687,32 +689,41 @@ public final class PartitionGuards {
     return granted[p] != 0 && !paused;
   }
 
+  /**
+   * Writes the yield, if this member still holds p's active grant. The check is under the monitor
+   * the revocation takes; the create is not (a monitor held across a ZooKeeper call would let a
+   * Curator retry hold up the revocation). A yield that lands after the grant was revoked is
+   * harmless: it answers a request that existed while we owned p, so the next owner lists it when
+   * it activates and treats its key as contested from the start, and our own fast path of p closed
+   * with the revocation.
+   */
   private void writeYield(int p, String queue, LockNode request) {
+    String path;
     synchronized (this) {
       if (granted[p] == 0 || paused || session != currentSession()) {
         return; // only the active owner yields
       }
-      String path = queue + "/" + LockNode.yieldName(request.request(), session);
-      try {
-        client.create().withMode(CreateMode.EPHEMERAL).forPath(path);
-        metrics.yields.inc();
-      } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException e) {
-        // yielded already, or the request and its queue are gone
-      } catch (Exception e) {
-        log.warn("could not yield {} to {}: {}", queue, request.name(), e.toString());
-        locks
-            .events()
-            .schedule(
-                () -> {
-                  try {
-                    scanQueue(p, queue);
-                  } catch (Exception ex) {
-                    log.debug("rescan of {} failed: {}", queue, ex.toString());
-                  }
-                },
-                100,
-                TimeUnit.MILLISECONDS);
-      }
+      path = queue + "/" + LockNode.yieldName(request.request(), session);
+    }
+    try {
+      client.create().withMode(CreateMode.EPHEMERAL).forPath(path);
+      metrics.yields.inc();
+    } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException e) {
+      // yielded already, or the request and its queue are gone
+    } catch (Exception e) {
+      log.warn("could not yield {} to {}: {}", queue, request.name(), e.toString());
+      locks
+          .events()
+          .schedule(
+              () -> {
+                try {
+                  scanQueue(p, queue);
+                } catch (Exception ex) {
+                  log.debug("rescan of {} failed: {}", queue, ex.toString());
+                }
+              },
+              100,
+              TimeUnit.MILLISECONDS);
     }
   }
 
