@@ -1192,30 +1192,79 @@ public final class KeyLocks implements AutoCloseable {
               + " and the target is "
               + target.wireName());
     }
-    try {
-      String upgrade = h.upgradePath();
-      if (upgrade != null) {
-        // Upgraded: dropping the upgrade node returns to the base's mode.
-        LockMode base = h.baseMode();
-        if (target == base) {
+    String upgrade = h.upgradePath();
+    // Upgraded: dropping the upgrade node returns to the base's mode.
+    boolean dropUpgradeOnly = upgrade != null && target == h.baseMode();
+    if (upgrade != null && !dropUpgradeOnly && target != LockMode.SHARED) {
+      throw new IllegalArgumentException(
+          "a hold upgraded from shared downgrades to shared only: raising its base to"
+              + " upgradable could make two upgradable holders of "
+              + LockKeys.shown(h.key()));
+    }
+    for (int attempt = 1; ; attempt++) {
+      try {
+        if (dropUpgradeOnly) {
           client.delete().forPath(upgrade);
-        } else if (target == LockMode.SHARED) {
-          rewriteMode(h, target, upgrade);
         } else {
-          throw new IllegalArgumentException(
-              "a hold upgraded from shared downgrades to shared only: raising its base to"
-                  + " upgradable could make two upgradable holders of "
-                  + LockKeys.shown(h.key()));
+          rewriteMode(h, target, upgrade);
         }
-      } else {
-        rewriteMode(h, target, null);
+        h.downgraded(target);
+        return;
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        // The write may have been applied with its reply lost: Curator's retry of it then fails
+        // (BadVersion, or NoNode for the upgrade node). Ask the server what it holds now.
+        Boolean applied = e instanceof InterruptedException ? null : downgradeApplied(h, target);
+        if (Boolean.TRUE.equals(applied)) {
+          h.downgraded(target);
+          return;
+        }
+        if (applied == null) {
+          // Unknown: claim the lower mode, which is never more than the server grants us.
+          h.downgraded(target);
+          if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+          }
+          throw new IllegalStateException(
+              "downgrade of "
+                  + LockKeys.shown(h.key())
+                  + " may not have reached the server ("
+                  + e
+                  + "): the handle holds "
+                  + target.wireName()
+                  + " from now on, the server may still hold it exclusive until release",
+              e);
+        }
+        // Not applied (e.g. a revoke request rewrote our node meanwhile): write again.
+        if (attempt >= 3) {
+          throw new IllegalStateException(
+              "downgrade of " + LockKeys.shown(h.key()) + " failed: " + e, e);
+        }
       }
-      h.downgraded(target);
-    } catch (RuntimeException e) {
-      throw e;
+    }
+  }
+
+  /**
+   * Reads in the handle's session whether the server holds {@code h} at {@code target} (its node
+   * says so and its upgrade node, if any, is gone); null when it cannot tell.
+   */
+  private Boolean downgradeApplied(LockHandle h, LockMode target) {
+    try {
+      Stat stat = new Stat();
+      byte[] raw = client.getData().storingStatIn(stat).forPath(h.path());
+      String upgrade = h.upgradePath();
+      return stat.getEphemeralOwner() == h.session()
+          && LockData.decode(h.path(), raw).mode() == target
+          && (upgrade == null || client.checkExists().forPath(upgrade) == null);
+    } catch (KeeperException.NoNodeException e) {
+      return false; // our node is gone: the hold is lost, and the session follower says so
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
     } catch (Exception e) {
-      throw new IllegalStateException(
-          "downgrade of " + LockKeys.shown(h.key()) + " failed: " + e, e);
+      log.debug("could not read back the downgrade of {}: {}", h.path(), e.toString());
+      return null;
     }
   }
 

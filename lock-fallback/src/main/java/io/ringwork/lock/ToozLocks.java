@@ -46,11 +46,12 @@ import org.slf4j.LoggerFactory;
  *       ahead otherwise. (kazoo's own {@code __rlock__} readers are invisible to tooz's lock.)
  * </ul>
  *
- * <p>As everywhere in Ringwork, the fencing token is the node's czxid (from a create2), and a lock
- * follows its session: SUSPENDED while disconnected, HELD again only if its node is still there in
- * the same session, LOST otherwise. (tooz holders keep believing they hold after their session
- * expired: fence what matters.) Release deletes the node, in the background until it succeeds when
- * the connection is down; a timed-out or interrupted acquire deletes its node too.
+ * <p>As everywhere in Ringwork, the fencing token is the node's czxid (from a create2, read back
+ * when the create's reply was lost), and a lock follows its session: SUSPENDED while disconnected,
+ * HELD again only if its node is still there in the same session, LOST otherwise. (tooz holders
+ * keep believing they hold after their session expired: fence what matters.) Release deletes the
+ * node, in the background until it succeeds when the connection is down; a timed-out or interrupted
+ * acquire deletes its node too.
  */
 public final class ToozLocks implements AutoCloseable {
 
@@ -178,6 +179,17 @@ public final class ToozLocks implements AutoCloseable {
             acl != null
                 ? create.withACL(acl).forPath(dir + "/" + prefix + "__lock__", data)
                 : create.forPath(dir + "/" + prefix + "__lock__", data);
+      }
+      if (stat.getCzxid() == 0) {
+        // The create's reply was lost and Curator found the node again by its protected prefix
+        // (kazoo finds its own by its unique prefix the same way): that fills in no stat, so read
+        // the token from the node itself rather than hand out 0.
+        Stat found = client.checkExists().forPath(path);
+        if (found == null) {
+          throw new IllegalStateException(
+              "the contender node " + path + " vanished right after its creation");
+        }
+        stat = found;
       }
       token = stat.getCzxid();
       session = client.getZookeeperClient().getZooKeeper().getSessionId();
