@@ -87,7 +87,16 @@ public final class LostReplyZooKeeper extends ZooKeeper {
      * throws ConnectionLoss. Once; replaces anything armed before.
      */
     public void loseReply(Call call, Predicate<String> path) {
-      armed.set(new Fault(call, path, false, new AtomicInteger(1)));
+      loseReply(call, path, () -> {});
+    }
+
+    /**
+     * Like {@link #loseReply(Call, Predicate)}, running {@code meanwhile} after the server applied
+     * the request and before the ConnectionLoss is thrown (on a thread of its own, waited for):
+     * what other clients do while the reply is on its way. It must not use this factory's client.
+     */
+    public void loseReply(Call call, Predicate<String> path, Runnable meanwhile) {
+      armed.set(new Fault(call, path, false, new AtomicInteger(1), meanwhile));
     }
 
     /**
@@ -95,7 +104,7 @@ public final class LostReplyZooKeeper extends ZooKeeper {
      * Replaces anything armed before.
      */
     public void refuse(Call call, Predicate<String> path, int times) {
-      armed.set(new Fault(call, path, true, new AtomicInteger(times)));
+      armed.set(new Fault(call, path, true, new AtomicInteger(times), () -> {}));
     }
 
     /** Disarms. */
@@ -130,9 +139,19 @@ public final class LostReplyZooKeeper extends ZooKeeper {
     }
   }
 
-  private record Fault(Call call, Predicate<String> path, boolean refuse, AtomicInteger left) {}
+  private record Fault(
+      Call call, Predicate<String> path, boolean refuse, AtomicInteger left, Runnable meanwhile) {}
 
-  private static KeeperException.ConnectionLossException connectionLoss() {
+  private static KeeperException.ConnectionLossException connectionLoss(Fault f) {
+    // On a thread of its own: Curator keeps per-thread retry state (ThreadLocalRetryLoop), and a
+    // Curator call nested in the caller's retry loop would not run as it does on its own.
+    Thread t = new Thread(f.meanwhile, "lost-reply-meanwhile");
+    t.start();
+    try {
+      t.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     return new KeeperException.ConnectionLossException();
   }
 
@@ -140,7 +159,7 @@ public final class LostReplyZooKeeper extends ZooKeeper {
   private Fault before(Call call, List<String> paths) throws KeeperException {
     Fault f = factory.take(call, paths);
     if (f != null && f.refuse) {
-      throw connectionLoss();
+      throw connectionLoss(f);
     }
     return f;
   }
@@ -151,7 +170,7 @@ public final class LostReplyZooKeeper extends ZooKeeper {
     Fault f = before(Call.CREATE, List.of(path));
     String created = super.create(path, data, acl, createMode);
     if (f != null) {
-      throw connectionLoss();
+      throw connectionLoss(f);
     }
     return created;
   }
@@ -164,7 +183,7 @@ public final class LostReplyZooKeeper extends ZooKeeper {
     // A lost reply fills nothing in: the caller's stat stays as it was.
     String created = super.create(path, data, acl, createMode, f != null ? new Stat() : stat, ttl);
     if (f != null) {
-      throw connectionLoss();
+      throw connectionLoss(f);
     }
     return created;
   }
@@ -175,7 +194,7 @@ public final class LostReplyZooKeeper extends ZooKeeper {
     Fault f = before(Call.SET_DATA, List.of(path));
     Stat stat = super.setData(path, data, version);
     if (f != null) {
-      throw connectionLoss();
+      throw connectionLoss(f);
     }
     return stat;
   }
@@ -185,7 +204,7 @@ public final class LostReplyZooKeeper extends ZooKeeper {
     Fault f = before(Call.DELETE, List.of(path));
     super.delete(path, version);
     if (f != null) {
-      throw connectionLoss();
+      throw connectionLoss(f);
     }
   }
 
@@ -194,7 +213,7 @@ public final class LostReplyZooKeeper extends ZooKeeper {
     Fault f = before(Call.EXISTS, List.of(path));
     Stat stat = super.exists(path, watcher);
     if (f != null) {
-      throw connectionLoss();
+      throw connectionLoss(f);
     }
     return stat;
   }
@@ -206,7 +225,7 @@ public final class LostReplyZooKeeper extends ZooKeeper {
     Fault f = before(Call.MULTI, paths);
     List<OpResult> results = super.multi(ops);
     if (f != null) {
-      throw connectionLoss();
+      throw connectionLoss(f);
     }
     return results;
   }
