@@ -1,5 +1,6 @@
 package io.ringwork.lock;
 
+import io.ringwork.membership.SessionLease;
 import io.ringwork.membership.ToozGroup;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -73,6 +74,8 @@ public final class ToozLocks implements AutoCloseable {
   private final ConnectionStateListener connection = this::stateChanged;
   private volatile boolean closed;
 
+  private final SessionLease lease;
+
   private ToozLocks(Builder b) {
     this.client = Objects.requireNonNull(b.client, "client");
     this.namespacePath = ToozGroup.namespacePath(b.namespace);
@@ -81,6 +84,12 @@ public final class ToozLocks implements AutoCloseable {
     this.data = b.memberId.getBytes(StandardCharsets.UTF_8);
     this.acl = b.credentials == null ? null : ToozGroup.digestAcl(b.credentials);
     client.getConnectionStateListenable().addListener(connection);
+    this.lease = SessionLease.acquire(client);
+  }
+
+  /** The session lease every held tooz lock is checked by. */
+  SessionLease lease() {
+    return lease;
   }
 
   /** Returns a builder. */
@@ -229,6 +238,13 @@ public final class ToozLocks implements AutoCloseable {
             held.remove(lock);
           } else if (!client.getZookeeperClient().isConnected()) {
             lock.suspend();
+          } else if (!lease.valid(session)) {
+            // A new session has a lease a fifth of its timeout after it started: hand out a lock
+            // that is HELD, as KeyLocks does.
+            lease.awaitValid(
+                session,
+                Duration.ofMillis(
+                    Math.max(1000, client.getZookeeperClient().getConnectionTimeoutMs())));
           }
           done = true;
           return lock;
@@ -392,11 +408,15 @@ public final class ToozLocks implements AutoCloseable {
   /** Releases every lock still held and stops following the connection. */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
     for (ToozLock lock : List.copyOf(held)) {
       lock.release();
     }
     client.getConnectionStateListenable().removeListener(connection);
+    lease.release();
   }
 
   /** Builds {@link ToozLocks}. */
