@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -54,16 +56,24 @@ final class EnvironmentDefaultsTest {
     assertThat(err.toString()).contains("Missing required options");
   }
 
+  /** What each live command requires besides the flags the environment gives. */
+  private static final Map<String, List<String>> REQUIRED =
+      Map.of(
+          "agent", List.of("--id", "w"),
+          "join", List.of("--id", "w"),
+          "lock", List.of("--id", "w", "--key", "k"));
+
   @Test
   void everyLiveCommand_readsEachOfItsConnectionAndGroupFlags() {
-    CommandLine cl = RingworkCommand.commandLine(ENV);
     int read = 0;
     for (String name : EnvironmentDefaults.COMMANDS) {
-      CommandLine sub = cl.getSubcommands().get(name);
-      assertThat(sub).as(name).isNotNull();
-      sub.parseArgs(); // defaults are applied on parse
+      List<String> args = new ArrayList<>(List.of(name));
+      args.addAll(REQUIRED.getOrDefault(name, List.of()));
+      CommandLine.ParseResult r =
+          RingworkCommand.commandLine(ENV).parseArgs(args.toArray(String[]::new));
+      CommandLine.Model.CommandSpec spec = r.subcommand().commandSpec();
       for (String flag : EnvironmentDefaults.FLAGS) {
-        CommandLine.Model.OptionSpec o = sub.getCommandSpec().findOption(flag);
+        CommandLine.Model.OptionSpec o = spec.findOption(flag);
         if (o != null) {
           assertThat(String.valueOf((Object) o.getValue()))
               .as(name + " " + flag)
@@ -77,11 +87,11 @@ final class EnvironmentDefaultsTest {
 
   @Test
   void offlineCommands_readNothing() {
-    CommandLine cl = RingworkCommand.commandLine(ENV);
-    CommandLine lookup = cl.getSubcommands().get("lookup");
-    lookup.parseArgs("--member", "a", "k");
-    assertThat((Object) lookup.getCommandSpec().findOption("--connect").getValue()).isNull();
-    assertThat((Object) lookup.getCommandSpec().findOption("--group").getValue()).isNull();
+    CommandLine.ParseResult r =
+        RingworkCommand.commandLine(ENV).parseArgs("lookup", "--member", "a", "k");
+    CommandLine.Model.CommandSpec lookup = r.subcommand().commandSpec();
+    assertThat((Object) lookup.findOption("--connect").getValue()).isNull();
+    assertThat((Object) lookup.findOption("--group").getValue()).isNull();
   }
 
   @Test
