@@ -23,6 +23,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.event.EventListener;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -41,6 +42,7 @@ import org.springframework.test.context.DynamicPropertySource;
       "ringwork.session-timeout=6s",
       "ringwork.drain-timeout=15s"
     })
+@DirtiesContext
 final class RingworkSpringBootTest {
 
   private static final Duration STABLE = Duration.ofSeconds(30);
@@ -62,10 +64,15 @@ final class RingworkSpringBootTest {
     assertThat(rebalancer.awaitStable(STABLE)).isTrue();
     assertThat(rebalancer.ownedPartitions()).hasSize(32);
 
-    try (ConfigurableApplicationContext b = second("b")) {
-      shareThenDrain(b);
+    try {
+      try (ConfigurableApplicationContext b = second("b")) {
+        shareThenDrain(b);
+      }
+      readinessFollowsTheConnection();
+    } finally {
+      context.close(); // drain now, while the server is up, not in a shutdown hook after it
     }
-    readinessFollowsTheConnection();
+    assertThat(rebalancer.state()).isEqualTo(Rebalancer.State.CLOSED);
   }
 
   private void shareThenDrain(ConfigurableApplicationContext b) {
