@@ -14,7 +14,9 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.CreateMode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -103,6 +105,17 @@ final class InspectServeTest {
     assertThat(health.statusCode()).isEqualTo(200);
     assertThat(health.body()).isEqualTo("ok\n");
 
+    // Read-only: no transaction between two probes of ours spans several refreshes.
+    try (CuratorFramework probe = ZooKeeperClients.connect(server.getConnectString())) {
+      probe.create().withMode(CreateMode.EPHEMERAL).forPath("/probe-1");
+      long first = probe.checkExists().forPath("/probe-1").getCzxid();
+      double refreshed = refreshedAt(serving);
+      await().atMost(STABLE).until(() -> refreshedAt(serving) > refreshed + 0.5);
+      probe.create().withMode(CreateMode.EPHEMERAL).forPath("/probe-2");
+      long second = probe.checkExists().forPath("/probe-2").getCzxid();
+      assertThat(second).as("no transaction between the probes").isEqualTo(first + 1);
+    }
+
     worker("w3");
     await().atMost(STABLE).until(() -> serving.get("/api/timeline").body().contains("w3 joined"));
 
@@ -118,6 +131,15 @@ final class InspectServeTest {
 
     serving.close();
     assertThat(serving.status()).isZero();
+  }
+
+  private static double refreshedAt(InspectServing serving) throws Exception {
+    for (String line : serving.get("/metrics").body().split("\n")) {
+      if (line.startsWith("ringwork_inspect_refreshed_seconds{")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    throw new AssertionError("no ringwork_inspect_refreshed_seconds in /metrics");
   }
 
   @Test

@@ -34,9 +34,13 @@ import org.springframework.context.annotation.Lazy;
  * OwnershipListener} bean, readiness that refuses traffic while the member is suspended or lost,
  * the {@code ringwork} health indicator (Boot 3 or Boot 4 Actuator, whichever is present) and
  * Micrometer meters ({@link RebalancerMeters}) when Micrometer is present.
+ *
+ * <p>An application that builds its own {@code Rebalancer} bean gets none of this: it keeps its
+ * member's lifecycle, and binds {@code RebalancerMeters} itself.
  */
 @AutoConfiguration
 @ConditionalOnClass(Rebalancer.class)
+@ConditionalOnMissingBean(Rebalancer.class)
 @ConditionalOnProperty(prefix = "ringwork", name = "enabled", matchIfMissing = true)
 @EnableConfigurationProperties(RingworkProperties.class)
 public class RingworkAutoConfiguration {
@@ -85,7 +89,6 @@ public class RingworkAutoConfiguration {
    * @throws IllegalArgumentException if a property is invalid (the message names it)
    */
   @Bean(destroyMethod = "close")
-  @ConditionalOnMissingBean
   public Rebalancer ringworkRebalancer(
       RingworkProperties p,
       CuratorFramework curator,
@@ -126,7 +129,6 @@ public class RingworkAutoConfiguration {
 
   /** Starts the member when the context has started and drains it on shutdown. */
   @Bean
-  @ConditionalOnMissingBean
   public RingworkLifecycle ringworkLifecycle(Rebalancer rebalancer, RingworkProperties p) {
     return new RingworkLifecycle(rebalancer, p.getDrainTimeout());
   }

@@ -11,6 +11,7 @@ import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.rebalancer.RebalancerMeters;
+import io.ringwork.ring.Member;
 import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.List;
@@ -173,6 +174,21 @@ final class RingworkAutoConfigurationTest {
   }
 
   @Test
+  void context_applicationRebalancer_backsOff() {
+    member("g-app", "m-1")
+        .withUserConfiguration(OwnRebalancer.class)
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).hasSingleBean(Rebalancer.class);
+              assertThat(context).doesNotHaveBean(RingworkLifecycle.class);
+              assertThat(context).doesNotHaveBean("ringworkCurator");
+              assertThat(context.getBean(Rebalancer.class).state())
+                  .isEqualTo(Rebalancer.State.LATENT);
+            });
+  }
+
+  @Test
   void context_disabled_configuresNothing() {
     member("g-off", "m-1")
         .withPropertyValues("ringwork.enabled=false")
@@ -226,6 +242,18 @@ final class RingworkAutoConfigurationTest {
           throw new IllegalStateException("listener failure on purpose");
         }
       };
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class OwnRebalancer {
+    @Bean(destroyMethod = "close")
+    Rebalancer ownRebalancer() {
+      return Rebalancer.newBuilder()
+          .group("g-app")
+          .member(Member.of("own"))
+          .connectString(zk.connectString())
+          .build();
     }
   }
 

@@ -70,7 +70,8 @@ final class RingworkSpringBootTest {
       }
       readinessFollowsTheConnection();
     } finally {
-      context.close(); // drain now, while the server is up, not in a shutdown hook after it
+      // Drain now, while the server is up, rather than in a shutdown hook after it has gone.
+      context.getBean(RingworkLifecycle.class).stop();
     }
     assertThat(rebalancer.state()).isEqualTo(Rebalancer.State.CLOSED);
   }

@@ -5,6 +5,7 @@ import io.ringwork.spring.RingworkEvent;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.SpringApplication;
@@ -78,9 +79,7 @@ public class SpringConductor {
   @GetMapping("/nodes")
   public Map<String, Object> nodes() {
     long held =
-        java.util.stream.IntStream.range(0, NODES)
-            .filter(i -> rebalancer.grant("node-" + i).isPresent())
-            .count();
+        IntStream.range(0, NODES).filter(i -> rebalancer.grant("node-" + i).isPresent()).count();
     return Map.of(
         "member", rebalancer.memberId(),
         "state", rebalancer.state().name(),
