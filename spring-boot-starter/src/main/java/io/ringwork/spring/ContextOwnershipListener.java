@@ -60,34 +60,34 @@ final class ContextOwnershipListener implements OwnershipListener {
   @Override
   public void onAssigned(List<Grant> grants) {
     accept();
-    publisher.publishEvent(new RingworkEvent.Assigned(rebalancer, grants));
+    publish(new RingworkEvent.Assigned(rebalancer, grants));
     each("onAssigned", l -> l.onAssigned(grants));
   }
 
   @Override
   public void onRevoked(Set<Integer> partitions) {
-    publisher.publishEvent(new RingworkEvent.Revoked(rebalancer, partitions));
+    publish(new RingworkEvent.Revoked(rebalancer, partitions));
     each("onRevoked", l -> l.onRevoked(partitions));
   }
 
   @Override
   public void onLost(Set<Integer> partitions) {
     refuse();
-    publisher.publishEvent(new RingworkEvent.Lost(rebalancer, partitions));
+    publish(new RingworkEvent.Lost(rebalancer, partitions));
     each("onLost", l -> l.onLost(partitions));
   }
 
   @Override
   public void onSuspended() {
     refuse();
-    publisher.publishEvent(new RingworkEvent.Suspended(rebalancer));
+    publish(new RingworkEvent.Suspended(rebalancer));
     each("onSuspended", OwnershipListener::onSuspended);
   }
 
   @Override
   public void onResumed() {
     accept();
-    publisher.publishEvent(new RingworkEvent.Resumed(rebalancer));
+    publish(new RingworkEvent.Resumed(rebalancer));
     each("onResumed", OwnershipListener::onResumed);
   }
 
@@ -109,6 +109,18 @@ final class ContextOwnershipListener implements OwnershipListener {
     if (rebalancer.curator().getZookeeperClient().isConnected()
         && refusing.compareAndSet(true, false)) {
       AvailabilityChangeEvent.publish(publisher, rebalancer, ReadinessState.ACCEPTING_TRAFFIC);
+    }
+  }
+
+  private void publish(RingworkEvent event) {
+    try {
+      publisher.publishEvent(event);
+    } catch (RuntimeException e) {
+      log.error(
+          "a listener of {} threw for member {}; the OwnershipListener beans still run",
+          event.getClass().getSimpleName(),
+          rebalancer.memberId(),
+          e);
     }
   }
 

@@ -235,6 +235,13 @@ final class RingworkAutoConfigurationTest {
   @Configuration(proxyBeanMethods = false)
   static class Throwing {
     @Bean
+    ApplicationListener<RingworkEvent.Assigned> aThrowingEventListener() {
+      return e -> {
+        throw new IllegalStateException("event listener failure on purpose");
+      };
+    }
+
+    @Bean
     OwnershipListener aThrowingListener() {
       return new OwnershipListener() {
         @Override
