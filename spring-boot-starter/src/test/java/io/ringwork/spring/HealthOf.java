@@ -10,6 +10,28 @@ import org.springframework.context.ApplicationContext;
  */
 record HealthOf(String status, Map<String, Object> details) {
 
+  /**
+   * Returns the status Actuator's health endpoint gives for {@code /actuator/health/ringwork}, or
+   * null when it has no such path.
+   */
+  static String endpointStatus(ApplicationContext context) {
+    Object endpoint = context.getBean("healthEndpoint");
+    try {
+      Object health =
+          endpoint
+              .getClass()
+              .getMethod("healthForPath", String[].class)
+              .invoke(endpoint, (Object) new String[] {"ringwork"});
+      if (health == null) {
+        return null;
+      }
+      Object status = health.getClass().getMethod("getStatus").invoke(health);
+      return (String) status.getClass().getMethod("getCode").invoke(status);
+    } catch (NoSuchMethodException | IllegalAccessException | InvocationTargetException e) {
+      throw new AssertionError("cannot read " + endpoint.getClass(), e);
+    }
+  }
+
   @SuppressWarnings("unchecked")
   static HealthOf read(ApplicationContext context) {
     Object indicator = context.getBean("ringworkHealthIndicator");

@@ -63,6 +63,7 @@ final class RingworkSpringBootTest {
   void twoApplications_shareWork_thenOneDrainsAndReadinessFollowsTheConnection() throws Exception {
     assertThat(rebalancer.awaitStable(STABLE)).isTrue();
     assertThat(rebalancer.ownedPartitions()).hasSize(32);
+    await().atMost(STABLE).until(() -> "UP".equals(HealthOf.endpointStatus(context)));
 
     try {
       try (ConfigurableApplicationContext b = second("b")) {
@@ -120,6 +121,7 @@ final class RingworkSpringBootTest {
           .until(() -> availability.getReadinessState() == ReadinessState.REFUSING_TRAFFIC);
       HealthOf health = HealthOf.read(context);
       assertThat(health.status()).isEqualTo("DOWN");
+      assertThat(HealthOf.endpointStatus(context)).isEqualTo("DOWN"); // /actuator/health/ringwork
       assertThat((String) health.details().get("session")).startsWith("disconnected");
     } finally {
       zk.restartServer();
