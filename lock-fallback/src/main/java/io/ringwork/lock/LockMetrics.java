@@ -61,7 +61,7 @@ final class LockMetrics {
       IntSupplier waiters) {
     this.registry = registry;
     this.prefix = MetricRegistry.name("ringwork", group, member, "locks");
-    this.acquireTime = registry.timer(name("acquire.time"));
+    this.acquireTime = registry.timer(name("acquire.time"), TotalingTimer::new);
     this.contended = registry.counter(name("contended"));
     this.timeouts = registry.counter(name("timeouts"));
     this.lost = registry.counter(name("lost"));
