@@ -71,6 +71,13 @@ import org.slf4j.LoggerFactory;
  * no lease for the old one once it has renewed in the new one, and the old one's lease still ends
  * before the old session can expire.
  *
+ * <p>A session can also end early: closed by another handle that knows its password (an operator's
+ * tool, or a test's instant "expiry"). The lease cannot foresee that, so it also ends the moment
+ * the client's handle is told (ZooKeeper's I/O thread marks the handle CLOSED, a volatile state
+ * read by every check). Between the server closing the session and the client hearing of it (a
+ * round trip when connected) the member may still act: fencing tokens cover that window, as they
+ * cover a process paused past its lease.
+ *
  * <p>One lease is shared by every component of a client ({@link #acquire(CuratorFramework)} counts
  * references, {@link #release()} stops the renewer when the last one goes).
  */
@@ -89,9 +96,18 @@ public final class SessionLease {
   private static final Map<CuratorFramework, SessionLease> SHARED = new IdentityHashMap<>();
 
   /** One renewal's outcome, published whole through one volatile field. */
-  private record Term(long session, long deadline, int timeoutMillis) {}
+  private record Term(long session, long deadline, int timeoutMillis, ZooKeeper handle) {
+    /**
+     * Whether the handle still believes in its session: ZooKeeper's I/O thread marks it CLOSED the
+     * moment the server tells it the session is gone (a volatile write, no event thread involved),
+     * which ends the lease at once when a session was closed or expired early.
+     */
+    boolean alive() {
+      return handle == null || handle.getState().isAlive();
+    }
+  }
 
-  private static final Term NONE = new Term(0, 0, 0);
+  private static final Term NONE = new Term(0, 0, 0, null);
 
   private final CuratorFramework client;
   private final Thread renewer;
@@ -172,7 +188,7 @@ public final class SessionLease {
   /** Returns whether this process may act on what {@code session} holds, now. */
   public boolean valid(long session) {
     Term t = term;
-    return session != 0 && t.session == session && System.nanoTime() - t.deadline < 0;
+    return session != 0 && t.session == session && System.nanoTime() - t.deadline < 0 && t.alive();
   }
 
   /**
@@ -181,7 +197,7 @@ public final class SessionLease {
    */
   public long remainingNanos(long session) {
     Term t = term;
-    if (session == 0 || t.session != session) {
+    if (session == 0 || t.session != session || !t.alive()) {
       return 0;
     }
     return Math.max(0, t.deadline - System.nanoTime());
@@ -193,7 +209,7 @@ public final class SessionLease {
    */
   public long deadlineNanos(long session) {
     Term t = term;
-    return session != 0 && t.session == session ? t.deadline : Long.MIN_VALUE;
+    return session != 0 && t.session == session && t.alive() ? t.deadline : Long.MIN_VALUE;
   }
 
   /** Returns the session the latest renewal was answered in, 0 before the first. */
@@ -243,7 +259,7 @@ public final class SessionLease {
           long session = zk.getSessionId();
           int timeout = zk.getSessionTimeout();
           if (zk.getState() == ZooKeeper.States.CONNECTED && session != 0 && timeout > 0) {
-            renewed(session, sent, timeout);
+            renewed(session, sent, timeout, zk);
             pauseNanos =
                 TimeUnit.MILLISECONDS.toNanos(Math.max(10, timeout / RENEWALS_PER_TIMEOUT));
           }
@@ -269,7 +285,7 @@ public final class SessionLease {
    * answered a leader PING in between, see the class comment). A renewal woken early (by a
    * reconnection) renews from an older base, never a newer one.
    */
-  private void renewed(long session, long sent, int timeout) {
+  private void renewed(long session, long sent, int timeout, ZooKeeper handle) {
     if (session != previousSession) {
       previousSession = session;
       sends.clear();
@@ -294,7 +310,7 @@ public final class SessionLease {
     if (before.session == session && before.deadline - deadline > 0) {
       return; // never move a deadline back within a session (an older base after an early wake)
     }
-    publish(new Term(session, deadline, timeout));
+    publish(new Term(session, deadline, timeout, handle));
     if (begins) {
       for (Runnable l : listeners) {
         try {
