@@ -242,8 +242,10 @@ final class DemoWork implements OwnershipListener {
       ok = writer.write(key, id, token, g.fastPath());
       lockLost = !ok && g.lock() != null && g.lock().state() == LockState.LOST;
     } finally {
-      g.close();
+      // The hold ends when the holder stops acting, as it releases: a lock's successor may be
+      // granted before the release's reply is back.
       long closed = System.nanoTime();
+      g.close();
       long end = lost.get() - closed < 0 ? lost.get() : closed;
       recorder.guard(session, key, p, token, g.fastPath(), opened, end);
     }
