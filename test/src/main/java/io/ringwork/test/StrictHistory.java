@@ -4,6 +4,7 @@ import io.ringwork.lock.LockMode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -469,18 +470,20 @@ public final class StrictHistory {
     return out;
   }
 
+  /**
+   * Checks one resource's holds, sorted by start: each against the holds that start before it ends
+   * (overlaps), and each against the highest token of the earlier conflicting holds of other
+   * incarnations (tokens), so that a long history costs n log n and not n squared.
+   */
   private void check(String resource, List<Span> spans, long bound, List<String> out) {
     spans.sort(Comparator.comparingLong(Span::start).thenComparingLong(Span::token));
+    boolean partition = resource.startsWith("partition");
+    Map<LockMode, Span[]> highest = new EnumMap<>(LockMode.class);
     for (int i = 0; i < spans.size(); i++) {
-      Span a = spans.get(i);
-      for (int j = i + 1; j < spans.size(); j++) {
-        Span b = spans.get(j);
-        if (a.who().equals(b.who()) || a.mode().compatibleWith(b.mode())) {
-          continue;
-        }
-        boolean tokensCompare =
-            resource.startsWith("key") || (a.kind() == Kind.GRANT && b.kind() == Kind.GRANT);
-        if (tokensCompare && b.token() <= a.token()) {
+      Span b = spans.get(i);
+      if (!partition || b.kind() == Kind.GRANT) {
+        Span a = highestConflicting(highest, b);
+        if (a != null && b.token() <= a.token()) {
           out.add(
               String.format(
                   Locale.ROOT,
@@ -489,22 +492,63 @@ public final class StrictHistory {
                   describe(a),
                   describe(b)));
         }
-        if (b.start() - a.end() < 0) {
-          String why = unexcused(a, b, bound);
-          if (why != null) {
-            out.add(
-                String.format(
-                    Locale.ROOT,
-                    "%s: %s and %s overlapped from %s to %s; %s",
-                    resource,
-                    describe(a),
-                    describe(b),
-                    at(b.start()),
-                    at(Math.min(a.end(), b.end())),
-                    why));
-          }
+        remember(highest.computeIfAbsent(b.mode(), m -> new Span[2]), b);
+      }
+    }
+    for (int i = 0; i < spans.size(); i++) {
+      Span a = spans.get(i);
+      for (int j = i + 1; j < spans.size() && spans.get(j).start() - a.end() < 0; j++) {
+        Span b = spans.get(j);
+        if (a.who().equals(b.who()) || a.mode().compatibleWith(b.mode())) {
+          continue;
+        }
+        String why = unexcused(a, b, bound);
+        if (why != null) {
+          out.add(
+              String.format(
+                  Locale.ROOT,
+                  "%s: %s and %s overlapped from %s to %s; %s",
+                  resource,
+                  describe(a),
+                  describe(b),
+                  at(b.start()),
+                  at(Math.min(a.end(), b.end())),
+                  why));
         }
       }
+    }
+  }
+
+  /** The earlier hold with the highest token, of another incarnation, in a conflicting mode. */
+  private static Span highestConflicting(Map<LockMode, Span[]> highest, Span b) {
+    Span best = null;
+    for (Map.Entry<LockMode, Span[]> e : highest.entrySet()) {
+      if (e.getKey().compatibleWith(b.mode())) {
+        continue;
+      }
+      for (Span s : e.getValue()) {
+        if (s != null && !s.who().equals(b.who())) {
+          if (best == null || s.token() > best.token()) {
+            best = s;
+          }
+          break; // [0] is the highest; [1] the highest of another incarnation than [0]'s
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Keeps, per mode, the hold with the highest token and the highest of another incarnation. */
+  private static void remember(Span[] top, Span x) {
+    if (top[0] == null || x.who().equals(top[0].who())) {
+      if (top[0] == null || x.token() > top[0].token()) {
+        top[0] = x;
+      }
+    } else if (x.token() > top[0].token()) {
+      top[1] = top[0];
+      top[0] = x;
+    } else if (top[1] == null || x.token() > top[1].token()) {
+      top[1] = x;
     }
   }
 

@@ -9,6 +9,7 @@ import io.ringwork.test.StrictHistory.Incarnation;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The strict history against hand-made histories: each violation is caught, and the one excuse (an
@@ -283,6 +284,21 @@ final class StrictHistoryTest {
     at(20);
     foreign.close();
     assertThat(history.violations(BOUND)).singleElement().asString().contains("to open");
+  }
+
+  @Test
+  @Timeout(30)
+  void longHistory_onePartition_isCheckedInNLogN() {
+    Incarnation[] owners = {A, B, A2};
+    for (int i = 0; i < 200_000; i++) {
+      at(i);
+      Incarnation who = owners[i / 1000 % 3];
+      long token = 1 + i / 1000; // each new owner's token is higher
+      history.grantRead(who, 0, token);
+      history.guardOpened(who, "k" + i % 50, 0, LockMode.EXCLUSIVE, token, true).close();
+    }
+    assertThat(history.size()).isEqualTo(200_200);
+    assertThat(history.violations(BOUND)).isEmpty();
   }
 
   @Test
