@@ -220,6 +220,8 @@ final class DemoWork implements OwnershipListener {
     long opened = System.nanoTime();
     long session = session();
     long token = g.token();
+    // Until when the library says the guard is valid (its session lease), as last read.
+    long validUntil = opened + g.remainingNanos();
     AtomicLong lost = new AtomicLong(Long.MAX_VALUE);
     if (g.lock() != null) {
       // The library voids a lock by reporting it LOST: the hold ends there for the history.
@@ -239,14 +241,23 @@ final class DemoWork implements OwnershipListener {
         pause.await(1, TimeUnit.MINUTES); // wakes up still believing it holds the key
         pausedHere = true;
       }
+      long before = System.nanoTime();
+      long remaining = g.remainingNanos();
+      if (remaining > 0) {
+        validUntil = Math.max(validUntil, before + remaining);
+      }
       ok = writer.write(key, id, token, g.fastPath());
       lockLost = !ok && g.lock() != null && g.lock().state() == LockState.LOST;
     } finally {
-      // The hold ends when the holder stops acting, as it releases: a lock's successor may be
-      // granted before the release's reply is back.
+      // The hold ends when the holder stops acting, as it releases (a lock's successor may be
+      // granted before the release's reply is back); and when the guard is no longer valid by
+      // then, at the end of the validity the library last stated for it: past its lease, only
+      // fencing stops a holder (a paused one, here), which the ledger counts.
+      boolean valid = g.isValid();
       long closed = System.nanoTime();
       g.close();
-      long end = lost.get() - closed < 0 ? lost.get() : closed;
+      long end = valid || validUntil - closed > 0 ? closed : validUntil;
+      end = lost.get() - end < 0 ? lost.get() : end;
       recorder.guard(session, key, p, token, g.fastPath(), opened, end);
     }
     (ok ? accepted : rejected).incrementAndGet();
