@@ -16,12 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code ringwork demo} in-process, short, with a fixed seed: the verdict and its fields.
- *
- * <p>The verdict is the strict history's: a pause fault (a worker parked inside a fast guard while
- * its session is ended on the server) fails it for as long as the member's own stop path waits for
- * that guard, so that the member voids its holds seconds after the server ended its session (issue
- * 18, case 1); the two tests with a pause fail until it does not.
+ * {@code ringwork demo} in-process, short, with a fixed seed: the verdict and its fields. The
+ * verdict is the strict history's: a pause fault parks a worker inside a fast guard and ends its
+ * session, and passes only if the guard stops being valid within the lease bound of that end.
  */
 final class DemoCommandTest {
 
