@@ -258,6 +258,7 @@ final class DemoWork implements OwnershipListener {
       g.close();
       long end = valid || validUntil - closed > 0 ? closed : validUntil;
       end = lost.get() - end < 0 ? lost.get() : end;
+      end = end - opened < 0 ? opened : end; // a guard given already invalid: the instant it was
       recorder.guard(session, key, p, token, g.fastPath(), opened, end);
     }
     (ok ? accepted : rejected).incrementAndGet();
