@@ -6,8 +6,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,6 +19,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * service copies for its own store ({@code UPDATE resources ... WHERE id = ? AND token <= ?}): a
  * write with a lower token than the row's is rejected, so a paused or stale holder cannot overwrite
  * its successor. One connection per writer thread.
+ *
+ * <p>It also counts, in the same statement, the writes it accepted although they were stale. Each
+ * row keeps the highest token issued for its key ({@code issued}: by a lock, or by a guard whose
+ * token is above its partition's grant) and for its partition ({@code part_issued}: raised for
+ * every key of a partition when a worker sees a new grant of it). An accepted write whose token is
+ * below either adds one to the row's {@code stale}, except that a lock holder's write is compared
+ * with its key's tokens only: a lock queued before a grant of its partition has a lower token than
+ * that grant and still rightly holds its key, since the new owner does not act on a key while a
+ * lock on it is queued, and resumes above the lock's token. The fence only sees tokens that were
+ * written, so a superseded holder that writes before its successor's first write to a row gets
+ * through; this is the count of those ({@link io.ringwork.test.FencedStore} is the same rule in
+ * memory, per resource).
  */
 final class DemoLedger {
 
@@ -33,14 +47,15 @@ final class DemoLedger {
     return new DemoLedger(url);
   }
 
-  /** Creates the table, replacing any, with one unprocessed row per key. */
-  static DemoLedger create(String url, List<String> keys) throws SQLException {
+  /** Creates the table, replacing any, with one unprocessed row per key of each partition. */
+  static DemoLedger create(String url, Map<Integer, List<String>> keysByPartition)
+      throws SQLException {
     DemoLedger ledger = new DemoLedger(url);
-    ledger.init(keys);
+    ledger.init(keysByPartition);
     return ledger;
   }
 
-  private void init(List<String> keys) throws SQLException {
+  private void init(Map<Integer, List<String>> keysByPartition) throws SQLException {
     try (Connection c = DriverManager.getConnection(url);
         Statement s = c.createStatement()) {
       Set<String> columns = columns(c);
@@ -58,13 +73,18 @@ final class DemoLedger {
       s.execute("DROP TABLE IF EXISTS resources");
       s.execute(
           "CREATE TABLE resources (id VARCHAR(200) PRIMARY KEY, owner VARCHAR(100),"
-              + " token BIGINT NOT NULL, processed BIGINT NOT NULL)");
+              + " token BIGINT NOT NULL, processed BIGINT NOT NULL, part INT NOT NULL,"
+              + " issued BIGINT NOT NULL, part_issued BIGINT NOT NULL, stale BIGINT NOT NULL)");
+      s.execute("CREATE INDEX resources_part ON resources (part)");
       c.setAutoCommit(false);
       try (PreparedStatement ins =
-          c.prepareStatement("INSERT INTO resources VALUES (?, NULL, 0, 0)")) {
-        for (String k : keys) {
-          ins.setString(1, k);
-          ins.addBatch();
+          c.prepareStatement("INSERT INTO resources VALUES (?, NULL, 0, 0, ?, 0, 0, 0)")) {
+        for (Map.Entry<Integer, List<String>> e : keysByPartition.entrySet()) {
+          for (String k : e.getValue()) {
+            ins.setString(1, k);
+            ins.setInt(2, e.getKey());
+            ins.addBatch();
+          }
         }
         ins.executeBatch();
       }
@@ -72,7 +92,8 @@ final class DemoLedger {
     }
   }
 
-  private static final Set<String> COLUMNS = Set.of("id", "owner", "token", "processed");
+  private static final Set<String> COLUMNS =
+      Set.of("id", "owner", "token", "processed", "part", "issued", "part_issued", "stale");
 
   /** The columns of an existing {@code resources} table, lower case; empty when there is none. */
   private static Set<String> columns(Connection c) throws SQLException {
@@ -91,24 +112,54 @@ final class DemoLedger {
   final class Writer implements AutoCloseable {
     private final Connection c;
     private final PreparedStatement update;
+    private final PreparedStatement issuedKey;
+    private final PreparedStatement issuedPartition;
 
     Writer() throws SQLException {
       c = DriverManager.getConnection(url);
       update =
           c.prepareStatement(
-              "UPDATE resources SET owner = ?, token = ?, processed = processed + 1"
+              "UPDATE resources SET owner = ?, token = ?, processed = processed + 1,"
+                  + " stale = stale + CASE WHEN ? < issued OR (? AND ? < part_issued)"
+                  + " THEN 1 ELSE 0 END"
                   + " WHERE id = ? AND token <= ?");
+      issuedKey = c.prepareStatement("UPDATE resources SET issued = ? WHERE id = ? AND issued < ?");
+      issuedPartition =
+          c.prepareStatement(
+              "UPDATE resources SET part_issued = ? WHERE part = ? AND part_issued < ?");
     }
 
-    /** Writes a key with a token; returns whether the store took it. */
-    boolean write(String key, String owner, long token) throws SQLException {
+    /**
+     * Writes a key with a token, from the partition owner's fast path or under a lock; returns
+     * whether the store took it.
+     */
+    boolean write(String key, String owner, long token, boolean fastPath) throws SQLException {
       update.setString(1, owner);
       update.setLong(2, token);
-      update.setString(3, key);
-      update.setLong(4, token);
+      update.setLong(3, token);
+      update.setBoolean(4, fastPath);
+      update.setLong(5, token);
+      update.setString(6, key);
+      update.setLong(7, token);
       boolean ok = update.executeUpdate() == 1;
       (ok ? accepted : rejected).incrementAndGet();
       return ok;
+    }
+
+    /** Records that a guard or lock on a key was given a token. */
+    void issuedKey(String key, long token) throws SQLException {
+      issuedKey.setLong(1, token);
+      issuedKey.setString(2, key);
+      issuedKey.setLong(3, token);
+      issuedKey.executeUpdate();
+    }
+
+    /** Records that a grant of a partition was given a token: it is issued for all its keys. */
+    void issuedPartition(int partition, long token) throws SQLException {
+      issuedPartition.setLong(1, token);
+      issuedPartition.setInt(2, partition);
+      issuedPartition.setLong(3, token);
+      issuedPartition.executeUpdate();
     }
 
     @Override
@@ -122,20 +173,65 @@ final class DemoLedger {
     return count("SELECT COUNT(*) FROM resources WHERE processed = 0");
   }
 
+  /** Returns how many accepted writes had a token below one already issued for their row. */
+  long staleAccepted() throws SQLException {
+    return count("SELECT COALESCE(SUM(stale), 0) FROM resources");
+  }
+
+  /** Describes up to five rows that accepted a stale write. */
+  List<String> staleRows() throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement();
+        ResultSet r =
+            s.executeQuery(
+                "SELECT id, owner, token, GREATEST(issued, part_issued), stale FROM resources"
+                    + " WHERE stale > 0"
+                    + " ORDER BY id LIMIT 5")) {
+      while (r.next()) {
+        out.add(
+            String.format(
+                "%s: %d stale write(s) accepted; now owner %s, token %d, highest issued %d",
+                r.getString(1), r.getLong(5), r.getString(2), r.getLong(3), r.getLong(4)));
+      }
+    }
+    return out;
+  }
+
   /** Returns how many writes the table took, from every process. */
   long writes() throws SQLException {
     return count("SELECT COALESCE(SUM(processed), 0) FROM resources");
+  }
+
+  /** Returns the token a key's row was last written with. */
+  long token(String key) throws SQLException {
+    try (Connection c = DriverManager.getConnection(url);
+        PreparedStatement q = c.prepareStatement("SELECT token FROM resources WHERE id = ?")) {
+      q.setString(1, key);
+      try (ResultSet r = q.executeQuery()) {
+        return r.next() ? r.getLong(1) : 0;
+      }
+    }
   }
 
   /** Describes a key's row: its owner and token. */
   String row(String key) throws SQLException {
     try (Connection c = DriverManager.getConnection(url);
         PreparedStatement q =
-            c.prepareStatement("SELECT owner, token, processed FROM resources WHERE id = ?")) {
+            c.prepareStatement(
+                "SELECT owner, token, processed, GREATEST(issued, part_issued) FROM resources"
+                    + " WHERE id = ?")) {
       q.setString(1, key);
       try (ResultSet r = q.executeQuery()) {
         return r.next()
-            ? "owner " + r.getString(1) + ", token " + r.getLong(2) + ", processed " + r.getLong(3)
+            ? "owner "
+                + r.getString(1)
+                + ", token "
+                + r.getLong(2)
+                + ", processed "
+                + r.getLong(3)
+                + ", highest issued "
+                + r.getLong(4)
             : "missing";
       }
     }

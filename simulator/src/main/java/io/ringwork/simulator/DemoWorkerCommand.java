@@ -1,8 +1,16 @@
 package io.ringwork.simulator;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.ringwork.rebalancer.Rebalancer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -16,8 +24,12 @@ import picocli.CommandLine.Option;
  * {@code ringwork demo-worker}: one worker of {@code ringwork demo --processes}, as its own JVM, so
  * that the demo's kill -9 and SIGSTOP are real signals. It joins the demo group, processes what it
  * owns into the shared ledger ({@link DemoWork}) and prints JSON lines: the ownership events of
- * {@code ringwork agent}, each rejected write ({@code stale}, with its cause) and a {@code status}
- * line every 200 ms. SIGTERM drains, then exits 0. Hidden: the demo starts it.
+ * {@code ringwork agent}, each rejected write ({@code stale}, with its cause), its holds for the
+ * demo's strict history ({@code guard} per guard, {@code grants}: the spans of its grant reads
+ * every 200 ms, {@code withdrawn}), {@code parked} when it pauses in its guard-to-write window, and
+ * a {@code status} line every 200 ms. It reads commands on its standard input: {@code pause} (in
+ * the next guard-to-write window) and {@code resume}. SIGTERM drains, then exits 0. Hidden: the
+ * demo starts it.
  */
 @Command(
     name = "demo-worker",
@@ -46,6 +58,7 @@ final class DemoWorkerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     AgentCommand.Events events = new AgentCommand.Events(out);
+    EventRecorder recorder = new EventRecorder(events);
     DemoWork work =
         new DemoWork(
             id,
@@ -53,7 +66,8 @@ final class DemoWorkerCommand implements Callable<Integer> {
             Duration.ofMillis(sessionMs),
             (key, token, cause) ->
                 events.emit(
-                    "stale", n -> n.put("key", key).put("token", token).put("cause", cause)));
+                    "stale", n -> n.put("key", key).put("token", token).put("cause", cause)),
+            recorder);
     CuratorFramework client = DemoCommand.workerClient(connect, sessionMs);
     Rebalancer rebalancer = DemoCommand.rebalancer(id, client, work.after(events));
     rebalancer.start();
@@ -65,6 +79,8 @@ final class DemoWorkerCommand implements Callable<Integer> {
               t.setDaemon(true);
               return t;
             });
+    ticker.scheduleAtFixedRate(recorder::flush, 200, 200, TimeUnit.MILLISECONDS);
+    commands(work).start();
     ticker.scheduleAtFixedRate(
         () ->
             events.emit(
@@ -91,6 +107,7 @@ final class DemoWorkerCommand implements Callable<Integer> {
                     events.emit(
                         "drained", n -> n.put("complete", false).put("error", e.toString()));
                   } finally {
+                    recorder.flush();
                     rebalancer.close();
                     client.close();
                     out.flush();
@@ -105,5 +122,107 @@ final class DemoWorkerCommand implements Callable<Integer> {
     // Only a drain stops the loop, and the drain's hook ends the process.
     Thread.sleep(Long.MAX_VALUE);
     return 0;
+  }
+
+  /** Reads the demo's commands from standard input: pause and resume. */
+  private static Thread commands(DemoWork work) {
+    Thread t =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                  switch (line.trim()) {
+                    case "pause" -> work.pause();
+                    case "resume" -> work.resume();
+                    default -> {}
+                  }
+                }
+              } catch (IOException e) {
+                // the demo ended
+              }
+            },
+            "demo-worker-commands");
+    t.setDaemon(true);
+    return t;
+  }
+
+  /**
+   * Prints the worker's holds as events: one line per guard, the grant reads gathered into spans
+   * (one per session, partition and token) printed every 200 ms, since the worker reads its grant
+   * before every key.
+   */
+  private static final class EventRecorder implements DemoWork.Recorder {
+    private final AgentCommand.Events events;
+    private final Map<List<Long>, long[]> spans = new HashMap<>();
+
+    EventRecorder(AgentCommand.Events events) {
+      this.events = events;
+    }
+
+    @Override
+    public synchronized void grantRead(long session, int partition, long token, long at) {
+      long[] span =
+          spans.computeIfAbsent(
+              List.of(session, (long) partition, token), k -> new long[] {at, at});
+      span[1] = Math.max(span[1], at);
+    }
+
+    /** Prints the grant spans gathered since the last flush. */
+    void flush() {
+      Map<List<Long>, long[]> out;
+      synchronized (this) {
+        if (spans.isEmpty()) {
+          return;
+        }
+        out = new HashMap<>(spans);
+        spans.clear();
+      }
+      events.emit(
+          "grants",
+          n -> {
+            ArrayNode list = n.putArray("spans");
+            out.forEach(
+                (k, span) ->
+                    list.addArray()
+                        .add(k.get(0))
+                        .add(k.get(1))
+                        .add(k.get(2))
+                        .add(span[0])
+                        .add(span[1]));
+          });
+    }
+
+    @Override
+    public void guard(
+        long session,
+        String key,
+        int partition,
+        long token,
+        boolean fastPath,
+        long opened,
+        long closed) {
+      events.emit(
+          "guard",
+          n ->
+              n.put("session", session)
+                  .put("key", key)
+                  .put("partition", partition)
+                  .put("token", token)
+                  .put("fast", fastPath)
+                  .put("opened", opened)
+                  .put("closed", closed));
+    }
+
+    @Override
+    public void withdrawn(long session, long at) {
+      events.emit("withdrawn", n -> n.put("session", session).put("at", at));
+    }
+
+    @Override
+    public void parked(String key, long token) {
+      events.emit("parked", n -> n.put("key", key).put("token", token));
+    }
   }
 }
