@@ -72,6 +72,9 @@ final class ExclusivityFaultRunsTest {
   private final List<Worker> workers = new ArrayList<>();
   private final List<Worker> spares = new ArrayList<>();
   private final History history = new History();
+  // The library's own checker, fed the same events (its excuse is any server-side session end).
+  private final StrictHistory strict = StrictHistory.create();
+  private final FencedStore store = new FencedStore();
   private final AtomicInteger skipped = new AtomicInteger();
   private final Ledger ledger = new Ledger(history);
   private volatile boolean stop;
@@ -124,6 +127,10 @@ final class ExclusivityFaultRunsTest {
       w.start();
     }
     awaitStable(workers);
+    // Its own client: the session ends and its watch with it when the test closes it.
+    CuratorFramework watcher = client(zk.connectString(), Duration.ofSeconds(4));
+    open.add(0, watcher);
+    open.add(0, strict.watchSessions(watcher, "/ringwork/" + GROUP + "/members"));
     for (Worker w : workers) {
       startWork(w, random.nextLong());
     }
@@ -195,7 +202,19 @@ final class ExclusivityFaultRunsTest {
         history.excused().size(),
         history.excused());
     assertThat(history.observations.get()).as("the workers did work").isPositive();
+    List<String> strictViolations = strict.violations(Duration.ofNanos(LEASE_BOUND_NANOS));
+    System.out.printf(
+        "%s: StrictHistory over %d holds: %d violations; FencedStore: %d accepted, %d rejected, %d"
+            + " stale accepted%n",
+        strategy,
+        strict.size(),
+        strictViolations.size(),
+        store.accepted(),
+        store.rejected(),
+        store.staleAccepted());
     assertThat(violations).as("overlaps in the strict history").isEmpty();
+    assertThat(strictViolations).as("StrictHistory").isEmpty();
+    assertThat(store.staleAccepted()).as("FencedStore stale accepted").isZero();
     assertThat(ledger.staleAccepted.get()).as("stale writes accepted").isZero();
   }
 
@@ -309,12 +328,21 @@ final class ExclusivityFaultRunsTest {
                     api.acquire(
                         LockRequest.of(key, LockMode.EXCLUSIVE)
                             .withTimeout(Duration.ofMillis(500)))) {
+                  long acquired = System.nanoTime();
                   history.observe(
                       "key " + key,
                       "api#" + Long.toHexString(session),
                       h.token(),
                       before,
-                      System.nanoTime());
+                      acquired);
+                  StrictHistory.Hold hold =
+                      strict.lockAcquired(
+                          new StrictHistory.Incarnation("api", session),
+                          key,
+                          LockMode.EXCLUSIVE,
+                          h.token(),
+                          acquired);
+                  store.issued("key " + key, h.token());
                   pause(10);
                   long b = System.nanoTime();
                   if (h.state() == LockState.HELD) {
@@ -325,7 +353,9 @@ final class ExclusivityFaultRunsTest {
                         b,
                         System.nanoTime());
                     ledger.write(key, h.token());
+                    store.write("key " + key, h.token());
                   }
+                  hold.close(System.nanoTime());
                 } catch (Exception e) {
                   // timed out or lost to a fault: nothing was written
                 }
@@ -429,7 +459,8 @@ final class ExclusivityFaultRunsTest {
       if (r == null) {
         return;
       }
-      String holder = id + "#" + Long.toHexString(session());
+      long session = session();
+      String holder = id + "#" + Long.toHexString(session);
       long before = System.nanoTime();
       Optional<Grant> g;
       try {
@@ -438,13 +469,26 @@ final class ExclusivityFaultRunsTest {
         return;
       }
       long after = System.nanoTime();
+      StrictHistory.Incarnation inc = new StrictHistory.Incarnation(id, session);
       g.ifPresent(
-          grant ->
-              history.observe(
-                  "partition " + grant.partition(), holder, grant.token(), before, after));
+          grant -> {
+            history.observe("partition " + grant.partition(), holder, grant.token(), before, after);
+            strict.grantRead(inc, grant.partition(), grant.token(), before);
+          });
       long b = System.nanoTime();
       try (KeyGuard guard = r.guard(key, LockMode.EXCLUSIVE, Duration.ofMillis(300))) {
-        history.observe("key " + key, holder, guard.token(), b, System.nanoTime());
+        long opened = System.nanoTime();
+        history.observe("key " + key, holder, guard.token(), b, opened);
+        StrictHistory.Hold hold =
+            strict.guardOpened(
+                inc,
+                key,
+                guard.partition(),
+                LockMode.EXCLUSIVE,
+                guard.token(),
+                guard.fastPath(),
+                opened);
+        store.issued("key " + key, guard.token());
         if (hangGuard && guard.fastPath()) {
           pause(1500); // hung past the revoke deadline, across a move
         }
@@ -452,6 +496,10 @@ final class ExclusivityFaultRunsTest {
         if (guard.isValid()) {
           history.observe("key " + key, holder, guard.token(), c, System.nanoTime());
           ledger.write(key, guard.token());
+          store.write("key " + key, guard.token());
+          hold.close(System.nanoTime());
+        } else {
+          hold.close(opened); // valid when it opened, not when looked at again: it did nothing
         }
       } catch (Exception e) {
         // a timeout, a closed rebalancer, a lost lock: nothing written
