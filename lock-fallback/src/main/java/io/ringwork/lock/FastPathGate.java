@@ -16,8 +16,8 @@ import java.util.function.BooleanSupplier;
  * 2015). A guard reads its stripe's epoch e, raises the count of (stripe, e), re-reads the epoch
  * and only then asks its caller whether the key is still free (not contested, partition still
  * granted, lease valid); if the epoch moved or the key is not free it lowers the count again and
- * takes the lock instead. A drain, whose caller has already marked the key contested, runs these
- * steps:
+ * takes the lock instead. A drain, whose caller has already marked the key contested (or closed the
+ * partition's fast path), runs these steps:
  *
  * <ol>
  *   <li>{@link #tryBeginDrain}: drains of one stripe are serialised by a flag.
@@ -47,19 +47,20 @@ import java.util.function.BooleanSupplier;
  * current epoch is caught by step 2. A drain that flipped never waits for guards that started after
  * its flip.
  *
- * <p>The cost of a guard is two increments, two reads of the epoch and the caller's check, with no
- * allocation; the drains' flag keeps concurrent drains of one stripe from flipping each other's
- * epochs.
+ * <p>The cost of a guard is one increment, two reads of the epoch and the caller's check on entry
+ * and one decrement on exit, with no allocation; the drains' flag keeps concurrent drains of one
+ * stripe from flipping each other's epochs.
  *
  * <h2>Model checking</h2>
  *
  * <p>{@code FastPathGateLincheckTest} runs these steps under Lincheck's model checker, which
  * switches threads at every read, write and CAS of the gate: random scenarios of three threads
  * opening and closing guards on one key, drains that give up after one look (leaving their flips
- * behind) and contest-then-drain on that key, and the scenario that broke before (a guard inside, a
- * drain that flips and gives up, a contest and a second drain). It asserts that a drain that
- * completes after the contest finds no guard inside and that no guard enters after it, and shows
- * that a drain without step 2 fails these assertions.
+ * behind) and contest-then-drain on that key (as a yield drains, and as a drain of all stripes
+ * does), and the scenario that broke before (a guard inside, a drain that flips and gives up, a
+ * contest and a second drain). It asserts that a drain that completes after the contest finds no
+ * guard inside and that no guard enters after it, and shows that a drain without step 2 fails these
+ * assertions.
  */
 final class FastPathGate {
 
