@@ -15,7 +15,6 @@ import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -59,13 +58,15 @@ import org.slf4j.LoggerFactory;
  * tokens of its keys are at least that. Resume tokens are kept per partition and routing key, and
  * dropped when the partition's grant changes (a new grant's token is above them all).
  *
- * <p>In-flight fast guards are counted per stripe of the routing key's hash, in two epochs (a
- * left-right scheme): a drain flips the stripe's epoch and waits for the old epoch's count to reach
- * zero. A guard re-reads the epoch after raising its count and backs off if it changed, so nothing
- * enters an old epoch after its flip and drains never wait for newer guards; drains of one stripe
- * are serialised. The count is raised before the contested set is read and the set is written
- * before the epoch flips; both are sequentially consistent atomics, so either the guard sees the
- * key contested or the drain sees the guard (Dekker's argument).
+ * <p>In-flight fast guards are counted per stripe of the routing key's hash by a {@link
+ * FastPathGate}, in two epochs (a left-right scheme): a drain flips the stripe's epoch once the
+ * epoch it would flip into is empty and waits for the old epoch's count to reach zero. A guard's
+ * check that its key is free (partition still granted, lease valid, key not contested) runs after
+ * its count is raised, and the contested set (or the closed fast path) is written before the drain
+ * flips, so either the guard sees the key contested or the drain sees the guard; the gate's comment
+ * has the argument. A drain that gives up (a timeout, a lost grant) leaves its flip in place; a
+ * yield drain waits for the guards it left behind before it flips again, and {@code drainAll} does
+ * not flip such a stripe but waits until both its epochs are empty.
  *
  * <p>The fast path of a partition is closed whenever its grant changes or its locks are being
  * listed again (after a reconnect), and opened only once the whole partition is listed.
@@ -77,7 +78,6 @@ public final class PartitionGuards {
 
   private static final Logger log = LoggerFactory.getLogger(PartitionGuards.class);
   private static final int STRIPES = 4096;
-  private static final int MASK = STRIPES - 1;
   private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
   private final KeyLocks locks;
@@ -91,9 +91,7 @@ public final class PartitionGuards {
   private final AtomicLongArray fast;
   private final AtomicReferenceArray<Contested> contested;
   private final AtomicReferenceArray<Map<String, Long>> resume;
-  private final AtomicIntegerArray epoch = new AtomicIntegerArray(STRIPES);
-  private final AtomicIntegerArray inflight = new AtomicIntegerArray(2 * STRIPES);
-  private final AtomicIntegerArray draining = new AtomicIntegerArray(STRIPES);
+  private final FastPathGate gate = new FastPathGate(STRIPES);
   private final AtomicInteger pendingScans = new AtomicInteger();
   private final AtomicLong abandoned = new AtomicLong();
   private volatile Runnable onReady = () -> {};
@@ -171,19 +169,20 @@ public final class PartitionGuards {
    * free; returns the in-flight slot, or -1 (counted out again) when it is not.
    */
   private int enter(String key, long hash, int p, long t, long session) {
-    int stripe = (int) hash & MASK;
-    int e = epoch.get(stripe);
-    int slot = (stripe << 1) | e;
-    inflight.incrementAndGet(slot);
-    if (epoch.get(stripe) == e && fast.get(p) == t && lease.valid(session)) {
-      Contested c = contested.get(p);
-      if (c == null || !c.blocks(key)) {
-        metrics.fastGuards.inc();
-        return slot;
-      }
+    int slot = gate.enter(gate.stripeOf(hash), () -> free(key, p, t, session));
+    if (slot >= 0) {
+      metrics.fastGuards.inc();
     }
-    inflight.decrementAndGet(slot);
-    return -1;
+    return slot;
+  }
+
+  /** Whether a fast guard on {@code key} may go ahead: read after it is counted in. */
+  private boolean free(String key, int p, long t, long session) {
+    if (fast.get(p) != t || !lease.valid(session)) {
+      return false;
+    }
+    Contested c = contested.get(p);
+    return c == null || !c.blocks(key);
   }
 
   /** The fast-path token of a key: the grant's, or its routing key's resume token if higher. */
@@ -205,7 +204,7 @@ public final class PartitionGuards {
   }
 
   void exit(int slot) {
-    inflight.decrementAndGet(slot);
+    gate.exit(slot);
   }
 
   boolean stillOwned(int partition, long token, long session) {
@@ -342,25 +341,20 @@ public final class PartitionGuards {
     boolean ok = true;
     try {
       for (; taken < STRIPES; taken++) {
-        while (!draining.compareAndSet(taken, 0, 1)) {
+        while (!gate.tryBeginDrain(taken)) {
           if (!pause(deadline)) {
             ok = false;
             return false;
           }
         }
-        // Left-right (Ramalhete and Correia): the epoch we flip into must be empty first, or a
-        // guard left there by a drain that gave up would be counted as new and never waited for.
-        int next = epoch.get(taken) ^ 1;
-        if (inflight.get((taken << 1) | next) > 0) {
-          both[taken] = true;
+        if (gate.nextEpochEmpty(taken)) {
+          old[taken] = gate.flip(taken);
         } else {
-          old[taken] = epoch.getAndUpdate(taken, x -> x ^ 1);
+          both[taken] = true;
         }
       }
       for (int s = 0; s < STRIPES; s++) {
-        while (both[s]
-            ? inflight.get(s << 1) > 0 || inflight.get((s << 1) | 1) > 0
-            : inflight.get((s << 1) | old[s]) > 0) {
+        while (both[s] ? !gate.idle(s) : !gate.drained(old[s])) {
           if (!pause(deadline)) {
             ok = false;
             return false;
@@ -370,7 +364,7 @@ public final class PartitionGuards {
       return true;
     } finally {
       for (int s = 0; s < taken; s++) {
-        draining.set(s, 0);
+        gate.endDrain(s);
       }
       if (!ok) {
         abandoned.incrementAndGet();
@@ -636,7 +630,7 @@ public final class PartitionGuards {
       return; // under way
     }
     int stripe =
-        (int) Partitioner.hash(request.key(), 0, router.routingKeyEnd(request.key())) & MASK;
+        gate.stripeOf(Partitioner.hash(request.key(), 0, router.routingKeyEnd(request.key())));
     startDrain(p, queue, request, stripe);
   }
 
@@ -645,35 +639,34 @@ public final class PartitionGuards {
       yielding.remove(queue + "/" + request.name());
       return;
     }
-    if (!draining.compareAndSet(stripe, 0, 1)) {
+    if (!gate.tryBeginDrain(stripe)) {
       locks
           .events()
           .schedule(() -> startDrain(p, queue, request, stripe), 1, TimeUnit.MILLISECONDS);
       return;
     }
-    if (inflight.get((stripe << 1) | (epoch.get(stripe) ^ 1)) > 0) {
+    if (!gate.nextEpochEmpty(stripe)) {
       // A guard that an earlier drain gave up on still sits in the epoch we would flip into:
       // flipping now would count it as new and yield past it. Wait for it (left-right).
-      draining.set(stripe, 0);
+      gate.endDrain(stripe);
       locks
           .events()
           .schedule(() -> startDrain(p, queue, request, stripe), 1, TimeUnit.MILLISECONDS);
       return;
     }
-    int old = epoch.getAndUpdate(stripe, x -> x ^ 1);
-    awaitDrain(p, queue, request, stripe, (stripe << 1) | old);
+    awaitDrain(p, queue, request, stripe, gate.flip(stripe));
   }
 
   private void awaitDrain(int p, String queue, LockNode request, int stripe, int slot) {
-    if (inflight.get(slot) > 0 && stillGranted(p)) {
+    if (!gate.drained(slot) && stillGranted(p)) {
       locks
           .events()
           .schedule(() -> awaitDrain(p, queue, request, stripe, slot), 1, TimeUnit.MILLISECONDS);
       return;
     }
-    draining.set(stripe, 0);
+    gate.endDrain(stripe);
     yielding.remove(queue + "/" + request.name());
-    if (inflight.get(slot) == 0) {
+    if (gate.drained(slot)) {
       writeYield(p, queue, request);
     }
   }

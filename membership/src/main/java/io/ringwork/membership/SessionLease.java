@@ -78,6 +78,9 @@ import org.slf4j.LoggerFactory;
  * round trip when connected) the member may still act: fencing tokens cover that window, as they
  * cover a process paused past its lease.
  *
+ * <p>Terms are published through a {@link LeaseTerm}: a renewal answered after a stop is not
+ * published.
+ *
  * <p>One lease is shared by every component of a client ({@link #acquire(CuratorFramework)} counts
  * references, {@link #release()} stops the renewer when the last one goes).
  */
@@ -95,25 +98,11 @@ public final class SessionLease {
   private static final Logger log = LoggerFactory.getLogger(SessionLease.class);
   private static final Map<CuratorFramework, SessionLease> SHARED = new IdentityHashMap<>();
 
-  /** One renewal's outcome, published whole through one volatile field. */
-  private record Term(long session, long deadline, int timeoutMillis, ZooKeeper handle) {
-    /**
-     * Whether the handle still believes in its session: ZooKeeper's I/O thread marks it CLOSED the
-     * moment the server tells it the session is gone (a volatile write, no event thread involved),
-     * which ends the lease at once when a session was closed or expired early.
-     */
-    boolean alive() {
-      return handle == null || handle.getState().isAlive();
-    }
-  }
-
-  private static final Term NONE = new Term(0, 0, 0, null);
-
   private final CuratorFramework client;
   private final Thread renewer;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final ConnectionStateListener wake = (c, state) -> LockSupport.unpark(renewerThread());
-  private volatile Term term = NONE;
+  private final LeaseTerm term = new LeaseTerm(System::nanoTime);
   private volatile boolean stopped;
   private int references; // guarded by SHARED
 
@@ -165,10 +154,8 @@ public final class SessionLease {
       SHARED.remove(client);
     }
     client.getConnectionStateListenable().removeListener(wake);
-    synchronized (this) {
-      stopped = true;
-      term = NONE;
-    }
+    stopped = true;
+    term.stop();
     renewer.interrupt();
   }
 
@@ -187,8 +174,7 @@ public final class SessionLease {
 
   /** Returns whether this process may act on what {@code session} holds, now. */
   public boolean valid(long session) {
-    Term t = term;
-    return session != 0 && t.session == session && System.nanoTime() - t.deadline < 0 && t.alive();
+    return term.valid(session);
   }
 
   /**
@@ -196,11 +182,7 @@ public final class SessionLease {
    * lease of that session has ended (or never was).
    */
   public long remainingNanos(long session) {
-    Term t = term;
-    if (session == 0 || t.session != session || !t.alive()) {
-      return 0;
-    }
-    return Math.max(0, t.deadline - System.nanoTime());
+    return term.remainingNanos(session);
   }
 
   /**
@@ -208,18 +190,17 @@ public final class SessionLease {
    * Long.MIN_VALUE} when there is none for that session.
    */
   public long deadlineNanos(long session) {
-    Term t = term;
-    return session != 0 && t.session == session && t.alive() ? t.deadline : Long.MIN_VALUE;
+    return term.deadlineNanos(session);
   }
 
   /** Returns the session the latest renewal was answered in, 0 before the first. */
   public long session() {
-    return term.session;
+    return term.current().session();
   }
 
   /** Returns the session timeout the server negotiated, or zero before the first renewal. */
   public Duration negotiatedTimeout() {
-    return Duration.ofMillis(term.timeoutMillis);
+    return Duration.ofMillis(term.current().timeoutMillis());
   }
 
   /**
@@ -265,7 +246,7 @@ public final class SessionLease {
           }
         }
       } catch (KeeperException.SessionExpiredException e) {
-        publish(NONE); // that session is over for certain
+        term.publish(LeaseTerm.NONE); // that session is over for certain
         previousSession = 0;
       } catch (InterruptedException e) {
         if (stopped) {
@@ -304,13 +285,13 @@ public final class SessionLease {
     if (!found) {
       return;
     }
-    Term before = term;
-    boolean begins = before.session != session || System.nanoTime() - before.deadline >= 0;
+    LeaseTerm.Term before = term.current();
+    boolean begins = before.session() != session || System.nanoTime() - before.deadline() >= 0;
     long deadline = base + leaseNanos(timeout);
-    if (before.session == session && before.deadline - deadline > 0) {
+    if (before.session() == session && before.deadline() - deadline > 0) {
       return; // never move a deadline back within a session (an older base after an early wake)
     }
-    publish(new Term(session, deadline, timeout, handle));
+    term.publish(new LeaseTerm.Term(session, deadline, timeout, handle));
     if (begins) {
       for (Runnable l : listeners) {
         try {
@@ -322,17 +303,9 @@ public final class SessionLease {
     }
   }
 
-  private synchronized void publish(Term next) {
-    if (!stopped) {
-      term = next;
-    }
-  }
-
   private void stopForClosedClient() {
-    synchronized (this) {
-      stopped = true;
-      term = NONE; // the client is closed: its session is gone, and so is every lease of it
-    }
+    stopped = true;
+    term.stop(); // the client is closed: its session is gone, and so is every lease of it
     synchronized (SHARED) {
       if (SHARED.get(client) == this) {
         SHARED.remove(client);
