@@ -45,6 +45,11 @@ final class Placements {
     return sorted;
   }
 
+  /** Compares two ids as {@link String#compareTo}, at once when they are the same object. */
+  static int compareIds(String a, String b) {
+    return a == b ? 0 : a.compareTo(b);
+  }
+
   static Map<String, Integer> indexById(Member[] sorted) {
     Map<String, Integer> index = new HashMap<>(Math.max(16, sorted.length * 2));
     for (int i = 0; i < sorted.length; i++) {
