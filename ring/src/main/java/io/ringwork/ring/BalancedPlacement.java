@@ -101,6 +101,22 @@ public final class BalancedPlacement implements PartitionPlacement {
    * <p>From a previous assignment, this is an incremental step ({@code BalancedStep}) whose cost is
    * proportional to what moves; its result is the same table as {@link #recompute}'s.
    */
+  /**
+   * Returns each member's primary quota for a member set, as {@link #quotas} does, as an array in
+   * the order of {@code members} sorted by id (the order of {@link Assignment#members()}).
+   *
+   * @throws IllegalArgumentException if the members are empty or repeat an id
+   */
+  public int[] quotaArray(Collection<Member> members) {
+    return Placements.quotas(Placements.sortedMembers(members), partitioner.partitions());
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>From a previous assignment, this is an incremental step ({@code BalancedStep}) whose cost is
+   * proportional to what moves; its result is the same table as {@link #recompute}'s.
+   */
   @Override
   public Assignment assign(Assignment previous, Collection<Member> members) {
     checkPrevious(previous);
