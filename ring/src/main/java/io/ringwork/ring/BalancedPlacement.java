@@ -127,7 +127,8 @@ public final class BalancedPlacement implements PartitionPlacement {
     if (!BalancedStep.applies(previous, ms)) {
       return recompute(previous, members);
     }
-    return new BalancedStep(this, previous, ms).next();
+    Assignment next = new BalancedStep(this, previous, ms).next();
+    return next != null ? next : recompute(previous, members);
   }
 
   /**

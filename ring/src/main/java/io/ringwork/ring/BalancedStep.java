@@ -145,9 +145,22 @@ final class BalancedStep {
     }
   }
 
+  /**
+   * Returns the next assignment, or null when this step would copy about as much as the full pass
+   * reads (see {@link #cheaperThanFullPass}); the caller then takes the full pass.
+   */
   Assignment next() {
+    return next(false);
+  }
+
+  /** Returns the next assignment; with {@code always}, even when the full pass is cheaper. */
+  Assignment next(boolean always) {
     int[] quota = Placements.quotas(ms, partitions);
-    collectOrphans(quota);
+    countAndRelease(quota);
+    if (!always && stride == 1 && prevStride == 1 && !cheaperThanFullPass(quota)) {
+      return null;
+    }
+    collectOrphans();
     int[] deficit = new int[n];
     for (int j = 0; j < n; j++) {
       deficit[j] = Math.max(0, quota[j] - count[j]);
@@ -165,19 +178,53 @@ final class BalancedStep {
     return withStandbys(version);
   }
 
-  /**
-   * Finds the orphans, ascending: every partition of a member that left, and the lowest surplus
-   * partitions of each member over its quota (as many as the throttle lets go).
-   */
-  private void collectOrphans(int[] quota) {
+  /** Carries the members' primary counts over and finds how many each releases. */
+  private void countAndRelease(int[] quota) {
     int[] prevCounts = previous.primaryCountsUnsafe();
-    int[] prevSlotOf = previous.slotOf();
-    int[][] lists = previous.slotPartitions();
     count = new int[n];
     for (int j = 0; j < n; j++) {
       count[j] = prevIndex[j] < 0 ? 0 : prevCounts[prevIndex[j]];
     }
     release = placement.surplusToRelease(count, quota, seed);
+  }
+
+  /**
+   * Returns whether the step copies clearly less than the full pass reads. The step copies the
+   * partition list of every member that releases or gains, and one chunk per orphan at most: cheap
+   * when few members change (a join or leave among many members, P / N partitions each), but when
+   * nearly every member gives or takes one partition (a join at N = 1,000 and P = 2^20), those
+   * copies add up to the whole table, and the full pass is as fast.
+   */
+  private boolean cheaperThanFullPass(int[] quota) {
+    int[] prevCounts = previous.primaryCountsUnsafe();
+    long orphanCount = 0;
+    long copied = 0;
+    for (int i = 0; i < newIndexOfPrev.length; i++) {
+      if (newIndexOfPrev[i] < 0) {
+        orphanCount += prevCounts[i];
+      }
+    }
+    for (int j = 0; j < n; j++) {
+      orphanCount += release[j];
+      if (release[j] > 0 || count[j] < quota[j]) {
+        copied += count[j] + 1;
+      }
+    }
+    // A chunk is one bulk copy, several times cheaper per entry than the full pass's work on a
+    // partition (a read, a lookup and branches in each of its passes).
+    long chunks = previous.chunks().length;
+    copied += Math.min(orphanCount, chunks) * Assignment.CHUNK / 8;
+    return copied < partitions / 2;
+  }
+
+  /**
+   * Finds the orphans, ascending: every partition of a member that left, and the lowest surplus
+   * partitions of each member over its quota (as many as the throttle lets go).
+   */
+  private void collectOrphans() {
+    int[] prevCounts = previous.primaryCountsUnsafe();
+    int[] prevSlotOf = previous.slotOf();
+    int[][] lists = previous.slotPartitions();
     int total = 0;
     for (int i = 0; i < newIndexOfPrev.length; i++) {
       if (newIndexOfPrev[i] < 0) {

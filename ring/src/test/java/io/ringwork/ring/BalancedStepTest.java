@@ -36,7 +36,10 @@ final class BalancedStepTest {
       }
       List<Member> members = fleet.members();
       Assignment full = placement.recompute(current, members);
-      Assignment step1 = placement.assign(current, members);
+      assertSame(placement.assign(current, members), full);
+      // The incremental step itself, also where assign would judge the full pass cheaper.
+      Assignment step1 =
+          new BalancedStep(placement, current, Placements.sortedMembers(members)).next(true);
       assertSame(step1, full);
       AssignmentDelta delta = AssignmentDelta.between(current, step1);
       assertThat(delta.moved()).isEqualTo(AssignmentDelta.between(current, full).moved());
@@ -53,12 +56,12 @@ final class BalancedStepTest {
   @Test
   void join_copiesOnlyTheChunksItTouches() {
     List<Member> members = new ArrayList<>();
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < 1000; i++) {
       members.add(Member.of(String.format("m-%03d", i)));
     }
     BalancedPlacement placement = balanced(1 << 16, 1, 0);
     Assignment before = placement.assign(null, members);
-    members.add(Member.of("m-050a"));
+    members.add(Member.of("m-500a"));
     Assignment after = placement.assign(before, members);
     int moved = AssignmentDelta.between(before, after).moved();
     int copied = 0;
@@ -68,11 +71,26 @@ final class BalancedStepTest {
       }
     }
     assertThat(copied).isPositive().isLessThanOrEqualTo(moved);
-    assertThat(after.primaryCount("m-050a")).isEqualTo(placement.quotas(members).get("m-050a"));
+    assertThat(after.primaryCount("m-500a")).isEqualTo(placement.quotas(members).get("m-500a"));
     // The slots of members that stayed did not move although their indices did.
-    assertThat(after.indexOf("m-099")).isEqualTo(before.indexOf("m-099") + 1);
-    assertThat(after.partitionsOf("m-099")).isEqualTo(partitionsByScan(after, "m-099"));
-    assertThat(after.partitionsOf("m-050a")).isEqualTo(partitionsByScan(after, "m-050a"));
+    assertThat(after.indexOf("m-999")).isEqualTo(before.indexOf("m-999") + 1);
+    assertThat(after.partitionsOf("m-999")).isEqualTo(partitionsByScan(after, "m-999"));
+    assertThat(after.partitionsOf("m-500a")).isEqualTo(partitionsByScan(after, "m-500a"));
+  }
+
+  @Test
+  void joinAmongFewMembers_takesTheFullPass_withTheSameResult() {
+    List<Member> members = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      members.add(Member.of("m-" + i));
+    }
+    BalancedPlacement placement = balanced(1 << 16, 1, 0);
+    Assignment before = placement.assign(null, members);
+    members.add(Member.of("m-5a"));
+    // Every member gives up partitions: the step would copy every list, so the full pass runs.
+    assertThat(new BalancedStep(placement, before, Placements.sortedMembers(members)).next())
+        .isNull();
+    assertSame(placement.assign(before, members), placement.recompute(before, members));
   }
 
   @Test
@@ -86,7 +104,8 @@ final class BalancedStepTest {
     for (int i = 0; i < 500; i++) {
       members.remove(0);
       members.add(Member.of("b" + i));
-      Assignment next = placement.assign(current, members);
+      Assignment next =
+          new BalancedStep(placement, current, Placements.sortedMembers(members)).next(true);
       assertSame(next, placement.recompute(current, members));
       current = next;
     }
