@@ -396,17 +396,30 @@ final class BalancedStep {
 
   /** Lays the primaries out flat by member index and runs the full standby pass over them. */
   private Assignment withStandbys(long version) {
-    int[] prevIndexOfSlot = previous.indexOfSlot();
+    // The standby pass reads the previous table through a map to new indices; giving it the
+    // previous table in slots, with a map from slots, spares a pass that maps every entry.
+    int[] prevSlots = new int[partitions * prevStride];
+    int at = 0;
+    for (int[] chunk : previous.chunks()) {
+      System.arraycopy(chunk, 0, prevSlots, at, chunk.length);
+      at += chunk.length;
+    }
+    int[] prevSlotOf = previous.slotOf();
+    int[] newIndexOfSlot = new int[previous.slotMembers().length];
+    Arrays.fill(newIndexOfSlot, -1);
+    for (int i = 0; i < prevSlotOf.length; i++) {
+      newIndexOfSlot[prevSlotOf[i]] = newIndexOfPrev[i];
+    }
     int[] table = new int[partitions * stride];
     for (int p = 0; p < partitions; p++) {
-      table[p * stride] = newIndexOfPrev[prevIndexOfSlot[previous.slot(p, 0)]];
+      table[p * stride] = newIndexOfSlot[prevSlots[p * prevStride]];
     }
     for (int x = 0; x < orphans.length; x++) {
       table[orphans[x] * stride] = owner[x];
     }
     if (stride > 1) {
       new BalancedPlacement.Standbys(
-              ms, seed, partitions, stride, table, previous.table(), prevStride, newIndexOfPrev)
+              ms, seed, partitions, stride, table, prevSlots, prevStride, newIndexOfSlot)
           .place();
     }
     Assignment next =
