@@ -40,9 +40,12 @@ import java.util.Map;
  * room under the cap; anyone not yet an owner. Zone spread is a hard rule whenever enough zones
  * exist; standby balance is best effort.
  *
- * <p>Cost: one pass over the previous table, O(P * r) for the standbys, and O(N log N) for the
- * quotas and orders. This is the same shape as Kafka's sticky assignors and Helix's CrushEd/Waged
- * rebalancers, but with the exact-quota guarantee those lack.
+ * <p>Cost: {@link #recompute} makes one pass over the previous table, O(P * r) for the standbys,
+ * and O(N log N) for the quotas and orders. This is the same shape as Kafka's sticky assignors and
+ * Helix's CrushEd/Waged rebalancers, but with the exact-quota guarantee those lack. {@link #assign}
+ * from a previous assignment takes the same steps incrementally ({@code BalancedStep}): O(N) for
+ * the members and quotas plus O(k log k) for k moved partitions, with the same result; the standbys
+ * still take their O(P * r) pass.
  */
 public final class BalancedPlacement implements PartitionPlacement {
 
