@@ -2,6 +2,12 @@ package io.ringwork.benchmarks;
 
 import io.ringwork.benchmarks.peers.PlacementCase;
 import io.ringwork.benchmarks.peers.Placer;
+import io.ringwork.ring.Assignment;
+import io.ringwork.ring.Member;
+import io.ringwork.ring.Placement;
+import io.ringwork.ring.RendezvousPlacement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -25,13 +31,19 @@ import org.openjdk.jmh.annotations.Warmup;
  * nothing ({@code full}), and from a previous table after one join ({@code join}), one leave
  * ({@code leave}), or 10 joins and 10 leaves at once ({@code churn10}). Every peer starts from the
  * same exactly balanced table, converted to its own input form in setup; only the computation is
- * timed. {@link #rendezvousFull} times our stateless {@code rendezvous}, which has no previous
- * table and so only a full computation, O(P * N).
+ * timed. Our {@code balanced} starts from an {@link io.ringwork.ring.Assignment} read back with
+ * {@code fromTable}; its per-member partition lists are built on the first call (in warmup) and
+ * reused, as a leader's previous step hands them to the next. {@link #rendezvousFull} times our
+ * stateless {@code rendezvous} from nothing, O(P * N), and {@link #rendezvousStep} its step after
+ * one join ({@code incremental}: only the partitions the joiner can win are recomputed) against the
+ * full recomputation of the same table ({@code full}), in one run.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar PlacementBenchmark.place -f 1 -wi 3 -w
  * 1s -i 5 -r 1s} and {@code java -jar benchmarks/target/benchmarks.jar
  * PlacementBenchmark.rendezvousFull -f 1 -wi 1 -i 3}; {@code -p size=1000x65536} picks a size. The
- * fork gets an 8 GB heap for the Kafka inputs at the largest size.
+ * fork gets an 8 GB heap for the Kafka inputs at the largest size. The rendezvous step: {@code java
+ * -jar benchmarks/target/benchmarks.jar PlacementBenchmark.rendezvousStep -f 1 -wi 3 -w 1s -i 5 -r
+ * 1s}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -84,6 +96,41 @@ public class PlacementBenchmark {
     }
   }
 
+  /** Rendezvous after one join: the previous table of N members, and the N + 1 members after. */
+  @State(Scope.Benchmark)
+  public static class RendezvousStepInput {
+
+    @Param({"1000x4096", "1000x65536"})
+    public String size;
+
+    @Param({"incremental", "full"})
+    public String mode;
+
+    RendezvousPlacement placement;
+    Assignment previous;
+    List<Member> after;
+
+    /** Computes the table before the join. */
+    @Setup(Level.Trial)
+    public void setUp() {
+      String[] nxp = size.split("x");
+      int n = Integer.parseInt(nxp[0]);
+      placement =
+          (RendezvousPlacement)
+              Placement.newBuilder()
+                  .strategy(Placement.RENDEZVOUS)
+                  .partitions(Integer.parseInt(nxp[1]))
+                  .build();
+      List<Member> before = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        before.add(Member.of(String.format("member-%06d", i)));
+      }
+      previous = placement.assign(null, before);
+      after = new ArrayList<>(before);
+      after.add(Member.of("joiner-0"));
+    }
+  }
+
   /** Computes a sticky placer's assignment. */
   @Benchmark
   public Object place(StickyInput in) {
@@ -94,6 +141,14 @@ public class PlacementBenchmark {
   @Benchmark
   public Object rendezvousFull(RendezvousInput in) {
     return in.peer.compute(in.input);
+  }
+
+  /** Computes rendezvous's table after one join, from the previous one or in full. */
+  @Benchmark
+  public Object rendezvousStep(RendezvousStepInput in) {
+    return in.mode.equals("incremental")
+        ? in.placement.assign(in.previous, in.after)
+        : in.placement.recompute(in.previous, in.after);
   }
 
   static PlacementCase caseOf(String size, String op) {

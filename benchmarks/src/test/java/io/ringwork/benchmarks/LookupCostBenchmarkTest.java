@@ -21,4 +21,15 @@ final class LookupCostBenchmarkTest {
       assertThat(bytes.lookupBytes()).isEqualTo(expected);
     }
   }
+
+  @Test
+  void hashViaChars_hashesAsRing() {
+    LookupCostBenchmark ring = new LookupCostBenchmark();
+    ring.setUp();
+    LookupCostBenchmark chars = new LookupCostBenchmark();
+    chars.setUp();
+    for (int i = 0; i < 1000; i++) {
+      assertThat(chars.hashViaChars()).isEqualTo(ring.hashString());
+    }
+  }
 }

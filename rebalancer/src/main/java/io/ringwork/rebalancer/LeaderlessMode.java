@@ -42,7 +42,8 @@ final class LeaderlessMode extends PartitionMode {
     String digest = digestOf(members);
     if (!digest.equals(state())) {
       localVersion++;
-      install(placement.assign(null, members).withVersion(localVersion), digest);
+      // From the installed table: only the partitions the change can reach are recomputed.
+      install(placement.assign(current(), members).withVersion(localVersion), digest);
     }
   }
 

@@ -1,10 +1,8 @@
 package io.ringwork.ring;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,12 +13,25 @@ import java.util.Optional;
  * An immutable table of partition to ordered owners (primary first, then standbys), computed for
  * one set of members.
  *
- * <p>The table is one flat {@code int[]} of member indices, {@link #ownersPerPartition()} entries
- * per partition, so that a lookup by key is one hash, one shift and two array reads, and allocates
- * nothing ({@link #primary(String)}). Members are kept sorted by id; an index into {@link
- * #members()} is stable for the life of the assignment.
+ * <p>Members are kept sorted by id; an index into {@link #members()} is stable for the life of the
+ * assignment. Inside, the table holds <em>slots</em> rather than those indices: a slot names a
+ * member for as long as it stays in a chain of assignments computed one from the other, so a join
+ * that shifts the sorted indices of half the members rewrites no table entry. The table is cut into
+ * chunks of {@value #CHUNK} partitions ({@link #ownersPerPartition()} slots per partition), which a
+ * successor shares unless one of their partitions changed: a step that moves k partitions copies at
+ * most k chunks, not the whole table (a persistent array by path copying, Driscoll, Sarnak, Sleator
+ * and Tarjan, "Making data structures persistent", JCSS 1989). A lookup by key is still one hash,
+ * one shift and three array reads, and allocates nothing ({@link #primary(String)}).
  */
 public final class Assignment implements Ring {
+
+  /** Log2 of the partitions per chunk of the table. */
+  static final int CHUNK_SHIFT = 9;
+
+  /** Partitions per chunk of the table. */
+  static final int CHUNK = 1 << CHUNK_SHIFT;
+
+  private static final int CHUNK_MASK = CHUNK - 1;
 
   private final String strategy;
   private final long version;
@@ -28,14 +39,35 @@ public final class Assignment implements Ring {
   private final int replicas;
   private final int stride;
   private final Member[] members;
-  private final String[] ids;
   private final List<Member> memberList;
-  private final Map<String, Integer> indexById;
-  private final int[] owners;
   private final int[] primaryCounts;
 
-  /** Per-member partition lists, built on first use (benign race: every build is identical). */
-  private volatile int[][] primaryPartitions;
+  /** The slot of each member, by index into {@link #members}. */
+  private final int[] slotOf;
+
+  /** The member of each slot, null for a free slot. */
+  private final Member[] slotMembers;
+
+  /** The id of each slot's member, null for a free slot: read by the lookups. */
+  private final String[] slotIds;
+
+  /**
+   * The table of slots: chunk {@code p >>> CHUNK_SHIFT}, entry {@code (p & CHUNK_MASK) * stride +
+   * rank}.
+   */
+  private final int[][] chunks;
+
+  /** Index by id, built on first use (benign race: every build is identical). */
+  private volatile Map<String, Integer> indexById;
+
+  /** The index of each slot's member, -1 for a free slot; built on first use. */
+  private volatile int[] indexOfSlot;
+
+  /** Each slot's primary partitions, ascending; built on first use or handed over by a step. */
+  private volatile int[][] slotPartitions;
+
+  /** Each slot's placement seed (see {@link Placements#seedOf}); built on first use. */
+  private volatile long[] slotSeeds;
 
   /** Trusted constructor: the arrays are owned by the new instance and already valid. */
   Assignment(
@@ -49,7 +81,10 @@ public final class Assignment implements Ring {
     this(strategy, version, partitioner, replicas, sortedMembers, indexById, owners, null);
   }
 
-  /** Trusted constructor that also takes the primary counts when the caller has them. */
+  /**
+   * Trusted constructor from a flat table of member indices, which becomes a table of slots equal
+   * to the indices; it also takes the primary counts when the caller has them.
+   */
   Assignment(
       String strategy,
       long version,
@@ -59,26 +94,86 @@ public final class Assignment implements Ring {
       Map<String, Integer> indexById,
       int[] owners,
       int[] primaryCounts) {
+    this(
+        strategy,
+        version,
+        partitioner,
+        replicas,
+        sortedMembers,
+        identity(sortedMembers.length),
+        sortedMembers,
+        chunk(owners, Math.min(replicas, sortedMembers.length), partitioner.partitions()),
+        primaryCounts != null
+            ? primaryCounts
+            : countPrimaries(
+                owners,
+                Math.min(replicas, sortedMembers.length),
+                partitioner.partitions(),
+                sortedMembers.length));
+    this.indexById = indexById;
+  }
+
+  /**
+   * Trusted constructor from a table of slots, for a step that derives this assignment from
+   * another: everything is owned by the new instance and consistent.
+   *
+   * @param slotOf the slot of each member, by index into {@code sortedMembers}
+   * @param slotMembers the member of each slot, null for a free slot
+   * @param chunks the table of slots, chunked
+   * @param primaryCounts the primary count of each member, by index
+   */
+  Assignment(
+      String strategy,
+      long version,
+      Partitioner partitioner,
+      int replicas,
+      Member[] sortedMembers,
+      int[] slotOf,
+      Member[] slotMembers,
+      int[][] chunks,
+      int[] primaryCounts) {
     this.strategy = strategy;
     this.version = version;
     this.partitioner = partitioner;
     this.replicas = replicas;
     this.members = sortedMembers;
-    this.ids = new String[sortedMembers.length];
-    for (int i = 0; i < sortedMembers.length; i++) {
-      ids[i] = sortedMembers[i].id();
-    }
     this.memberList = Collections.unmodifiableList(Arrays.asList(sortedMembers));
-    this.indexById = indexById;
     this.stride = Math.min(replicas, sortedMembers.length);
-    this.owners = owners;
-    if (primaryCounts == null) {
-      primaryCounts = new int[sortedMembers.length];
-      for (int p = 0; p < partitioner.partitions(); p++) {
-        primaryCounts[owners[p * stride]]++;
-      }
+    this.slotOf = slotOf;
+    this.slotMembers = slotMembers;
+    this.slotIds = new String[slotMembers.length];
+    for (int s = 0; s < slotMembers.length; s++) {
+      slotIds[s] = slotMembers[s] == null ? null : slotMembers[s].id();
     }
+    this.chunks = chunks;
     this.primaryCounts = primaryCounts;
+  }
+
+  private static int[] identity(int n) {
+    int[] ids = new int[n];
+    for (int i = 0; i < n; i++) {
+      ids[i] = i;
+    }
+    return ids;
+  }
+
+  private static int[] countPrimaries(int[] owners, int stride, int partitions, int n) {
+    int[] counts = new int[n];
+    for (int p = 0; p < partitions; p++) {
+      counts[owners[p * stride]]++;
+    }
+    return counts;
+  }
+
+  /** Cuts a flat table into chunks of {@value #CHUNK} partitions. */
+  static int[][] chunk(int[] flat, int stride, int partitions) {
+    int count = (partitions + CHUNK - 1) >>> CHUNK_SHIFT;
+    int[][] result = new int[count][];
+    for (int c = 0; c < count; c++) {
+      int from = c * CHUNK * stride;
+      result[c] = Arrays.copyOfRange(flat, from, Math.min(flat.length, from + CHUNK * stride));
+    }
+    return result;
   }
 
   /**
@@ -167,7 +262,22 @@ public final class Assignment implements Ring {
     if (newVersion < 0) {
       throw new IllegalArgumentException("version must be non-negative, got " + newVersion);
     }
-    return new Assignment(strategy, newVersion, partitioner, replicas, members, indexById, owners);
+    Assignment copy =
+        new Assignment(
+            strategy,
+            newVersion,
+            partitioner,
+            replicas,
+            members,
+            slotOf,
+            slotMembers,
+            chunks,
+            primaryCounts);
+    copy.indexById = indexById;
+    copy.indexOfSlot = indexOfSlot;
+    copy.slotPartitions = slotPartitions;
+    copy.slotSeeds = slotSeeds;
+    return copy;
   }
 
   /** Returns the partitioner that maps keys to partitions. */
@@ -197,13 +307,13 @@ public final class Assignment implements Ring {
 
   /** Returns the member with this id, if it is part of this assignment. */
   public Optional<Member> member(String id) {
-    Integer i = indexById.get(id);
+    Integer i = index().get(id);
     return i == null ? Optional.empty() : Optional.of(members[i]);
   }
 
   /** Returns the index of a member in {@link #members()}, or -1 when it is not part of it. */
   public int indexOf(String memberId) {
-    Integer i = indexById.get(memberId);
+    Integer i = index().get(memberId);
     return i == null ? -1 : i;
   }
 
@@ -214,7 +324,7 @@ public final class Assignment implements Ring {
 
   @Override
   public Member primary(String key) {
-    return members[owners[partitioner.partition(key) * stride]];
+    return slotMembers[primarySlot(partitioner.partition(key))];
   }
 
   /**
@@ -222,7 +332,7 @@ public final class Assignment implements Ring {
    * less in a large group. Does not allocate.
    */
   public String primaryId(String key) {
-    return ids[owners[partitioner.partition(key) * stride]];
+    return slotIds[primarySlot(partitioner.partition(key))];
   }
 
   /**
@@ -230,12 +340,12 @@ public final class Assignment implements Ring {
    * Partitioner#partitionOfRoutingKey(byte[])}). Does not allocate.
    */
   public Member primaryOfRoutingKey(byte[] utf8) {
-    return members[owners[partitioner.partitionOfRoutingKey(utf8) * stride]];
+    return slotMembers[primarySlot(partitioner.partitionOfRoutingKey(utf8))];
   }
 
   /** Returns the id of the primary of a routing key given as its UTF-8 bytes. */
   public String primaryIdOfRoutingKey(byte[] utf8) {
-    return ids[owners[partitioner.partitionOfRoutingKey(utf8) * stride]];
+    return slotIds[primarySlot(partitioner.partitionOfRoutingKey(utf8))];
   }
 
   /**
@@ -243,7 +353,7 @@ public final class Assignment implements Ring {
    * left as it was.
    */
   public Member primaryOfRoutingKey(ByteBuffer utf8) {
-    return members[owners[partitioner.partitionOfRoutingKey(utf8) * stride]];
+    return slotMembers[primarySlot(partitioner.partitionOfRoutingKey(utf8))];
   }
 
   /**
@@ -252,7 +362,7 @@ public final class Assignment implements Ring {
    * @throws IndexOutOfBoundsException if the partition is not in {@code [0, P)}
    */
   public Member primary(int partition) {
-    return members[primaryIndex(partition)];
+    return slotMembers[primarySlot(checkPartition(partition))];
   }
 
   /**
@@ -261,7 +371,7 @@ public final class Assignment implements Ring {
    * @throws IndexOutOfBoundsException if the partition is not in {@code [0, P)}
    */
   public int primaryIndex(int partition) {
-    return owners[checkPartition(partition) * stride];
+    return indexOfSlot()[primarySlot(checkPartition(partition))];
   }
 
   /**
@@ -272,7 +382,7 @@ public final class Assignment implements Ring {
    */
   public int ownerIndex(int partition, int rank) {
     Objects.checkIndex(rank, stride);
-    return owners[checkPartition(partition) * stride + rank];
+    return indexOfSlot()[slot(checkPartition(partition), rank)];
   }
 
   @Override
@@ -286,10 +396,10 @@ public final class Assignment implements Ring {
    * @throws IndexOutOfBoundsException if the partition is not in {@code [0, P)}
    */
   public List<Member> owners(int partition) {
-    int base = checkPartition(partition) * stride;
+    checkPartition(partition);
     Member[] result = new Member[stride];
     for (int r = 0; r < stride; r++) {
-      result[r] = members[owners[base + r]];
+      result[r] = slotMembers[slot(partition, r)];
     }
     return List.of(result);
   }
@@ -300,7 +410,7 @@ public final class Assignment implements Ring {
    */
   public int[] partitionsOf(String memberId) {
     int i = indexOf(memberId);
-    return i < 0 ? new int[0] : primaryPartitionsIndex()[i].clone();
+    return i < 0 ? new int[0] : slotPartitions()[slotOf[i]].clone();
   }
 
   /** Returns the partitions a member is a standby of (rank 1 and up), ascending. O(P). */
@@ -309,11 +419,12 @@ public final class Assignment implements Ring {
     if (i < 0 || stride < 2) {
       return new int[0];
     }
+    int s = slotOf[i];
     int[] buf = new int[16];
     int n = 0;
     for (int p = 0; p < partitions(); p++) {
       for (int r = 1; r < stride; r++) {
-        if (owners[p * stride + r] == i) {
+        if (slot(p, r) == s) {
           if (n == buf.length) {
             buf = Arrays.copyOf(buf, n * 2);
           }
@@ -346,37 +457,117 @@ public final class Assignment implements Ring {
 
   /** Returns a copy of the table: {@link #ownersPerPartition()} member indices per partition. */
   public int[] table() {
-    return owners.clone();
+    int[] ofSlot = indexOfSlot();
+    int[] table = new int[partitions() * stride];
+    int i = 0;
+    for (int[] chunk : chunks) {
+      for (int s : chunk) {
+        table[i++] = ofSlot[s];
+      }
+    }
+    return table;
   }
 
-  /** Reads the table without copying; for the placements in this package. */
-  int[] tableUnsafe() {
-    return owners;
+  // Package-private views for the placements and deltas in this package.
+
+  /** Returns the slot of a partition's owner of a rank, unchecked. */
+  int slot(int partition, int rank) {
+    return chunks[partition >>> CHUNK_SHIFT][(partition & CHUNK_MASK) * stride + rank];
+  }
+
+  private int primarySlot(int partition) {
+    return chunks[partition >>> CHUNK_SHIFT][(partition & CHUNK_MASK) * stride];
+  }
+
+  int[][] chunks() {
+    return chunks;
+  }
+
+  int[] slotOf() {
+    return slotOf;
+  }
+
+  Member[] slotMembers() {
+    return slotMembers;
   }
 
   Member[] memberArray() {
     return members;
   }
 
-  private int checkPartition(int partition) {
-    return Objects.checkIndex(partition, partitioner.partitions());
+  int[] primaryCountsUnsafe() {
+    return primaryCounts;
   }
 
-  private int[][] primaryPartitionsIndex() {
-    int[][] index = primaryPartitions;
-    if (index == null) {
-      index = new int[members.length][];
-      for (int i = 0; i < members.length; i++) {
-        index[i] = new int[primaryCounts[i]];
+  /** Returns the index of each slot's member, -1 for a free slot. */
+  int[] indexOfSlot() {
+    int[] result = indexOfSlot;
+    if (result == null) {
+      result = new int[slotMembers.length];
+      Arrays.fill(result, -1);
+      for (int i = 0; i < slotOf.length; i++) {
+        result[slotOf[i]] = i;
       }
-      int[] fill = new int[members.length];
-      for (int p = 0; p < partitions(); p++) {
-        int m = owners[p * stride];
-        index[m][fill[m]++] = p;
-      }
-      primaryPartitions = index;
+      indexOfSlot = result;
     }
-    return index;
+    return result;
+  }
+
+  /** Returns each slot's primaries, ascending (empty for a free slot); O(P) on first use. */
+  int[][] slotPartitions() {
+    int[][] result = slotPartitions;
+    if (result == null) {
+      result = new int[slotMembers.length][];
+      int[] fill = new int[slotMembers.length];
+      for (int s = 0; s < slotMembers.length; s++) {
+        int i = indexOfSlot()[s];
+        result[s] = new int[i < 0 ? 0 : primaryCounts[i]];
+      }
+      for (int p = 0; p < partitions(); p++) {
+        int s = primarySlot(p);
+        result[s][fill[s]++] = p;
+      }
+      slotPartitions = result;
+    }
+    return result;
+  }
+
+  /** Hands over the primaries per slot that a step computed along with this assignment. */
+  void slotPartitions(int[][] perSlot) {
+    slotPartitions = perSlot;
+  }
+
+  /** Returns each slot's placement seed (0 for a free slot); O(N) on first use. */
+  long[] slotSeeds() {
+    long[] result = slotSeeds;
+    if (result == null) {
+      result = new long[slotMembers.length];
+      for (int s = 0; s < slotMembers.length; s++) {
+        if (slotMembers[s] != null) {
+          result[s] = Placements.seedOf(slotMembers[s]);
+        }
+      }
+      slotSeeds = result;
+    }
+    return result;
+  }
+
+  /** Hands over the seeds per slot that a step computed along with this assignment. */
+  void slotSeeds(long[] perSlot) {
+    slotSeeds = perSlot;
+  }
+
+  private Map<String, Integer> index() {
+    Map<String, Integer> result = indexById;
+    if (result == null) {
+      result = Placements.indexById(members);
+      indexById = result;
+    }
+    return result;
+  }
+
+  private int checkPartition(int partition) {
+    return Objects.checkIndex(partition, partitioner.partitions());
   }
 
   @Override
@@ -392,13 +583,5 @@ public final class Assignment implements Ring {
         + ", members="
         + members.length
         + "}";
-  }
-
-  static Map<String, Integer> newIndex(int expected) {
-    return new HashMap<>(Math.max(16, expected * 2));
-  }
-
-  static List<Member> asList(Member[] members) {
-    return new ArrayList<>(Arrays.asList(members));
   }
 }

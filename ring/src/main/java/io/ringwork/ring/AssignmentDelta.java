@@ -1,6 +1,7 @@
 package io.ringwork.ring;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -69,19 +70,17 @@ public final class AssignmentDelta {
               + after.partitions()
               + " partitions");
     }
-    List<Member> bm = before.members();
-    List<Member> am = after.members();
+    Member[] bm = before.slotMembers();
+    Member[] am = after.slotMembers();
     int bs = before.ownersPerPartition();
     int as = after.ownersPerPartition();
-    int[] bt = before.tableUnsafe();
-    int[] at = after.tableUnsafe();
     List<Move> moves = new ArrayList<>();
     List<StandbyChange> standbys = new ArrayList<>();
     TreeMap<String, Integer> gains = new TreeMap<>();
     TreeMap<String, Integer> losses = new TreeMap<>();
     for (int p = 0; p < before.partitions(); p++) {
-      String from = bm.get(bt[p * bs]).id();
-      String to = am.get(at[p * as]).id();
+      String from = bm[before.slot(p, 0)].id();
+      String to = am[after.slot(p, 0)].id();
       if (!from.equals(to)) {
         moves.add(new Move(p, from, to));
         gains.merge(to, 1, Integer::sum);
@@ -90,10 +89,10 @@ public final class AssignmentDelta {
       if (bs > 1 || as > 1) {
         boolean same = bs == as;
         for (int r = 1; same && r < bs; r++) {
-          same = bm.get(bt[p * bs + r]).id().equals(am.get(at[p * as + r]).id());
+          same = bm[before.slot(p, r)].id().equals(am[after.slot(p, r)].id());
         }
         if (!same) {
-          standbys.add(new StandbyChange(p, standbyIds(bm, bt, p, bs), standbyIds(am, at, p, as)));
+          standbys.add(new StandbyChange(p, standbyIds(before, p), standbyIds(after, p)));
         }
       }
     }
@@ -106,12 +105,79 @@ public final class AssignmentDelta {
         Collections.unmodifiableMap(losses));
   }
 
-  private static List<String> standbyIds(List<Member> members, int[] table, int p, int stride) {
-    List<String> ids = new ArrayList<>(stride - 1);
-    for (int r = 1; r < stride; r++) {
-      ids.add(members.get(table[p * stride + r]).id());
+  private static List<String> standbyIds(Assignment a, int p) {
+    List<String> ids = new ArrayList<>(a.ownersPerPartition() - 1);
+    for (int r = 1; r < a.ownersPerPartition(); r++) {
+      ids.add(a.slotMembers()[a.slot(p, r)].id());
     }
     return Collections.unmodifiableList(ids);
+  }
+
+  /**
+   * Returns the partitions whose primary changed from {@code before} to {@code after}, ascending:
+   * the partitions of {@link #moves()} without building the delta. When one assignment was computed
+   * from the other by a step of {@link BalancedPlacement}, the two share every part of their tables
+   * that no move touched, and only the other parts are read: the cost is then O(N + moved * 512)
+   * rather than O(P).
+   *
+   * @throws IllegalArgumentException if the partition counts differ
+   */
+  public static int[] movedPartitions(Assignment before, Assignment after) {
+    Objects.requireNonNull(before, "before");
+    Objects.requireNonNull(after, "after");
+    if (before.partitions() != after.partitions()) {
+      throw new IllegalArgumentException(
+          "cannot compare assignments with "
+              + before.partitions()
+              + " and "
+              + after.partitions()
+              + " partitions");
+    }
+    // Map before's slots to after's by id, merging the two id-sorted member arrays.
+    Member[] bm = before.memberArray();
+    Member[] am = after.memberArray();
+    int[] bSlotOf = before.slotOf();
+    int[] aSlotOf = after.slotOf();
+    int[] map = new int[before.slotMembers().length];
+    Arrays.fill(map, -1);
+    boolean aligned = true;
+    for (int i = 0, j = 0; i < bm.length; ) {
+      int c = j == am.length ? -1 : Placements.compareIds(bm[i].id(), am[j].id());
+      if (c < 0) {
+        i++;
+      } else if (c > 0) {
+        j++;
+      } else {
+        map[bSlotOf[i]] = aSlotOf[j];
+        aligned &= bSlotOf[i] == aSlotOf[j];
+        i++;
+        j++;
+      }
+    }
+    // A departed member's slot maps to -1, so its partitions count as moved. Two tables share a
+    // chunk only when one was derived from the other (or is a copy with another version), and a
+    // derived table rewrites every partition of a departed member, so a shared chunk holds only
+    // members that stayed: with their slots unchanged, it holds no move.
+    boolean shared = aligned && before.ownersPerPartition() == after.ownersPerPartition();
+    int[][] bc = before.chunks();
+    int[][] ac = after.chunks();
+    int[] moved = new int[16];
+    int count = 0;
+    for (int c = 0; c < bc.length; c++) {
+      if (shared && bc[c] == ac[c]) {
+        continue;
+      }
+      int end = Math.min(before.partitions(), (c + 1) << Assignment.CHUNK_SHIFT);
+      for (int p = c << Assignment.CHUNK_SHIFT; p < end; p++) {
+        if (map[before.slot(p, 0)] != after.slot(p, 0)) {
+          if (count == moved.length) {
+            moved = Arrays.copyOf(moved, count * 2);
+          }
+          moved[count++] = p;
+        }
+      }
+    }
+    return Arrays.copyOf(moved, count);
   }
 
   /** Returns the earlier assignment. */

@@ -40,9 +40,12 @@ import java.util.Map;
  * room under the cap; anyone not yet an owner. Zone spread is a hard rule whenever enough zones
  * exist; standby balance is best effort.
  *
- * <p>Cost: one pass over the previous table, O(P * r) for the standbys, and O(N log N) for the
- * quotas and orders. This is the same shape as Kafka's sticky assignors and Helix's CrushEd/Waged
- * rebalancers, but with the exact-quota guarantee those lack.
+ * <p>Cost: {@link #recompute} makes one pass over the previous table, O(P * r) for the standbys,
+ * and O(N log N) for the quotas and orders. This is the same shape as Kafka's sticky assignors and
+ * Helix's CrushEd/Waged rebalancers, but with the exact-quota guarantee those lack. {@link #assign}
+ * from a previous assignment takes the same steps incrementally ({@code BalancedStep}): O(N) for
+ * the members and quotas plus O(k log k) for k moved partitions, with the same result; the standbys
+ * still take their O(P * r) pass.
  */
 public final class BalancedPlacement implements PartitionPlacement {
 
@@ -95,8 +98,52 @@ public final class BalancedPlacement implements PartitionPlacement {
     return result;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>From a previous assignment, this is an incremental step ({@code BalancedStep}) whose cost is
+   * proportional to what moves; its result is the same table as {@link #recompute}'s.
+   */
+  /**
+   * Returns each member's primary quota for a member set, as {@link #quotas} does, as an array in
+   * the order of {@code members} sorted by id (the order of {@link Assignment#members()}).
+   *
+   * @throws IllegalArgumentException if the members are empty or repeat an id
+   */
+  public int[] quotaArray(Collection<Member> members) {
+    return Placements.quotas(Placements.sortedMembers(members), partitioner.partitions());
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>From a previous assignment, this is an incremental step ({@code BalancedStep}) whose cost is
+   * proportional to what moves; its result is the same table as {@link #recompute}'s.
+   */
   @Override
   public Assignment assign(Assignment previous, Collection<Member> members) {
+    checkPrevious(previous);
+    if (previous == null || previous.replicas() != replicas) {
+      return recompute(previous, members);
+    }
+    Member[] ms = Placements.sortedMembers(members);
+    if (!BalancedStep.applies(previous, ms)) {
+      return recompute(previous, members);
+    }
+    Assignment next = new BalancedStep(this, previous, ms).next();
+    return next != null ? next : recompute(previous, members);
+  }
+
+  /**
+   * Computes the next assignment by a full pass over the previous table, O(P * r + N log N): the
+   * reference that the incremental step of {@link #assign} equals, used for a first table and when
+   * the replica count changed.
+   *
+   * @param previous the assignment in force, or {@code null} for none
+   * @throws IllegalArgumentException if the members are empty or repeat an id, or {@code previous}
+   *     has another partition count
+   */
+  public Assignment recompute(Assignment previous, Collection<Member> members) {
     checkPrevious(previous);
     Member[] ms = Placements.sortedMembers(members);
     Map<String, Integer> index = Placements.indexById(ms);
@@ -120,7 +167,7 @@ public final class BalancedPlacement implements PartitionPlacement {
         Integer j = index.get(prevMembers[i].id());
         prevMap[i] = j == null ? -1 : j;
       }
-      prevTable = previous.tableUnsafe();
+      prevTable = previous.table();
       prevStride = previous.ownersPerPartition();
     }
 
@@ -220,7 +267,11 @@ public final class BalancedPlacement implements PartitionPlacement {
     return new Assignment(BALANCED, version, partitioner, replicas, ms, index, table, count);
   }
 
-  private int[] surplusToRelease(int[] count, int[] quota, long[] seed) {
+  /**
+   * Returns how many partitions each member releases: its surplus over its quota, all of it unless
+   * the throttle binds, then the largest surpluses first (ties by seed).
+   */
+  int[] surplusToRelease(int[] count, int[] quota, long[] seed) {
     int n = count.length;
     int[] release = new int[n];
     long total = 0;
@@ -283,7 +334,7 @@ public final class BalancedPlacement implements PartitionPlacement {
   }
 
   /** Chooses standbys for a table whose primaries are set. */
-  private static final class Standbys {
+  static final class Standbys {
     private final int n;
     private final int partitions;
     private final int stride;

@@ -31,7 +31,10 @@ final class Placements {
     Member[] sorted = members.toArray(new Member[0]);
     boolean inOrder = true;
     for (int i = 0; i < sorted.length; i++) {
-      Objects.requireNonNull(sorted[i], "member at position " + i);
+      if (sorted[i] == null) {
+        // Not requireNonNull(x, "..." + i): that builds the message for every member.
+        throw new NullPointerException("member at position " + i);
+      }
       inOrder &= i == 0 || sorted[i - 1].id().compareTo(sorted[i].id()) < 0;
     }
     if (!inOrder) {
@@ -43,6 +46,11 @@ final class Placements {
       }
     }
     return sorted;
+  }
+
+  /** Compares two ids as {@link String#compareTo}, at once when they are the same object. */
+  static int compareIds(String a, String b) {
+    return a == b ? 0 : a.compareTo(b);
   }
 
   static Map<String, Integer> indexById(Member[] sorted) {
@@ -95,7 +103,10 @@ final class Placements {
       long rank = give ? (0x3FF0000000000000L - bits) : bits;
       keys[i] = (rank & ~0xFFFFFFL) | i;
     }
-    java.util.Arrays.sort(keys);
+    if (!ascending(keys)) {
+      // With equal weights every fraction is the same and the keys are in id order already.
+      Arrays.sort(keys);
+    }
     if (give) {
       for (long k = 0; k < remainder; k++) {
         quota[(int) (keys[(int) (k % n)] & 0xFFFFFF)]++;
@@ -111,6 +122,15 @@ final class Placements {
       }
     }
     return quota;
+  }
+
+  private static boolean ascending(long[] keys) {
+    for (int i = 1; i < keys.length; i++) {
+      if (keys[i - 1] > keys[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Returns a member's placement seed: XXH3-64 of its id. */

@@ -302,21 +302,26 @@ final class BalancedPlacementTest {
     }
 
     void change() {
-      int op = random.nextInt(3);
-      if (op == 0 || members.size() < 2) {
+      int op = random.nextInt(7);
+      if (op <= 1 || members.size() < 2) {
         join();
-      } else if (op == 1) {
+      } else if (op <= 3) {
         List<String> ids = new ArrayList<>(members.keySet());
         members.remove(ids.get(random.nextInt(ids.size())));
-      } else {
+      } else if (op <= 5) {
         List<String> ids = new ArrayList<>(members.keySet());
         String id = ids.get(random.nextInt(ids.size()));
         members.put(id, members.get(id).withWeight(weight()));
+      } else {
+        List<String> ids = new ArrayList<>(members.keySet());
+        String id = ids.get(random.nextInt(ids.size()));
+        members.put(id, members.get(id).withZone("z" + random.nextInt(4)));
       }
     }
 
     private void join() {
-      String id = "w" + next++;
+      // Ids that sort before, between and after the others, so joins shift member indices.
+      String id = (random.nextBoolean() ? "w" : "a") + next++;
       members.put(id, Member.of(id, weight(), "z" + random.nextInt(3)));
     }
 

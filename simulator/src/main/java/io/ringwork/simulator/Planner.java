@@ -2,6 +2,7 @@ package io.ringwork.simulator;
 
 import com.google.common.hash.Hashing;
 import io.ringwork.ring.Assignment;
+import io.ringwork.ring.AssignmentDelta;
 import io.ringwork.ring.BalancedPlacement;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
@@ -132,27 +133,23 @@ final class Planner {
       int[] keysPerPartition,
       double millis) {
     List<Member> bm = before.members();
-    int[] map = new int[bm.size()];
-    for (int i = 0; i < map.length; i++) {
-      map[i] = after.indexOf(bm.get(i).id());
-    }
-    long moved = 0;
+    List<Member> am = after.members();
+    int[] map = indexMap(bm, am);
+    // Reads only the parts of the tables that differ when one step computed after from before.
+    int[] movedPartitions = AssignmentDelta.movedPartitions(before, after);
+    long moved = movedPartitions.length;
     long keysMoved = 0;
     int partitions = after.partitions();
-    for (int p = 0; p < partitions; p++) {
-      if (map[before.primaryIndex(p)] != after.primaryIndex(p)) {
-        moved++;
-        if (keysPerPartition != null) {
-          keysMoved += keysPerPartition[p];
-        }
+    if (keysPerPartition != null) {
+      for (int p : movedPartitions) {
+        keysMoved += keysPerPartition[p];
       }
     }
-    Map<String, Integer> quota = quotaSource.quotas(after.members());
+    int[] quota = quotaSource.quotaArray(am);
     long optimal = 0;
     for (int i = 0; i < bm.size(); i++) {
       int had = before.primaryCount(i);
-      Integer q = quota.get(bm.get(i).id());
-      optimal += q == null ? had : Math.max(0, had - q);
+      optimal += map[i] < 0 ? had : Math.max(0, had - quota[map[i]]);
     }
     long keysOptimal = -1;
     if (keysPerPartition == null) {
@@ -167,8 +164,7 @@ final class Planner {
     double peak = 0;
     double min = Double.MAX_VALUE;
     List<StepResult.Row> rows = new ArrayList<>();
-    boolean full = after.members().size() <= FULL_ROWS && bm.size() <= FULL_ROWS;
-    List<Member> am = after.members();
+    boolean full = am.size() <= FULL_ROWS && bm.size() <= FULL_ROWS;
     boolean[] stayed = new boolean[bm.size()];
     for (int i = 0; i < map.length; i++) {
       if (map[i] >= 0) {
@@ -190,7 +186,7 @@ final class Planner {
       min = Math.min(min, count / fair);
       int had = beforeIndex[j] < 0 ? 0 : before.primaryCount(beforeIndex[j]);
       if (full || had != count) {
-        rows.add(new StepResult.Row(m.id(), had, count, quota.get(m.id())));
+        rows.add(new StepResult.Row(m.id(), had, count, quota[j]));
       }
     }
     for (int i = 0; i < bm.size(); i++) {
@@ -212,6 +208,24 @@ final class Planner {
         rows,
         !full,
         millis);
+  }
+
+  /**
+   * Maps each index of {@code before} (sorted by id) to the index of the same id in {@code after}
+   * (sorted by id), -1 for an id that left: one merge, no hashing.
+   */
+  static int[] indexMap(List<Member> before, List<Member> after) {
+    int[] map = new int[before.size()];
+    int j = 0;
+    for (int i = 0; i < map.length; i++) {
+      String id = before.get(i).id();
+      int c = -1;
+      while (j < after.size() && (c = after.get(j).id().compareTo(id)) < 0) {
+        j++;
+      }
+      map[i] = j < after.size() && c == 0 ? j : -1;
+    }
+    return map;
   }
 
   private static long keyOptimum(Assignment before, Assignment after, int[] keysPerPartition) {
