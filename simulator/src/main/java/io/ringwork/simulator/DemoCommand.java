@@ -68,6 +68,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
+    showDefaultValues = true,
+    header = "Run a live group on a fenced SQL ledger through seeded faults, then give a verdict.",
     description = {
       "Run workers sharing resources through a live group on an embedded ZooKeeper, with fenced",
       "writes to a SQL table (embedded H2 by default), an API actor taking per-key locks, and",
@@ -81,10 +83,10 @@ final class DemoCommand implements Callable<Integer> {
   static final List<String> FAULTS =
       List.of("join", "drain", "crash", "pause", "leader", "connection");
 
-  @Option(names = "--workers", paramLabel = "N", description = "Workers at the start (default 5).")
+  @Option(names = "--workers", paramLabel = "N", description = "Workers at the start.")
   int workers = 5;
 
-  @Option(names = "--resources", paramLabel = "N", description = "Resources (default 10000).")
+  @Option(names = "--resources", paramLabel = "N", description = "Resources.")
   int resources = 10_000;
 
   @Option(names = "--duration", paramLabel = "D", description = "How long faults run, e.g. 30s.")
@@ -99,13 +101,10 @@ final class DemoCommand implements Callable<Integer> {
       split = ",",
       description =
           "Fault kinds to inject: join, drain, crash, pause, leader, connection (the embedded"
-              + " server restarts: every session is disconnected); default all.")
+              + " server restarts: every session is disconnected).")
   List<String> faults = new ArrayList<>(FAULTS);
 
-  @Option(
-      names = "--session-timeout",
-      paramLabel = "MS",
-      description = "Workers' session timeout (default 2000).")
+  @Option(names = "--session-timeout", paramLabel = "MS", description = "Workers' session timeout.")
   int sessionMs = 2000;
 
   @Option(
@@ -135,6 +134,8 @@ final class DemoCommand implements Callable<Integer> {
           "Run each worker as its own JVM: crash is a real kill -9, pause a real SIGSTOP. The"
               + " ledger is then served over TCP (an H2 server on 127.0.0.1, or --jdbc).")
   boolean processes;
+
+  @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -221,7 +222,8 @@ final class DemoCommand implements Callable<Integer> {
       connectString = zk.connectString();
     } else {
       connectString = connect;
-      ZooKeeperClients.connect(connect).close(); // fail fast, with one line, when unreachable
+      ZooKeeperClients.connect(connect, null, connectTimeout)
+          .close(); // fail fast, with one line, when unreachable
     }
     Server h2 = null;
     try {
@@ -1000,6 +1002,15 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   static Duration parseDuration(String text) {
+    return parseDuration("--duration", text);
+  }
+
+  /**
+   * Parses {@code 500ms}, {@code 30s}, {@code 2m} or a number of seconds.
+   *
+   * @throws InputException naming {@code option} when the text is none of these
+   */
+  static Duration parseDuration(String option, String text) {
     try {
       if (text.endsWith("ms")) {
         return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
@@ -1012,7 +1023,7 @@ final class DemoCommand implements Callable<Integer> {
       }
       return Duration.ofSeconds(Long.parseLong(text));
     } catch (NumberFormatException e) {
-      throw new InputException("--duration must be like 30s, 500ms or 2m, got '" + text + "'");
+      throw new InputException(option + " must be like 30s, 500ms or 2m, got '" + text + "'");
     }
   }
 }

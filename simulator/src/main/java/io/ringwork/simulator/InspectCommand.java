@@ -30,6 +30,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "inspect",
     mixinStandardHelpOptions = true,
+    header = "Show a live group: members, handoff, load against quota and locks.",
     description = {
       "Show a live group: members (weight, zone, labels, incarnation, since, draining, leader),",
       "the handoff in progress (who has not acknowledged the state in force, and since when),",
@@ -88,6 +89,8 @@ final class InspectCommand implements Callable<Integer> {
       description = "Namespace (default /ringwork).")
   String namespace = "/ringwork";
 
+  @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -105,7 +108,7 @@ final class InspectCommand implements Callable<Integer> {
     }
     KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     PrintWriter out = spec.commandLine().getOut();
-    try (CuratorFramework client = ZooKeeperClients.connect(connect)) {
+    try (CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout)) {
       String groupPath = LockReports.existingGroup(client, connect, namespace, group);
       try (KeyLocks locks = LockReports.reader(client, namespace, group, "inspect", router)) {
         if (key != null) {

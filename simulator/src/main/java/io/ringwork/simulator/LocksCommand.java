@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "locks",
     mixinStandardHelpOptions = true,
+    header = "List a group's per-key locks and waiters, or break a lock with --force.",
     description = {
       "List a group's per-key locks: each key's partition, its owner, its holders and its",
       "waiters (member, mode, token, since, purpose). --break KEY --force breaks the holders of",
@@ -75,6 +76,8 @@ final class LocksCommand implements Callable<Integer> {
       description = "Namespace (default /ringwork).")
   String namespace = "/ringwork";
 
+  @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -94,7 +97,7 @@ final class LocksCommand implements Callable<Integer> {
     }
     KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     PrintWriter out = spec.commandLine().getOut();
-    try (CuratorFramework client = ZooKeeperClients.connect(connect)) {
+    try (CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout)) {
       String groupPath = LockReports.existingGroup(client, connect, namespace, group);
       try (KeyLocks locks = LockReports.reader(client, namespace, group, "locks", router)) {
         if (breakKey != null) {

@@ -108,6 +108,8 @@ final class LookupCommand implements Callable<Integer> {
   @Parameters(paramLabel = "KEY", description = "Keys to look up.")
   List<String> keys = new ArrayList<>();
 
+  @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -192,7 +194,7 @@ final class LookupCommand implements Callable<Integer> {
     }
     KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     Ring ring;
-    try (CuratorFramework client = ZooKeeperClients.connect(connect)) {
+    try (CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout)) {
       try {
         ring = GroupStatus.liveRing(client, groupPath, router);
       } catch (IllegalArgumentException e) {
@@ -228,7 +230,7 @@ final class LookupCommand implements Callable<Integer> {
     }
     String ns = namespace != null ? namespace : ToozGroup.DEFAULT_NAMESPACE;
     ToozGroup.Snapshot snapshot;
-    try (CuratorFramework client = ZooKeeperClients.connect(connect, auth)) {
+    try (CuratorFramework client = ZooKeeperClients.connect(connect, auth, connectTimeout)) {
       snapshot = ToozGroup.read(client, ns, group);
     }
     PrintWriter err = spec.commandLine().getErr();
