@@ -1,5 +1,6 @@
 package io.ringwork.simulator;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
@@ -14,7 +15,8 @@ final class ConnectTimeoutOption {
   @Option(
       names = "--connect-timeout",
       paramLabel = "MS",
-      description = "How long to wait for ZooKeeper before failing (default 10000).")
+      showDefaultValue = CommandLine.Help.Visibility.ALWAYS,
+      description = "How long to wait for ZooKeeper before failing.")
   long millis = DEFAULT_MS;
 
   /**
