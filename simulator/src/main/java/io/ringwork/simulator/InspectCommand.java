@@ -35,7 +35,8 @@ import picocli.CommandLine.Option;
       "Show a live group: members (weight, zone, labels, incarnation, since, draining, leader),",
       "the handoff in progress (who has not acknowledged the state in force, and since when),",
       "partitions per member against quota, and locks (holders and waiters in order, with age).",
-      "--key K shows one key's partition, owners and lock queue. Reads only; never changes the group."
+      "--key K shows one key's partition, owners and lock queue. Reads only; never changes the group.",
+      "A missing group exits 2, but with --watch, which waits for the group to appear."
     },
     footer = {
       "",
@@ -80,7 +81,9 @@ final class InspectCommand implements Callable<Integer> {
   @Option(
       names = "--route-until",
       paramLabel = "C",
-      description = "The group's router: route on the key up to the first C.")
+      description =
+          "Route keys up to the first C; by default the router stored in the group's config"
+              + " (else the whole key).")
   Character routeUntil;
 
   @Option(
@@ -106,11 +109,21 @@ final class InspectCommand implements Callable<Integer> {
     if ((count != -1 && count < 1) || (count != -1 && !watch)) {
       throw new InputException("--count N (N >= 1) goes with --watch");
     }
-    KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     PrintWriter out = spec.commandLine().getOut();
     try (CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout)) {
-      String groupPath = LockReports.existingGroup(client, connect, namespace, group);
-      try (KeyLocks locks = LockReports.reader(client, namespace, group, "inspect", router)) {
+      String groupPath =
+          watch
+              ? LockReports.awaitGroup(
+                  client, connect, namespace, group, spec.commandLine().getErr())
+              : LockReports.existingGroup(client, connect, namespace, group);
+      KeyRouter router = LockReports.router(client, groupPath, routeUntil);
+      try (KeyLocks locks =
+          LockReports.reader(
+              client,
+              namespace,
+              group,
+              "ringwork-inspect-" + ProcessHandle.current().pid(),
+              router)) {
         if (key != null) {
           try {
             locks.inspect(key);

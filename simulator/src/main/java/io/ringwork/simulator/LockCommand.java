@@ -106,13 +106,15 @@ final class LockCommand implements Callable<Integer> {
 
   @Option(
       names = "--subtree",
-      description = "Also lock every key below K (K/...); needs --route-until /.")
+      description = "Also lock every key below K (K/...); needs a group routing up to '/'.")
   boolean subtree;
 
   @Option(
       names = "--route-until",
       paramLabel = "C",
-      description = "The group's router: route on the key up to the first C.")
+      description =
+          "Route keys up to the first C; by default the router stored in the group's config"
+              + " (else the whole key).")
   Character routeUntil;
 
   @Option(
@@ -193,7 +195,6 @@ final class LockCommand implements Callable<Integer> {
     if (!tooz && auth != null) {
       throw new InputException("--auth applies to --layout tooz");
     }
-    KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     PrintWriter out = spec.commandLine().getOut();
     CuratorFramework client =
         ZooKeeperClients.connect(connect, auth, sessionTimeoutMs, connectTimeout.millis());
@@ -204,7 +205,8 @@ final class LockCommand implements Callable<Integer> {
       if (namespace == null) {
         namespace = "/ringwork";
       }
-      LockReports.existingGroup(client, connect, namespace, group);
+      String groupPath = LockReports.existingGroup(client, connect, namespace, group);
+      KeyRouter router = LockReports.router(client, groupPath, routeUntil);
       KeyLocks locks;
       try {
         locks =

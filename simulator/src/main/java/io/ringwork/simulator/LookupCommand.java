@@ -101,8 +101,8 @@ final class LookupCommand implements Callable<Integer> {
       names = "--route-until",
       paramLabel = "C",
       description =
-          "Route on the key up to the first C (the group's KeyRouter.upTo(C)); default: the"
-              + " whole key.")
+          "With --connect: route on the key up to the first C (KeyRouter.upTo(C)); default: the"
+              + " router stored in the group's config, else the whole key.")
   Character routeUntil;
 
   @Parameters(paramLabel = "KEY", description = "Keys to look up.")
@@ -192,9 +192,9 @@ final class LookupCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new InputException("--namespace/--group: " + e.getMessage());
     }
-    KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     Ring ring;
     try (CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout)) {
+      KeyRouter router = LockReports.router(client, groupPath, routeUntil);
       try {
         ring = GroupStatus.liveRing(client, groupPath, router);
       } catch (IllegalArgumentException e) {
