@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -120,6 +121,22 @@ final class DemoLedger {
   /** Returns how many resources were never processed. */
   long unprocessed() throws SQLException {
     return count("SELECT COUNT(*) FROM resources WHERE processed = 0");
+  }
+
+  /** Returns up to {@code limit} keys never processed, in key order (for a failed verdict). */
+  List<String> unprocessedKeys(int limit) throws SQLException {
+    try (Connection c = DriverManager.getConnection(url);
+        PreparedStatement q =
+            c.prepareStatement("SELECT id FROM resources WHERE processed = 0 ORDER BY id")) {
+      q.setMaxRows(limit);
+      List<String> keys = new ArrayList<>();
+      try (ResultSet r = q.executeQuery()) {
+        while (r.next()) {
+          keys.add(r.getString(1));
+        }
+      }
+      return keys;
+    }
   }
 
   /** Returns how many writes the table took, from every process. */
