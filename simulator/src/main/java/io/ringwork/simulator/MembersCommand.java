@@ -112,6 +112,7 @@ final class MembersCommand implements Callable<Integer> {
             o.set("zone", data.get("zone"));
           }
           o.set("labels", data.path("labels"));
+          o.put("role", data.path("role").asText("worker"));
           o.put("draining", data.path("draining").asBoolean(false));
           o.put("incarnation", r.incarnation());
           o.put("since", r.since());
