@@ -13,16 +13,24 @@ public final class KeyGuard implements AutoCloseable {
   private final int slot;
   private final long token;
   private final LockHandle handle;
+  private final long session;
   private boolean closed;
 
   KeyGuard(
-      PartitionGuards guards, String key, int partition, int slot, long token, LockHandle handle) {
+      PartitionGuards guards,
+      String key,
+      int partition,
+      int slot,
+      long token,
+      LockHandle handle,
+      long session) {
     this.guards = guards;
     this.key = key;
     this.partition = partition;
     this.slot = slot;
     this.token = token;
     this.handle = handle;
+    this.session = session;
   }
 
   /** Returns the key. */
@@ -59,14 +67,38 @@ public final class KeyGuard implements AutoCloseable {
   public void ensureValid() {
     if (handle != null) {
       handle.ensureValid();
-    } else if (closed || !guards.stillOwned(partition, token)) {
+    } else if (closed || !guards.stillOwned(partition, token, session)) {
       throw new LockLostException(
           "guard on "
               + LockKeys.shown(key)
               + " is no longer valid: partition "
               + partition
-              + (closed ? " guard closed" : " is no longer actively owned"));
+              + (closed
+                  ? " guard closed"
+                  : " is no longer actively owned, or the session lease has ended"));
     }
+  }
+
+  /** Returns whether acting under this guard is still safe ({@link #ensureValid()} would pass). */
+  public boolean isValid() {
+    if (handle != null) {
+      return handle.state() == LockState.HELD;
+    }
+    return !closed && guards.stillOwned(partition, token, session);
+  }
+
+  /**
+   * Returns the nanoseconds this guard stays valid unless its partition or lock is lost sooner: the
+   * session lease left (see {@code SessionLease}). Work that takes longer should check it before it
+   * commits, and write with {@link #token()}.
+   */
+  public long remainingNanos() {
+    if (handle != null) {
+      return handle.remainingNanos();
+    }
+    return closed || !guards.stillOwned(partition, token, session)
+        ? 0
+        : guards.remainingNanos(session);
   }
 
   /**

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.Lifecycle;
 import io.ringwork.membership.Membership;
+import io.ringwork.membership.SessionLease;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Partitioner;
@@ -98,6 +99,7 @@ public final class KeyLocks implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(KeyLocks.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  private volatile SessionLease lease;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /** The number of partitions used when neither the builder nor the group config gives one. */
@@ -191,11 +193,21 @@ public final class KeyLocks implements AutoCloseable {
       throw new IllegalStateException(
           "could not read the group config at " + paths.config() + ": " + e, e);
     }
+    lease = SessionLease.acquire(client);
     watchMail();
     client.getConnectionStateListenable().addListener(connectionListener, events);
   }
 
+  /** The lease of this service's client session: what every held lock and guard is checked by. */
+  SessionLease lease() {
+    return lease;
+  }
+
   private void readConfig() throws Exception {
+    readConfig(0);
+  }
+
+  private void readConfig(int attempt) throws Exception {
     int partitions = configuredPartitions;
     try {
       byte[] data = client.getData().forPath(paths.config());
@@ -226,9 +238,42 @@ public final class KeyLocks implements AutoCloseable {
       ownersYield = !"tooz".equals(config.path("strategy").asText());
     } catch (KeeperException.NoNodeException e) {
       partitions = partitions > 0 ? partitions : DEFAULT_PARTITIONS;
+      if (!createConfig(partitions)) {
+        if (attempt >= 5) {
+          throw new IllegalStateException(
+              "group config at " + paths.config() + " keeps being created and deleted");
+        }
+        readConfig(attempt + 1); // another service created it first: take its count or fail
+        return;
+      }
     }
     partitioner = Partitioner.of(partitions, router);
   }
+
+  /**
+   * Creates the group config with this service's partition count, so that a rebalancer or another
+   * lock service starting later queues every key where this one does (or fails, naming both
+   * counts). A create is a compare-and-set: when it loses, the caller reads the winner's config.
+   * The strategy is left for the first rebalancer to add.
+   *
+   * @return whether this call created it
+   */
+  private boolean createConfig(int partitions) throws Exception {
+    String config =
+        "{\"format\":1,\"partitions\":" + partitions + ",\"hash\":\"" + CONFIG_HASH + "\"}";
+    try {
+      client
+          .create()
+          .creatingParentsIfNeeded()
+          .forPath(paths.config(), config.getBytes(StandardCharsets.UTF_8));
+      return true;
+    } catch (KeeperException.NodeExistsException e) {
+      return false;
+    }
+  }
+
+  /** The key hash every group config names (the partitioner's). */
+  static final String CONFIG_HASH = "xxh3-64-top-bits";
 
   // ---------------------------------------------------------------- acquire
 
@@ -287,6 +332,7 @@ public final class KeyLocks implements AutoCloseable {
       if (!h.held()) {
         throw new IllegalStateException("lock service closed while acquiring " + key);
       }
+      awaitLease(h, deadline);
       granted = true;
       if (waited) {
         metrics.contended.inc();
@@ -365,6 +411,29 @@ public final class KeyLocks implements AutoCloseable {
       if (!ok) {
         held.forEach(LockHandle::release);
       }
+    }
+  }
+
+  /**
+   * Returns only once the handle's session has a lease, so that a handle is HELD when it is handed
+   * out: a new session has one a fifth of its timeout after it started (see {@code SessionLease}).
+   * Waits up to the request's deadline, and at least half the session timeout, which is no wait for
+   * a holder (a {@code tryAcquire} too may wait for it).
+   */
+  private void awaitLease(LockHandle h, long deadline) throws LockTimeoutException {
+    SessionLease l = lease;
+    if (l.valid(h.session())) {
+      return;
+    }
+    long left = Math.max(deadline - nanoTime.getAsLong(), l.negotiatedTimeout().toNanos() / 2);
+    if (!l.awaitValid(h.session(), Duration.ofNanos(Math.max(left, 1_000_000_000L)))) {
+      throw new LockTimeoutException(
+          "lock on "
+              + LockKeys.shown(h.key())
+              + " was granted, but the lease of session 0x"
+              + Long.toHexString(h.session())
+              + " did not begin in time (the session may be ending): released",
+          null);
     }
   }
 
@@ -819,6 +888,9 @@ public final class KeyLocks implements AutoCloseable {
         for (LockHandle h : active) {
           h.lose("the ZooKeeper session was lost");
         }
+        // Requests waiting on watches of the dead session would sleep until their timeouts:
+        // wake them; each sees its session gone and fails, naming it.
+        waiting.forEach(CountDownLatch::countDown);
       }
       case RECONNECTED, CONNECTED -> {
         if (lifecycle.isClosed()) {
@@ -1120,30 +1192,79 @@ public final class KeyLocks implements AutoCloseable {
               + " and the target is "
               + target.wireName());
     }
-    try {
-      String upgrade = h.upgradePath();
-      if (upgrade != null) {
-        // Upgraded: dropping the upgrade node returns to the base's mode.
-        LockMode base = h.baseMode();
-        if (target == base) {
+    String upgrade = h.upgradePath();
+    // Upgraded: dropping the upgrade node returns to the base's mode.
+    boolean dropUpgradeOnly = upgrade != null && target == h.baseMode();
+    if (upgrade != null && !dropUpgradeOnly && target != LockMode.SHARED) {
+      throw new IllegalArgumentException(
+          "a hold upgraded from shared downgrades to shared only: raising its base to"
+              + " upgradable could make two upgradable holders of "
+              + LockKeys.shown(h.key()));
+    }
+    for (int attempt = 1; ; attempt++) {
+      try {
+        if (dropUpgradeOnly) {
           client.delete().forPath(upgrade);
-        } else if (target == LockMode.SHARED) {
-          rewriteMode(h, target, upgrade);
         } else {
-          throw new IllegalArgumentException(
-              "a hold upgraded from shared downgrades to shared only: raising its base to"
-                  + " upgradable could make two upgradable holders of "
-                  + LockKeys.shown(h.key()));
+          rewriteMode(h, target, upgrade);
         }
-      } else {
-        rewriteMode(h, target, null);
+        h.downgraded(target);
+        return;
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        // The write may have been applied with its reply lost: Curator's retry of it then fails
+        // (BadVersion, or NoNode for the upgrade node). Ask the server what it holds now.
+        Boolean applied = e instanceof InterruptedException ? null : downgradeApplied(h, target);
+        if (Boolean.TRUE.equals(applied)) {
+          h.downgraded(target);
+          return;
+        }
+        if (applied == null) {
+          // Unknown: claim the lower mode, which is never more than the server grants us.
+          h.downgraded(target);
+          if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+          }
+          throw new IllegalStateException(
+              "downgrade of "
+                  + LockKeys.shown(h.key())
+                  + " may not have reached the server ("
+                  + e
+                  + "): the handle holds "
+                  + target.wireName()
+                  + " from now on, the server may still hold it exclusive until release",
+              e);
+        }
+        // Not applied (e.g. a revoke request rewrote our node meanwhile): write again.
+        if (attempt >= 3) {
+          throw new IllegalStateException(
+              "downgrade of " + LockKeys.shown(h.key()) + " failed: " + e, e);
+        }
       }
-      h.downgraded(target);
-    } catch (RuntimeException e) {
-      throw e;
+    }
+  }
+
+  /**
+   * Reads in the handle's session whether the server holds {@code h} at {@code target} (its node
+   * says so and its upgrade node, if any, is gone); null when it cannot tell.
+   */
+  private Boolean downgradeApplied(LockHandle h, LockMode target) {
+    try {
+      Stat stat = new Stat();
+      byte[] raw = client.getData().storingStatIn(stat).forPath(h.path());
+      String upgrade = h.upgradePath();
+      return stat.getEphemeralOwner() == h.session()
+          && LockData.decode(h.path(), raw).mode() == target
+          && (upgrade == null || client.checkExists().forPath(upgrade) == null);
+    } catch (KeeperException.NoNodeException e) {
+      return false; // our node is gone: the hold is lost, and the session follower says so
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
     } catch (Exception e) {
-      throw new IllegalStateException(
-          "downgrade of " + LockKeys.shown(h.key()) + " failed: " + e, e);
+      log.debug("could not read back the downgrade of {}: {}", h.path(), e.toString());
+      return null;
     }
   }
 
@@ -1469,6 +1590,10 @@ public final class KeyLocks implements AutoCloseable {
     PartitionGuards g = guards;
     if (g != null) {
       g.close();
+    }
+    SessionLease l = lease;
+    if (l != null) {
+      l.release();
     }
     waiting.forEach(CountDownLatch::countDown);
     for (LockHandle h : List.copyOf(active)) {

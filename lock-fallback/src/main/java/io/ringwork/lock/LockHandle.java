@@ -1,5 +1,6 @@
 package io.ringwork.lock;
 
+import io.ringwork.membership.SessionLease;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -24,11 +25,12 @@ public final class LockHandle implements AutoCloseable {
   private final List<Runnable> revokeListeners = new CopyOnWriteArrayList<>();
 
   // Guarded by this.
-  private LockState state = LockState.ACQUIRING;
+  // Written under this, read without it: a reader never waits for a thread that holds the handle.
+  private volatile LockState state = LockState.ACQUIRING;
   private LockMode mode;
   private String path;
   private long token;
-  private long session;
+  private volatile long session;
   private String upgradePath;
   private LockMode baseMode;
   private String attemptedPrefix;
@@ -78,9 +80,34 @@ public final class LockHandle implements AutoCloseable {
     return request.purpose();
   }
 
-  /** Returns where the handle stands. */
-  public synchronized LockState state() {
-    return state;
+  /**
+   * Returns where the handle stands. A lock whose session lease has ended (see {@code
+   * SessionLease}: the server could expire the session soon) is SUSPENDED at once, whatever this
+   * service's threads are doing; it is HELD again only if the lease is renewed in the same session.
+   */
+  public LockState state() {
+    LockState s = state;
+    if (s == LockState.HELD && !leaseValid()) {
+      return LockState.SUSPENDED;
+    }
+    return s;
+  }
+
+  private boolean leaseValid() {
+    SessionLease l = locks.lease();
+    return l != null && l.valid(session);
+  }
+
+  /**
+   * Returns the nanoseconds this lock may still be acted on by the session lease, 0 unless it is
+   * HELD. Work longer than that should check again before it commits, and write with the token.
+   */
+  public long remainingNanos() {
+    if (state != LockState.HELD) {
+      return 0;
+    }
+    SessionLease l = locks.lease();
+    return l == null ? 0 : l.remainingNanos(session);
   }
 
   /** Returns the lock node's path, for diagnostics. */
@@ -100,11 +127,12 @@ public final class LockHandle implements AutoCloseable {
    * @throws LockLostException naming the key and the state when the lock is not HELD
    */
   public void ensureValid() {
-    LockState s;
-    String why;
-    synchronized (this) {
-      s = state;
-      why = lostReason;
+    LockState s = state();
+    String why = s == LockState.SUSPENDED && state == LockState.HELD ? "session lease ended" : null;
+    if (why == null) {
+      synchronized (this) {
+        why = lostReason;
+      }
     }
     if (s != LockState.HELD) {
       throw new LockLostException(

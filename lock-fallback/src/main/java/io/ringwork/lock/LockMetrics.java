@@ -38,7 +38,8 @@ final class LockMetrics {
           "breaks",
           "guards.fast",
           "guards.locked",
-          "yields");
+          "yields",
+          "guards.abandoned");
 
   private final MetricRegistry registry;
   private final String prefix;
@@ -50,6 +51,7 @@ final class LockMetrics {
   final Counter fastGuards;
   final Counter lockedGuards;
   final Counter yields;
+  final Counter abandonedGuards;
 
   LockMetrics(
       MetricRegistry registry,
@@ -59,7 +61,7 @@ final class LockMetrics {
       IntSupplier waiters) {
     this.registry = registry;
     this.prefix = MetricRegistry.name("ringwork", group, member, "locks");
-    this.acquireTime = registry.timer(name("acquire.time"));
+    this.acquireTime = registry.timer(name("acquire.time"), TotalingTimer::new);
     this.contended = registry.counter(name("contended"));
     this.timeouts = registry.counter(name("timeouts"));
     this.lost = registry.counter(name("lost"));
@@ -67,6 +69,7 @@ final class LockMetrics {
     this.fastGuards = registry.counter(name("guards.fast"));
     this.lockedGuards = registry.counter(name("guards.locked"));
     this.yields = registry.counter(name("yields"));
+    this.abandonedGuards = registry.counter(name("guards.abandoned"));
     registry.gauge(name("holds"), () -> (Gauge<Integer>) holds::getAsInt);
     registry.gauge(name("waiters"), () -> (Gauge<Integer>) waiters::getAsInt);
   }

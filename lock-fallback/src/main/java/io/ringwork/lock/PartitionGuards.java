@@ -1,6 +1,7 @@
 package io.ringwork.lock;
 
 import io.ringwork.membership.GroupPaths;
+import io.ringwork.membership.SessionLease;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Partitioner;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.apache.curator.framework.CuratorFramework;
@@ -44,10 +46,12 @@ import org.slf4j.LoggerFactory;
  * <p>Seeing a new request, the owner marks its key contested (new guards on it go through the
  * lock), waits for the fast-path guards already in flight on the key's routing key to close, then
  * writes the yield node {@code y-<request>-<owner session>} next to the request. Only then may the
- * request be granted. A yield is written only while this member holds the partition's active grant;
- * a revocation takes the same monitor, so no yield is written after the grant is gone (and so
- * before a successor activates). An owner that never finishes its guard is never stolen from: the
- * request times out naming the owner's delay.
+ * request be granted. A yield is decided only while this member holds the partition's active grant
+ * (checked under the monitor a revocation takes; the create itself runs outside it, so that no
+ * ZooKeeper call holds up a revocation). A yield that lands after the revocation answers a request
+ * that existed while we owned the partition: the successor lists it when it activates and treats
+ * its key as contested from the start, so the late yield overlaps no fast guard. An owner that
+ * never finishes its guard is never stolen from: the request times out naming the owner's delay.
  *
  * <p>When the last request of a queue is gone, the owner takes the pzxid of the listing that showed
  * it empty (the zxid of the queue's last child change, so at least the last foreign lock's token,
@@ -91,7 +95,11 @@ public final class PartitionGuards {
   private final AtomicIntegerArray inflight = new AtomicIntegerArray(2 * STRIPES);
   private final AtomicIntegerArray draining = new AtomicIntegerArray(STRIPES);
   private final AtomicInteger pendingScans = new AtomicInteger();
+  private final AtomicLong abandoned = new AtomicLong();
   private volatile Runnable onReady = () -> {};
+  private final SessionLease lease;
+  // The session the active grants were activated in; the fast path is open only under its lease.
+  private volatile long grantSession;
 
   // Guarded by this: the grants the rebalancer has given, and whether the connection is up.
   private final long[] granted;
@@ -115,6 +123,7 @@ public final class PartitionGuards {
     this.contested = new AtomicReferenceArray<>(partitions);
     this.resume = new AtomicReferenceArray<>(partitions);
     this.granted = new long[partitions];
+    this.lease = locks.lease();
   }
 
   // ---------------------------------------------------------------- the fast path
@@ -142,8 +151,9 @@ public final class PartitionGuards {
     int end = router.routingKeyEnd(key);
     long hash = Partitioner.hash(key, 0, end);
     int p = partitioner.partitionOfHash(hash);
+    long session = grantSession; // read once: the guard is of the session it was checked in
     long t = fast.get(p);
-    int slot = t == 0 ? -1 : enter(key, hash, p, t);
+    int slot = t == 0 ? -1 : enter(key, hash, p, t, session);
     long token;
     LockHandle h = null;
     if (slot >= 0) {
@@ -153,19 +163,19 @@ public final class PartitionGuards {
       token = h.token();
     }
     // One allocation site, and the guard passed to no call: a caller's guard can be scalar.
-    return new KeyGuard(this, key, p, slot, token, h);
+    return new KeyGuard(this, key, p, slot, token, h, slot >= 0 ? session : 0);
   }
 
   /**
    * The fast path: counts a guard in on the key's stripe and checks, after, that the key is still
    * free; returns the in-flight slot, or -1 (counted out again) when it is not.
    */
-  private int enter(String key, long hash, int p, long t) {
+  private int enter(String key, long hash, int p, long t, long session) {
     int stripe = (int) hash & MASK;
     int e = epoch.get(stripe);
     int slot = (stripe << 1) | e;
     inflight.incrementAndGet(slot);
-    if (epoch.get(stripe) == e && fast.get(p) == t) {
+    if (epoch.get(stripe) == e && fast.get(p) == t && lease.valid(session)) {
       Contested c = contested.get(p);
       if (c == null || !c.blocks(key)) {
         metrics.fastGuards.inc();
@@ -198,9 +208,34 @@ public final class PartitionGuards {
     inflight.decrementAndGet(slot);
   }
 
-  boolean stillOwned(int partition, long token) {
+  boolean stillOwned(int partition, long token, long session) {
     long t = fast.get(partition);
-    return t != 0 && t <= token;
+    return t != 0 && t <= token && session == grantSession && lease.valid(session);
+  }
+
+  /** The nanoseconds a fast guard of {@code session} may still act, by the session lease. */
+  long remainingNanos(long session) {
+    return session == grantSession ? lease.remainingNanos(session) : 0;
+  }
+
+  /**
+   * Returns how many times fast guards were still open when their partition was withdrawn or a
+   * drain gave up on them: each such guard was invalidated ({@link KeyGuard#ensureValid()} throws,
+   * its token is below the next holder's) and logged.
+   */
+  public long abandonedDrains() {
+    return abandoned.get();
+  }
+
+  /**
+   * Waits until every fast guard that started before now has closed, up to {@code timeout}: for a
+   * close that cannot wait inline (called from a listener callback), before it withdraws the
+   * acknowledgement that lets a successor in.
+   *
+   * @return whether they all closed in time
+   */
+  public boolean awaitGuardsClosed(Duration timeout) {
+    return drainAll(timeout);
   }
 
   /** Returns whether every granted partition's locks have been listed (its fast path decided). */
@@ -233,10 +268,13 @@ public final class PartitionGuards {
     List<Integer> gained = new ArrayList<>();
     List<Integer> dropped = new ArrayList<>();
     boolean resumed;
+    boolean newSession;
     synchronized (this) {
       resumed = paused && connected;
       paused = !connected;
+      newSession = sessionId != 0 && session != 0 && sessionId != session;
       session = sessionId;
+      grantSession = sessionId;
       for (int p = 0; p < partitions; p++) {
         long next = tokens.length == 0 ? 0 : tokens[p];
         if (granted[p] != next) {
@@ -251,17 +289,23 @@ public final class PartitionGuards {
           }
         } else if (!connected) {
           fast.set(p, 0);
-        } else if (resumed && next != 0) {
+        } else if ((resumed || newSession) && next != 0) {
           fast.set(p, 0); // events may have been missed while disconnected: list again first
           gained.add(p);
         }
       }
       pendingScans.addAndGet(gained.size());
     }
-    boolean drained = dropped.isEmpty() || drainAll(drainTimeout);
+    // A zero timeout (a close from a callback, which waits later with awaitGuardsClosed) only
+    // closes the fast path: giving up at once would count guards as abandoned that are not.
+    boolean drained = dropped.isEmpty() || drainTimeout.isZero() || drainAll(drainTimeout);
     boolean queued =
         locks.submit(
             () -> {
+              if (newSession) {
+                // Watches were registered in the old session and died with it: register anew.
+                watches.clear();
+              }
               for (int p : dropped) {
                 unwatch(p);
               }
@@ -285,10 +329,15 @@ public final class PartitionGuards {
     }
   }
 
-  /** Waits until every fast guard that started before now has closed. */
+  /**
+   * Waits until every fast guard that started before now has closed. Each stripe is flipped
+   * (left-right) when the epoch it would flip into is empty; a stripe where a guard that an earlier
+   * drain gave up on still sits there is not flipped, and both its epochs are waited for.
+   */
   private boolean drainAll(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     int[] old = new int[STRIPES];
+    boolean[] both = new boolean[STRIPES];
     int taken = 0;
     boolean ok = true;
     try {
@@ -299,10 +348,19 @@ public final class PartitionGuards {
             return false;
           }
         }
-        old[taken] = epoch.getAndUpdate(taken, x -> x ^ 1);
+        // Left-right (Ramalhete and Correia): the epoch we flip into must be empty first, or a
+        // guard left there by a drain that gave up would be counted as new and never waited for.
+        int next = epoch.get(taken) ^ 1;
+        if (inflight.get((taken << 1) | next) > 0) {
+          both[taken] = true;
+        } else {
+          old[taken] = epoch.getAndUpdate(taken, x -> x ^ 1);
+        }
       }
       for (int s = 0; s < STRIPES; s++) {
-        while (inflight.get((s << 1) | old[s]) > 0) {
+        while (both[s]
+            ? inflight.get(s << 1) > 0 || inflight.get((s << 1) | 1) > 0
+            : inflight.get((s << 1) | old[s]) > 0) {
           if (!pause(deadline)) {
             ok = false;
             return false;
@@ -315,7 +373,14 @@ public final class PartitionGuards {
         draining.set(s, 0);
       }
       if (!ok) {
-        log.warn("fast guards of {} still open after {}", locks.memberId(), timeout);
+        abandoned.incrementAndGet();
+        metrics.abandonedGuards.inc();
+        log.warn(
+            "fast guards of {} still open after {}: those of partitions no longer granted are"
+                + " invalid from now on (ensureValid throws, their tokens are below the next"
+                + " holder's); those of partitions still granted keep excluding foreign locks",
+            locks.memberId(),
+            timeout);
       }
     }
   }
@@ -576,11 +641,20 @@ public final class PartitionGuards {
   }
 
   private void startDrain(int p, String queue, LockNode request, int stripe) {
-    if (!stillGranted(p)) {
+    if (!stillGranted(p) || !stillRequested(p, queue, request)) {
       yielding.remove(queue + "/" + request.name());
       return;
     }
     if (!draining.compareAndSet(stripe, 0, 1)) {
+      locks
+          .events()
+          .schedule(() -> startDrain(p, queue, request, stripe), 1, TimeUnit.MILLISECONDS);
+      return;
+    }
+    if (inflight.get((stripe << 1) | (epoch.get(stripe) ^ 1)) > 0) {
+      // A guard that an earlier drain gave up on still sits in the epoch we would flip into:
+      // flipping now would count it as new and yield past it. Wait for it (left-right).
+      draining.set(stripe, 0);
       locks
           .events()
           .schedule(() -> startDrain(p, queue, request, stripe), 1, TimeUnit.MILLISECONDS);
@@ -604,36 +678,52 @@ public final class PartitionGuards {
     }
   }
 
+  /** Whether the request is still in the queue as last listed (it may have timed out meanwhile). */
+  private boolean stillRequested(int p, String queue, LockNode request) {
+    Map<String, List<LockNode>> byQueue = requests.get(p);
+    List<LockNode> nodes = byQueue == null ? null : byQueue.get(queue);
+    return nodes != null && nodes.contains(request);
+  }
+
   private synchronized boolean stillGranted(int p) {
     return granted[p] != 0 && !paused;
   }
 
+  /**
+   * Writes the yield, if this member still holds p's active grant. The check is under the monitor
+   * the revocation takes; the create is not (a monitor held across a ZooKeeper call would let a
+   * Curator retry hold up the revocation). A yield that lands after the grant was revoked is
+   * harmless: it answers a request that existed while we owned p, so the next owner lists it when
+   * it activates and treats its key as contested from the start, and our own fast path of p closed
+   * with the revocation.
+   */
   private void writeYield(int p, String queue, LockNode request) {
+    String path;
     synchronized (this) {
       if (granted[p] == 0 || paused || session != currentSession()) {
         return; // only the active owner yields
       }
-      String path = queue + "/" + LockNode.yieldName(request.request(), session);
-      try {
-        client.create().withMode(CreateMode.EPHEMERAL).forPath(path);
-        metrics.yields.inc();
-      } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException e) {
-        // yielded already, or the request and its queue are gone
-      } catch (Exception e) {
-        log.warn("could not yield {} to {}: {}", queue, request.name(), e.toString());
-        locks
-            .events()
-            .schedule(
-                () -> {
-                  try {
-                    scanQueue(p, queue);
-                  } catch (Exception ex) {
-                    log.debug("rescan of {} failed: {}", queue, ex.toString());
-                  }
-                },
-                100,
-                TimeUnit.MILLISECONDS);
-      }
+      path = queue + "/" + LockNode.yieldName(request.request(), session);
+    }
+    try {
+      client.create().withMode(CreateMode.EPHEMERAL).forPath(path);
+      metrics.yields.inc();
+    } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException e) {
+      // yielded already, or the request and its queue are gone
+    } catch (Exception e) {
+      log.warn("could not yield {} to {}: {}", queue, request.name(), e.toString());
+      locks
+          .events()
+          .schedule(
+              () -> {
+                try {
+                  scanQueue(p, queue);
+                } catch (Exception ex) {
+                  log.debug("rescan of {} failed: {}", queue, ex.toString());
+                }
+              },
+              100,
+              TimeUnit.MILLISECONDS);
     }
   }
 

@@ -52,9 +52,16 @@ public final class ToozLock implements AutoCloseable {
     return session;
   }
 
-  /** Returns HELD, SUSPENDED, LOST or RELEASED. */
-  public synchronized LockState state() {
-    return state;
+  /**
+   * Returns HELD, SUSPENDED, LOST or RELEASED. HELD only while the session lease holds (see {@code
+   * SessionLease}): past it the lock is SUSPENDED at once, whatever this service's threads do.
+   */
+  public LockState state() {
+    LockState s;
+    synchronized (this) {
+      s = state;
+    }
+    return s == LockState.HELD && !locks.lease().valid(session) ? LockState.SUSPENDED : s;
   }
 
   /** Runs {@code listener} once if the lock is lost (at once if it is already). */
@@ -76,14 +83,18 @@ public final class ToozLock implements AutoCloseable {
    *
    * @throws LockLostException naming the lock and why
    */
-  public synchronized void ensureValid() {
-    if (state != LockState.HELD) {
+  public void ensureValid() {
+    LockState s = state();
+    if (s != LockState.HELD) {
+      String why;
+      synchronized (this) {
+        why =
+            lostBecause != null
+                ? lostBecause
+                : state == LockState.HELD ? "session lease ended" : null;
+      }
       throw new LockLostException(
-          "tooz lock '"
-              + name
-              + "' is "
-              + state
-              + (lostBecause != null ? " (" + lostBecause + ")" : ""));
+          "tooz lock '" + name + "' is " + s + (why != null ? " (" + why + ")" : ""));
     }
   }
 

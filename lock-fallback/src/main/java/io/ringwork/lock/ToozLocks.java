@@ -1,5 +1,6 @@
 package io.ringwork.lock;
 
+import io.ringwork.membership.SessionLease;
 import io.ringwork.membership.ToozGroup;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -46,11 +47,12 @@ import org.slf4j.LoggerFactory;
  *       ahead otherwise. (kazoo's own {@code __rlock__} readers are invisible to tooz's lock.)
  * </ul>
  *
- * <p>As everywhere in Ringwork, the fencing token is the node's czxid (from a create2), and a lock
- * follows its session: SUSPENDED while disconnected, HELD again only if its node is still there in
- * the same session, LOST otherwise. (tooz holders keep believing they hold after their session
- * expired: fence what matters.) Release deletes the node, in the background until it succeeds when
- * the connection is down; a timed-out or interrupted acquire deletes its node too.
+ * <p>As everywhere in Ringwork, the fencing token is the node's czxid (from a create2, read back
+ * when the create's reply was lost), and a lock follows its session: SUSPENDED while disconnected,
+ * HELD again only if its node is still there in the same session, LOST otherwise. (tooz holders
+ * keep believing they hold after their session expired: fence what matters.) Release deletes the
+ * node, in the background until it succeeds when the connection is down; a timed-out or interrupted
+ * acquire deletes its node too.
  */
 public final class ToozLocks implements AutoCloseable {
 
@@ -72,6 +74,8 @@ public final class ToozLocks implements AutoCloseable {
   private final ConnectionStateListener connection = this::stateChanged;
   private volatile boolean closed;
 
+  private final SessionLease lease;
+
   private ToozLocks(Builder b) {
     this.client = Objects.requireNonNull(b.client, "client");
     this.namespacePath = ToozGroup.namespacePath(b.namespace);
@@ -80,6 +84,12 @@ public final class ToozLocks implements AutoCloseable {
     this.data = b.memberId.getBytes(StandardCharsets.UTF_8);
     this.acl = b.credentials == null ? null : ToozGroup.digestAcl(b.credentials);
     client.getConnectionStateListenable().addListener(connection);
+    this.lease = SessionLease.acquire(client);
+  }
+
+  /** The session lease every held tooz lock is checked by. */
+  SessionLease lease() {
+    return lease;
   }
 
   /** Returns a builder. */
@@ -179,6 +189,17 @@ public final class ToozLocks implements AutoCloseable {
                 ? create.withACL(acl).forPath(dir + "/" + prefix + "__lock__", data)
                 : create.forPath(dir + "/" + prefix + "__lock__", data);
       }
+      if (stat.getCzxid() == 0) {
+        // The create's reply was lost and Curator found the node again by its protected prefix
+        // (kazoo finds its own by its unique prefix the same way): that fills in no stat, so read
+        // the token from the node itself rather than hand out 0.
+        Stat found = client.checkExists().forPath(path);
+        if (found == null) {
+          throw new IllegalStateException(
+              "the contender node " + path + " vanished right after its creation");
+        }
+        stat = found;
+      }
       token = stat.getCzxid();
       session = client.getZookeeperClient().getZooKeeper().getSessionId();
     } catch (InterruptedException e) {
@@ -217,6 +238,13 @@ public final class ToozLocks implements AutoCloseable {
             held.remove(lock);
           } else if (!client.getZookeeperClient().isConnected()) {
             lock.suspend();
+          } else if (!lease.valid(session)) {
+            // A new session has a lease a fifth of its timeout after it started: hand out a lock
+            // that is HELD, as KeyLocks does.
+            lease.awaitValid(
+                session,
+                Duration.ofMillis(
+                    Math.max(1000, client.getZookeeperClient().getConnectionTimeoutMs())));
           }
           done = true;
           return lock;
@@ -380,11 +408,15 @@ public final class ToozLocks implements AutoCloseable {
   /** Releases every lock still held and stops following the connection. */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
     for (ToozLock lock : List.copyOf(held)) {
       lock.release();
     }
     client.getConnectionStateListenable().removeListener(connection);
+    lease.release();
   }
 
   /** Builds {@link ToozLocks}. */

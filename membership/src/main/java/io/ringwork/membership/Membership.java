@@ -52,6 +52,12 @@ import org.slf4j.LoggerFactory;
  * it checks the node's ephemeral owner, so a refused duplicate or a member whose session was
  * replaced never removes another live member's node.
  *
+ * <p>A member never adopts a node it did not see itself create, even one its own session owns: on a
+ * caller's client, an earlier instance with the same id may have left its node with a delete
+ * deferred to the next connection, keyed on that node's czxid (its incarnation), and adopting it
+ * would let that delete remove the new member for good. Such a node, or our own create's whose
+ * reply was lost, is deleted and created anew, as a new incarnation.
+ *
  * <p>Views come from a {@link CuratorCache} of the members node, so they reflect ZooKeeper's order
  * of changes; each new one gets a higher {@link View#version()}. A member node whose data is
  * corrupt or of an unknown format is logged once, with its path, and left out of views. On session
@@ -120,7 +126,7 @@ public final class Membership implements AutoCloseable {
   private volatile boolean joined;
   private volatile View view = new View(0, List.of(), Optional.empty());
   private volatile long incarnation;
-  private long sessionId;
+  private volatile long sessionId;
   private long version;
   private volatile MemberNodes memberCache;
   private volatile boolean leading;
@@ -287,9 +293,16 @@ public final class Membership implements AutoCloseable {
     return state;
   }
 
-  /** Returns whether this member is joined with a live, connected session. */
+  /**
+   * Returns whether this member is joined with a live, connected session: the session of its member
+   * node is the client's current one (a client that moved to a new session is not joined until the
+   * membership has rejoined in it, whatever events are still queued).
+   */
   public boolean isJoined() {
-    return joined && client.getZookeeperClient().isConnected();
+    return joined
+        && client.getZookeeperClient().isConnected()
+        && sessionId != 0
+        && sessionId == currentSessionId();
   }
 
   /** Returns whether this member leads the group. */
@@ -592,14 +605,15 @@ public final class Membership implements AutoCloseable {
     String path = memberPath();
     for (int attempt = 0; attempt < 5; attempt++) {
       try {
+        Stat stat = new Stat();
         client
             .create()
+            .storingStatIn(stat)
             .creatingParentContainersIfNeeded()
             .withMode(CreateMode.EPHEMERAL)
             .forPath(path, data());
-        Stat stat = client.checkExists().forPath(path);
-        sessionId = stat == null ? currentSessionId() : stat.getEphemeralOwner();
-        incarnation = stat == null ? 0 : stat.getCzxid();
+        sessionId = stat.getEphemeralOwner();
+        incarnation = stat.getCzxid();
         joined = true;
         state = State.JOINED;
         log.info("{} joined as incarnation {}", path, incarnation);
@@ -610,15 +624,12 @@ public final class Membership implements AutoCloseable {
           continue;
         }
         long owner = stat.getEphemeralOwner();
-        if (owner == currentSessionId()) {
-          sessionId = owner;
-          incarnation = stat.getCzxid();
-          joined = true;
-          state = State.JOINED;
-          return;
-        }
-        if (sessionId != 0 && owner == sessionId) {
-          // Our own node from the session that just expired: remove it and join afresh.
+        if (owner == currentSessionId() || (sessionId != 0 && owner == sessionId)) {
+          // A node of this session that this instance did not see itself create: an earlier
+          // instance's with the same id on this (the caller's) client, whose deferred delete is
+          // keyed on that node's czxid and would remove it under us if we adopted it, or our own
+          // create whose reply was lost. Or our own node from the session that just expired.
+          // Never adopt it: remove it and join afresh, as a new incarnation.
           try {
             client.delete().withVersion(stat.getVersion()).forPath(path);
           } catch (KeeperException.NoNodeException | KeeperException.BadVersionException gone) {

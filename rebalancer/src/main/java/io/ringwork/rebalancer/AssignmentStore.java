@@ -40,6 +40,12 @@ import org.apache.zookeeper.data.Stat;
  * overwritten, so every reader of version V reads the one table its winner committed. (The first
  * release overwrote same-named chunks and let a loser replace the winner's table.)
  *
+ * <p>A reply can be lost after the server committed: the client sees ConnectionLoss, and Curator's
+ * retry of the transaction then meets our own commit (NodeExists, BadVersion). So a failed
+ * transaction is checked by reading the header back; if it holds exactly our bytes (and the delta
+ * node our delta), the publish won. A publisher deletes its chunks only after reading a header that
+ * does not name their tag, and deletes nothing when it cannot read the header.
+ *
  * <p>A reader holding version V applies deltas V+1.. and reloads the base only when it is too far
  * behind.
  */
@@ -246,14 +252,11 @@ final class AssignmentStore {
     try {
       client.transaction().forOperations(ops);
     } catch (Exception e) {
-      for (String path : written) {
-        try {
-          client.delete().forPath(path);
-        } catch (Exception gone) {
-          // compaction of a later base removes it
-        }
+      if (!committedAfterAll(
+          e, headerBytes, delta == null ? null : deltaPath(next.version()), delta)) {
+        deleteUnlessNamed(written, header.tag());
+        throw e;
       }
-      throw e;
     }
     Stat stat = client.checkExists().forPath(headerPath);
     Stored stored = new Stored(next, stat.getMzxid(), stat.getVersion(), header.base());
@@ -261,6 +264,57 @@ final class AssignmentStore {
       deleteUnreferenced(header);
     }
     return new Published(stored, bytes);
+  }
+
+  /**
+   * Whether a transaction that failed with {@code failure} committed all the same. A lost reply
+   * looks like a failure: Curator retries the transaction after the ConnectionLoss, and the retry
+   * finds its own commit in the way (NodeExists, BadVersion). The header then holds exactly our
+   * bytes (a snapshot's names a tag that only this publish drew) and the delta node, if any, our
+   * delta.
+   */
+  private boolean committedAfterAll(
+      Exception failure, byte[] headerBytes, String deltaPath, byte[] delta) {
+    if (failure instanceof InterruptedException) {
+      return false;
+    }
+    try {
+      return Arrays.equals(client.getData().forPath(headerPath), headerBytes)
+          && (deltaPath == null || Arrays.equals(client.getData().forPath(deltaPath), delta));
+    } catch (KeeperException.NoNodeException e) {
+      return false;
+    } catch (Exception e) {
+      failure.addSuppressed(e);
+      return false;
+    }
+  }
+
+  /**
+   * Deletes the chunks a publish wrote, unless the committed header names their tag: checked before
+   * deleting, so that a publisher that could not learn its outcome never removes a committed table.
+   * When the header cannot be read, nothing is deleted (a later base's compaction removes them).
+   */
+  private void deleteUnlessNamed(List<String> written, String tag) {
+    if (written.isEmpty()) {
+      return;
+    }
+    try {
+      byte[] now = client.getData().forPath(headerPath);
+      if (parseHeader(now).tag().equals(tag)) {
+        return;
+      }
+    } catch (KeeperException.NoNodeException e) {
+      // no header: nothing names them
+    } catch (Exception e) {
+      return;
+    }
+    for (String path : written) {
+      try {
+        client.delete().forPath(path);
+      } catch (Exception gone) {
+        // compaction of a later base removes it
+      }
+    }
   }
 
   /** Deletes what the committed header no longer needs: older versions, and others' bases. */

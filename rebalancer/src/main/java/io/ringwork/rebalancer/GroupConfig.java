@@ -8,11 +8,16 @@ import io.ringwork.ring.KeyRouter;
 import java.nio.charset.StandardCharsets;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
 
 /**
  * A group's fixed settings, stored once at {@code <group>/config}: P, the key hash, the strategy
  * and the replica count. A member whose settings differ fails at start instead of computing a
  * different table from everyone else.
+ *
+ * <p>A lock service that starts before any rebalancer creates the config with its partition count
+ * only (so that both queue every key in the same place); the first rebalancer then adds the
+ * strategy and replicas by compare-and-set on the node's version, after checking the count.
  *
  * <p>The optional {@code router} field ({@code "whole-key"} or {@code "up-to:C"}) names the key
  * router, so that tools route keys as the members do; it is absent from configs written before it
@@ -51,13 +56,41 @@ final class GroupConfig {
       mine.put("router", routerName);
     }
     byte[] bytes = mine.toString().getBytes(StandardCharsets.UTF_8);
-    try {
-      client.create().creatingParentsIfNeeded().forPath(path, bytes);
+    for (int attempt = 0; attempt < 10; attempt++) {
+      try {
+        client.create().creatingParentsIfNeeded().forPath(path, bytes);
+        return;
+      } catch (KeeperException.NodeExistsException e) {
+        // compare below
+      }
+      Stat stat = new Stat();
+      byte[] data;
+      try {
+        data = client.getData().storingStatIn(stat).forPath(path);
+      } catch (KeeperException.NoNodeException e) {
+        continue; // deleted by hand meanwhile: create it
+      }
+      if (!compare(path, data, mine)) {
+        try {
+          // Started by a lock service: same count and hash, now complete it.
+          client.setData().withVersion(stat.getVersion()).forPath(path, bytes);
+          return;
+        } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
+          continue; // changed meanwhile: read it again
+        }
+      }
       return;
-    } catch (KeeperException.NodeExistsException e) {
-      // compare below
     }
-    byte[] data = client.getData().forPath(path);
+    throw new IllegalStateException("group config at " + path + " kept changing; try again");
+  }
+
+  /**
+   * Compares a stored config with this member's; returns true when it is complete and matches,
+   * false when it matches but has no strategy yet (written by a lock service).
+   *
+   * @throws IllegalStateException naming each difference
+   */
+  private static boolean compare(String path, byte[] data, ObjectNode mine) {
     JsonNode stored;
     try {
       stored = JSON.readTree(data);
@@ -71,10 +104,20 @@ final class GroupConfig {
               + " is unreadable or of an unknown format: "
               + new String(data, StandardCharsets.UTF_8));
     }
+    boolean partial = !stored.has("strategy");
     StringBuilder diff = new StringBuilder();
     for (String field : new String[] {"partitions", "hash", "strategy", "replicas", "router"}) {
-      boolean optional = field.equals("router") && !(stored.has(field) && mine.has(field));
-      if (!optional && !stored.path(field).asText().equals(mine.path(field).asText())) {
+      if (partial && (field.equals("strategy") || field.equals("replicas"))) {
+        continue;
+      }
+      if (partial && field.equals("partitions") && "tooz".equals(mine.path("strategy").asText())) {
+        // tooz's "partitions" are points per member; tooz lock services queue by their own count
+        continue;
+      }
+      if (field.equals("router") && !(stored.has(field) && mine.has(field))) {
+        continue; // optional: absent from older configs and for a custom router
+      }
+      if (!stored.path(field).asText().equals(mine.path(field).asText())) {
         diff.append(
             String.format(
                 "; %s is %s in the group but %s here",
@@ -85,6 +128,7 @@ final class GroupConfig {
       throw new IllegalStateException(
           "this member's settings do not match group config at " + path + diff);
     }
+    return !partial;
   }
 
   /** Returns the stored name of a router, or null for a custom router (which is not stored). */

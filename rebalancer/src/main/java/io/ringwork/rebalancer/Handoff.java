@@ -191,6 +191,11 @@ final class Handoff {
     return ackZxid;
   }
 
+  /** The session of this member's last acknowledgement, 0 before the first. */
+  long ackSessionOrZero() {
+    return ackSession;
+  }
+
   /** The state this member last acknowledged. */
   String ackState() {
     return ackState;
@@ -236,8 +241,14 @@ final class Handoff {
             // The session changed under us; the caller re-acknowledges in the new one.
             throw new IllegalStateException("session changed while acknowledging");
           }
-        } else if (stat.getEphemeralOwner() == session) {
+        } else if (stat.getEphemeralOwner() == session && stat.getCzxid() == ackCzxid) {
           written = client.setData().withVersion(stat.getVersion()).forPath(path, data);
+        } else if (stat.getEphemeralOwner() == session) {
+          // Of this session but not created by this instance: an earlier instance's on the
+          // caller's client, whose deferred withdraw (keyed on its czxid) would remove it under us,
+          // or our own create whose reply was lost. Never adopt it: replace it.
+          client.delete().withVersion(stat.getVersion()).forPath(path);
+          continue;
         } else if (stat.getEphemeralOwner() == ackSession && ackSession != 0) {
           // Left by this member's previous session, which the server still keeps: never write
           // into it (it vanishes when that session expires), remove it and start afresh.

@@ -17,6 +17,8 @@ import java.util.Optional;
  *     member's only if every one of them gives it to this member; null otherwise
  * @param ringToken tooz mode: the token of the last settled ring, 0 while nothing is held
  * @param selfId this member's id
+ * @param session the ZooKeeper session the grants were activated in (that of this member's
+ *     acknowledgement): they are void as soon as that session's {@code SessionLease} is
  */
 record Ownership(
     Assignment assignment,
@@ -25,25 +27,33 @@ record Ownership(
     boolean paused,
     List<ToozRing> rings,
     long ringToken,
-    String selfId) {
+    String selfId,
+    long session) {
 
-  static final Ownership NONE = new Ownership(null, new long[0], 0, false, null, 0, "");
+  static final Ownership NONE = new Ownership(null, new long[0], 0, false, null, 0, "", 0);
+
+  /** This snapshot, its grants stamped with the session they were activated in. */
+  Ownership withSession(long activatedIn) {
+    return activatedIn == session
+        ? this
+        : new Ownership(assignment, tokens, version, paused, rings, ringToken, selfId, activatedIn);
+  }
 
   long token(int partition) {
     return paused || partition < 0 || partition >= tokens.length ? 0 : tokens[partition];
   }
 
-  /** The active grant of a key, or empty. */
-  Optional<Grant> grant(String key) {
+  /** The active grant of a key valid until {@code until} (the lease's end), or empty. */
+  Optional<Grant> grant(String key, long until) {
     if (rings != null) {
-      return toozGrant(key);
+      return toozGrant(key).map(g -> g.until(until));
     }
     if (assignment == null) {
       return Optional.empty();
     }
     int p = assignment.partition(key);
     long token = token(p);
-    return token == 0 ? Optional.empty() : Optional.of(new Grant(p, token, version));
+    return token == 0 ? Optional.empty() : Optional.of(new Grant(p, token, version, until));
   }
 
   /**

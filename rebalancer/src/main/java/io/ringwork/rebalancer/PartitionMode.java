@@ -120,7 +120,7 @@ abstract class PartitionMode implements Mode {
   @Override
   public final Ownership snapshot(boolean paused) {
     long version = current == null ? 0 : current.version();
-    return new Ownership(current, tokens.clone(), version, paused, null, 0, selfId);
+    return new Ownership(current, tokens.clone(), version, paused, null, 0, selfId, 0);
   }
 
   @Override

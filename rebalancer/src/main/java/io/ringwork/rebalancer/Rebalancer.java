@@ -8,6 +8,7 @@ import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.lock.PartitionGuards;
 import io.ringwork.membership.Lifecycle;
 import io.ringwork.membership.MemberInfo;
+import io.ringwork.membership.SessionLease;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
@@ -85,7 +86,7 @@ public final class Rebalancer implements AutoCloseable {
   private final GroupSession session;
   private final Mode mode;
   private final Handoff handoff;
-  private final Duration revokeDeadline;
+  private volatile Duration revokeDeadline;
   private final Duration settleDelay;
   private final LongSupplier nanoTime;
   private final GuardedListener listener;
@@ -106,8 +107,14 @@ public final class Rebalancer implements AutoCloseable {
   private final String namespace;
   private volatile KeyLocks locks;
   private volatile PartitionGuards guards;
+  private volatile SessionLease lease;
+  private volatile boolean calledFromCallback;
+  // A lease that begins (a new session's, or one renewed after it lapsed) may make this member
+  // stable: look again on the event thread.
+  private final Runnable leaseBegins = () -> submit(this::updateState);
   private long[] guardedTokens;
   private boolean guardedPaused;
+  private long guardedSession;
 
   // Confined to the event thread.
   private boolean paused;
@@ -178,6 +185,9 @@ public final class Rebalancer implements AutoCloseable {
     state = State.REBALANCING;
     try {
       session.connect();
+      lease = SessionLease.acquire(session.client());
+      lease.onLeaseBegins(leaseBegins);
+      checkRevokeDeadline();
       GroupConfig.ensure(
           session.client(),
           session.paths(),
@@ -225,7 +235,22 @@ public final class Rebalancer implements AutoCloseable {
       requireStarted("grant");
       return Optional.empty();
     }
-    return o.grant(key);
+    long until = leaseEnd(o);
+    return until == Long.MIN_VALUE ? Optional.empty() : o.grant(key, until);
+  }
+
+  /**
+   * The end of the lease under which a snapshot's grants may be used, or {@code Long.MIN_VALUE}
+   * when it has ended: read from the session lease alone, so it holds whatever the event thread,
+   * the listener thread or ZooKeeper's event thread are doing.
+   */
+  private long leaseEnd(Ownership o) {
+    SessionLease l = lease;
+    if (l == null) {
+      return Long.MIN_VALUE;
+    }
+    long until = l.deadlineNanos(o.session());
+    return until == Long.MIN_VALUE || System.nanoTime() - until >= 0 ? Long.MIN_VALUE : until;
   }
 
   /**
@@ -240,7 +265,10 @@ public final class Rebalancer implements AutoCloseable {
       return Optional.empty();
     }
     long token = o.token(partition);
-    return token == 0 ? Optional.empty() : Optional.of(new Grant(partition, token, o.version()));
+    long until = token == 0 ? Long.MIN_VALUE : leaseEnd(o);
+    return until == Long.MIN_VALUE
+        ? Optional.empty()
+        : Optional.of(new Grant(partition, token, o.version(), until));
   }
 
   /** Returns the owners of a key in the state in force, primary first; empty before one. */
@@ -252,7 +280,7 @@ public final class Rebalancer implements AutoCloseable {
   public Set<Integer> ownedPartitions() {
     Ownership o = ownership;
     Set<Integer> owned = new TreeSet<>();
-    if (o.paused()) {
+    if (o.paused() || leaseEnd(o) == Long.MIN_VALUE) {
       return owned;
     }
     for (int p = 0; p < o.tokens().length; p++) {
@@ -270,12 +298,34 @@ public final class Rebalancer implements AutoCloseable {
 
   /** Returns whether the connection is suspended, which pauses every grant. */
   public boolean isSuspended() {
-    return ownership.paused();
+    Ownership o = ownership;
+    return o.paused() || (o.activeCount() > 0 && leaseEnd(o) == Long.MIN_VALUE);
   }
 
-  /** Returns where this rebalancer stands: the basis of a health check. */
+  /**
+   * Returns where this rebalancer stands: the basis of a health check. A member whose session lease
+   * has ended while it holds grants is SUSPENDED here at once, even before the event that announces
+   * it has been processed.
+   */
   public State state() {
-    return state;
+    State s = state;
+    if (s == State.STABLE || s == State.REBALANCING) {
+      Ownership o = ownership;
+      if (o.session() != 0 && leaseEnd(o) == Long.MIN_VALUE) {
+        return State.SUSPENDED;
+      }
+    }
+    return s;
+  }
+
+  /**
+   * Returns the nanoseconds for which the grants read now stay valid without being read again (the
+   * session lease left), 0 when this member holds none that may be used.
+   */
+  public long leaseRemainingNanos() {
+    Ownership o = ownership;
+    long until = leaseEnd(o);
+    return until == Long.MIN_VALUE ? 0 : Math.max(0, until - System.nanoTime());
   }
 
   /**
@@ -412,6 +462,7 @@ public final class Rebalancer implements AutoCloseable {
     }
     if (Thread.currentThread() == listenerThread) {
       ownership = Ownership.NONE;
+      calledFromCallback = true;
       PartitionGuards g = guards;
       if (g != null) {
         g.update(new long[0], false, 0, Duration.ZERO); // no fast path from now on
@@ -424,7 +475,44 @@ public final class Rebalancer implements AutoCloseable {
     shutdown();
   }
 
+  /**
+   * Clamps the revoke deadline to half the session timeout the server negotiated: {@code onRevoked}
+   * runs while the event thread waits for it, and a deadline near the session timeout would let the
+   * member's events (a suspension, a loss) wait behind it for most of a session. The session lease
+   * keeps grants safe either way; this keeps the member responsive.
+   */
+  private void checkRevokeDeadline() {
+    long negotiated;
+    try {
+      negotiated = session.client().getZookeeperClient().getZooKeeper().getSessionTimeout();
+    } catch (Exception e) {
+      return;
+    }
+    Duration max = Duration.ofMillis(negotiated / 2);
+    if (negotiated > 0 && revokeDeadline.compareTo(max) > 0) {
+      log.warn(
+          "revokeDeadline {} ms of {} is more than half the negotiated session timeout ({} ms);"
+              + " using {} ms",
+          revokeDeadline.toMillis(),
+          selfId,
+          negotiated,
+          max.toMillis());
+      revokeDeadline = max;
+    }
+  }
+
+  /** The revoke deadline in use (clamped to half the negotiated session timeout at start). */
+  Duration revokeDeadlineForTest() {
+    return revokeDeadline;
+  }
+
   private void shutdown() {
+    PartitionGuards open = guards;
+    if (open != null && calledFromCallback) {
+      // close() from a callback stopped the fast path without waiting: wait for the guards in
+      // flight now, before the acknowledgement that lets a successor in is withdrawn.
+      open.awaitGuardsClosed(revokeDeadline);
+    }
     try {
       events
           .submit(
@@ -442,17 +530,26 @@ public final class Rebalancer implements AutoCloseable {
                 handoff.withdraw(session.sessionId());
                 ownership = Ownership.NONE;
               })
-          .get(revokeDeadline.toMillis() + 5000, TimeUnit.MILLISECONDS);
+          // The task drains guards and runs onRevoked, each up to the revoke deadline.
+          .get(2 * revokeDeadline.toMillis() + 5000, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
       log.warn("rebalancer {} did not close cleanly", selfId, e);
+      // The event thread is stuck (or gone) before its withdraw: withdraw from here, or on a
+      // caller's client the acknowledgement would block every barrier for the session's life.
+      handoff.withdraw(session.sessionId());
     }
     ownership = Ownership.NONE;
     state = State.CLOSED;
     KeyLocks l = locks;
     if (l != null) {
       l.close();
+    }
+    SessionLease sl = lease;
+    if (sl != null) {
+      sl.removeListener(leaseBegins);
+      sl.release();
     }
     session.close();
     events.shutdownNow();
@@ -499,6 +596,20 @@ public final class Rebalancer implements AutoCloseable {
     } catch (ExecutionException | TimeoutException e) {
       return selfId + ": event thread busy (" + e + ")";
     }
+  }
+
+  /** Runs a task on the event thread (a test blocks it there to show nothing depends on it). */
+  boolean runOnEventThreadForTest(Runnable task) {
+    return submit(task);
+  }
+
+  PartitionGuards guardsForTest() {
+    return guards;
+  }
+
+  /** The session lease this rebalancer reads, for tests. */
+  SessionLease leaseForTest() {
+    return lease;
   }
 
   boolean isClosedForTest() {
@@ -792,12 +903,18 @@ public final class Rebalancer implements AutoCloseable {
     }
     Handoff.Barrier barrier = handoff.barrier();
     if (!handoff.ackState().equals(mode.state())
+        || handoff.ackSessionOrZero() != session.sessionId()
         || !barrier.covers(mode.state(), handoff.ackZxid())) {
       updateState();
       return;
     }
-    List<Grant> grants = mode.activate(barrier.zxid());
+    List<Grant> activated = mode.activate(barrier.zxid());
     publish();
+    long until = leaseEnd(ownership);
+    List<Grant> grants = new ArrayList<>(activated.size());
+    for (Grant g : activated) {
+      grants.add(g.until(until == Long.MIN_VALUE ? System.nanoTime() : until));
+    }
     long now = nanoTime.getAsLong();
     if (installedNanos >= 0) {
       metrics.handoffWait(now - installedNanos);
@@ -836,8 +953,10 @@ public final class Rebalancer implements AutoCloseable {
       return false;
     }
     PartitionGuards g = guards;
+    Ownership o = ownership;
     return handoff.ackState().equals(mode.state())
         && handoff.barrier().covers(mode.state(), handoff.ackZxid())
+        && (o.activeCount() == 0 || leaseEnd(o) != Long.MIN_VALUE)
         && (g == null || g.ready()); // the fast path of every grant decided
   }
 
@@ -891,7 +1010,10 @@ public final class Rebalancer implements AutoCloseable {
 
   private void publish() {
     // Once closed (possibly from a callback, while this thread was still working), no grant shows.
-    Ownership next = lifecycle.isClosed() ? Ownership.NONE : mode.snapshot(paused);
+    Ownership next =
+        lifecycle.isClosed()
+            ? Ownership.NONE
+            : mode.snapshot(paused).withSession(handoff.ackSessionOrZero());
     ownership = next;
     syncGuards(next);
     metrics.version(next.version());
@@ -905,13 +1027,19 @@ public final class Rebalancer implements AutoCloseable {
    */
   private void syncGuards(Ownership o) {
     PartitionGuards g = guards;
-    if (g == null || (o.tokens() == guardedTokens && o.paused() == guardedPaused)) {
+    if (g == null
+        || (o.tokens() == guardedTokens
+            && o.paused() == guardedPaused
+            && o.session() == guardedSession)) {
       return;
     }
     guardedTokens = o.tokens();
     guardedPaused = o.paused();
+    guardedSession = o.session();
     long[] tokens = o.rings() != null ? new long[0] : o.tokens();
-    if (!g.update(tokens, !o.paused(), session.sessionId(), revokeDeadline)) {
+    // The session the grants were activated in (their acknowledgement's), not the membership's
+    // current one: a rejoin in a new session must not lend its lease to grants of the old one.
+    if (!g.update(tokens, !o.paused(), o.session(), revokeDeadline)) {
       log.warn("guards of {} still open past the revoke deadline; handing over anyway", selfId);
     }
   }

@@ -6,6 +6,7 @@ import com.codahale.metrics.Histogram;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
+import io.ringwork.lock.TotalingTimer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -40,8 +41,8 @@ public final class RebalancerMetrics {
     this.registry = registry;
     this.prefix = MetricRegistry.name("ringwork", group, member);
     this.rebalances = registry.meter(name("rebalances"));
-    this.rebalanceTime = registry.timer(name("rebalance.time"));
-    this.handoffWait = registry.timer(name("handoff.wait"));
+    this.rebalanceTime = registry.timer(name("rebalance.time"), TotalingTimer::new);
+    this.handoffWait = registry.timer(name("handoff.wait"), TotalingTimer::new);
     this.overdue = registry.counter(name("revocations.overdue"));
     this.bytesWritten = registry.histogram(name("assignment.bytes.written"));
     registry.gauge(

@@ -132,7 +132,8 @@ final class ToozMode implements Mode {
         paused,
         Collections.unmodifiableList(new ArrayList<>(rings)),
         ringToken,
-        selfId);
+        selfId,
+        0);
   }
 
   @Override

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ringwork.membership.GroupPaths;
+import io.ringwork.membership.LostReplyZooKeeper;
+import io.ringwork.membership.LostReplyZooKeeper.Call;
 import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
@@ -13,6 +15,7 @@ import io.ringwork.ring.Placement;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
@@ -138,6 +141,84 @@ final class AssignmentStoreTest {
     assertThat(client.getChildren().forPath(paths.assignmentData()))
         .filteredOn(c -> c.startsWith("base-" + version))
         .hasSize(1);
+  }
+
+  /** A client whose handle loses the replies {@code lost} is armed for. */
+  private CuratorFramework lossyClient(LostReplyZooKeeper.Factory lost) throws Exception {
+    CuratorFramework c =
+        CuratorFrameworkFactory.builder()
+            .connectString(server.getConnectString())
+            .zookeeperFactory(lost)
+            .retryPolicy(new RetryOneTime(100))
+            .build();
+    c.start();
+    assertThat(c.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
+    return c;
+  }
+
+  /**
+   * Issue 18: the header's reply of a publish is lost (committed, ConnectionLoss, Curator's retry
+   * meets the commit): the publisher reads the header back and returns what it committed, for a
+   * first snapshot and for a delta.
+   */
+  @Test
+  void publish_headerReplyLost_readsItsCommitBack() throws Exception {
+    PartitionPlacement placement = Placement.newBuilder().partitions(64).buildPartitioned();
+    GroupPaths paths = new GroupPaths("/ringwork/g");
+    LostReplyZooKeeper.Factory lost = LostReplyZooKeeper.factory();
+    try (CuratorFramework lossy = lossyClient(lost)) {
+      AssignmentStore store = new AssignmentStore(lossy, paths, KeyRouter.wholeKey());
+      lost.loseReply(Call.MULTI, paths.assignment()::equals);
+      Assignment first = placement.assign(null, members(2));
+      AssignmentStore.Stored stored = store.publish(null, first).stored();
+      assertThat(lost.lost()).isEqualTo(1);
+      lost.loseReply(Call.MULTI, paths.assignment()::equals);
+      Assignment second = placement.assign(first, members(3));
+      stored = store.publish(stored, second).stored();
+      assertThat(lost.lost()).isEqualTo(2);
+      assertThat(stored.assignment().version()).isEqualTo(second.version());
+      AssignmentStore.Stored read =
+          new AssignmentStore(client, paths, KeyRouter.wholeKey()).read(null);
+      assertThat(read.assignment().table()).isEqualTo(second.table());
+      assertThat(read.zxid()).isEqualTo(stored.zxid());
+    }
+  }
+
+  /**
+   * Issue 18: a snapshot publisher whose reply is lost, while another publisher builds a delta on
+   * top of its commit, cannot learn that it won (the header has moved on); it must still not delete
+   * the chunks the committed header names.
+   */
+  @Test
+  void snapshotHeaderReplyLost_anotherCommitOnTop_chunksTheHeaderNamesStay() throws Exception {
+    PartitionPlacement placement = Placement.newBuilder().partitions(64).buildPartitioned();
+    GroupPaths paths = new GroupPaths("/ringwork/g");
+    AssignmentStore other = new AssignmentStore(client, paths, KeyRouter.wholeKey());
+    Assignment first = placement.assign(null, members(2));
+    Assignment[] onTop = new Assignment[1];
+    LostReplyZooKeeper.Factory lost = LostReplyZooKeeper.factory();
+    try (CuratorFramework lossy = lossyClient(lost)) {
+      AssignmentStore store = new AssignmentStore(lossy, paths, KeyRouter.wholeKey());
+      lost.loseReply(
+          Call.MULTI,
+          paths.assignment()::equals,
+          () -> {
+            try {
+              AssignmentStore.Stored committed = other.read(null);
+              onTop[0] = placement.assign(committed.assignment(), members(3));
+              other.publish(committed, onTop[0]);
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          });
+      assertThatThrownBy(() -> store.publish(null, first))
+          .isInstanceOf(KeeperException.NodeExistsException.class);
+    }
+    assertThat(lost.lost()).isEqualTo(1);
+    AssignmentStore.Stored read =
+        new AssignmentStore(client, paths, KeyRouter.wholeKey()).read(null);
+    assertThat(read.assignment().version()).isEqualTo(onTop[0].version());
+    assertThat(read.assignment().table()).isEqualTo(onTop[0].table());
   }
 
   @Test

@@ -126,7 +126,8 @@ final class ModeRulesTest {
     a.viewChanged();
     assertThat(a.pending()).isTrue();
     assertThat(a.activate(1000)).hasSize(64);
-    assertThat(a.snapshot(false).grant("any-key").orElseThrow().token()).isEqualTo(1000);
+    assertThat(a.snapshot(false).grant("any-key", Long.MAX_VALUE).orElseThrow().token())
+        .isEqualTo(1000);
 
     host.eligible = List.of(Member.of("a"), Member.of("b"));
     a.viewChanged();
@@ -168,12 +169,13 @@ final class ModeRulesTest {
       String key = "key-" + i;
       boolean stays = two.primary(key).id().equals("a");
       // Before the handoff settles: keys that stay with a are still granted under the old token.
-      assertThat(unsettled.grant(key).isPresent()).as(key).isEqualTo(stays);
+      assertThat(unsettled.grant(key, Long.MAX_VALUE).isPresent()).as(key).isEqualTo(stays);
       moved += stays ? 0 : 1;
     }
     assertThat(moved).isPositive();
     a.activate(2000);
-    assertThat(a.snapshot(false).grant(first(two, "a")).orElseThrow().token()).isEqualTo(2000);
+    assertThat(a.snapshot(false).grant(first(two, "a"), Long.MAX_VALUE).orElseThrow().token())
+        .isEqualTo(2000);
     assertThat(a.givesWork()).isTrue();
   }
 

@@ -14,6 +14,7 @@ import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Ring;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +37,7 @@ import picocli.CommandLine.Option;
       "the handoff in progress (who has not acknowledged the state in force, and since when),",
       "partitions per member against quota, and locks (holders and waiters in order, with age).",
       "--key K shows one key's partition, owners and lock queue. Reads only; never changes the group.",
+      "--serve runs a read-only web view of the group (/, /api/inspect, /metrics, /healthz).",
       "A missing group exits 2, but with --watch, which waits for the group to appear."
     },
     footer = {
@@ -43,7 +45,8 @@ import picocli.CommandLine.Option;
       "Examples:",
       "  ringwork inspect --connect 127.0.0.1:2181 --group conductors",
       "  ringwork inspect --connect 127.0.0.1:2181 --group conductors --key node-7 --format json",
-      "  ringwork inspect --connect 127.0.0.1:2181 --group conductors --watch"
+      "  ringwork inspect --connect 127.0.0.1:2181 --group conductors --watch",
+      "  ringwork inspect --connect 127.0.0.1:2181 --group conductors --serve --bind 127.0.0.1:8080"
     })
 final class InspectCommand implements Callable<Integer> {
 
@@ -94,6 +97,18 @@ final class InspectCommand implements Callable<Integer> {
 
   @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
 
+  @Option(
+      names = "--serve",
+      description = "Serve a live, read-only web view of the group until interrupted.")
+  boolean serve;
+
+  @Option(
+      names = "--bind",
+      paramLabel = "HOST:PORT",
+      description =
+          "With --serve: the address to listen on (default 127.0.0.1:8080; port 0 picks one).")
+  String bind;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -109,6 +124,13 @@ final class InspectCommand implements Callable<Integer> {
     if ((count != -1 && count < 1) || (count != -1 && !watch)) {
       throw new InputException("--count N (N >= 1) goes with --watch");
     }
+    if (bind != null && !serve) {
+      throw new InputException("--bind goes with --serve");
+    }
+    if (serve && (watch || key != null || !format.equals("table"))) {
+      throw new InputException("--serve goes without --watch, --key and --format");
+    }
+    InetSocketAddress address = serve ? InspectServer.parseBind(bind) : null;
     PrintWriter out = spec.commandLine().getOut();
     try (CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout)) {
       String groupPath =
@@ -130,6 +152,10 @@ final class InspectCommand implements Callable<Integer> {
           } catch (IllegalArgumentException e) {
             throw new InputException("--key: " + e.getMessage());
           }
+        }
+        if (serve) {
+          return InspectServer.serve(
+              address, () -> report(client, groupPath, router, locks), intervalMs, out);
         }
         boolean terminal = System.console() != null && format.equals("table");
         for (int n = 0; ; n++) {

@@ -1,6 +1,7 @@
 package io.ringwork.simulator;
 
 import java.io.PrintWriter;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -49,7 +50,13 @@ public final class RingworkCommand implements Runnable {
 
   /** Returns a command line with Ringwork's error handling: input errors exit 2, failures 1. */
   public static CommandLine commandLine() {
+    return commandLine(System.getenv());
+  }
+
+  /** Returns a command line whose live commands take defaults from {@code env} (RINGWORK_*). */
+  static CommandLine commandLine(Map<String, String> env) {
     CommandLine cl = new CommandLine(new RingworkCommand());
+    cl.setDefaultValueProvider(new EnvironmentDefaults(env));
     // Lets --add/--remove/... repeat; each occurrence is recorded in order as its own step.
     cl.setOverwrittenOptionsAllowed(true);
     cl.setCaseInsensitiveEnumValuesAllowed(true);

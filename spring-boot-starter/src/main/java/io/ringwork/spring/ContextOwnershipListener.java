@@ -1,0 +1,141 @@
+package io.ringwork.spring;
+
+import io.ringwork.rebalancer.Grant;
+import io.ringwork.rebalancer.OwnershipListener;
+import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.ring.Assignment;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.curator.framework.state.ConnectionState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.ReadinessState;
+import org.springframework.context.ApplicationEventPublisher;
+
+/**
+ * The one listener the starter gives the rebalancer: it publishes each change as a {@link
+ * RingworkEvent}, calls every {@link OwnershipListener} bean of the context in order (one that
+ * throws is logged and the others still run), and turns readiness to {@code REFUSING_TRAFFIC} while
+ * the member is suspended or lost and back to {@code ACCEPTING_TRAFFIC} once it is active again.
+ *
+ * <p>Readiness refuses as soon as Curator reports the connection SUSPENDED or LOST, on Curator's
+ * own event thread, so that it never waits behind the rebalancer's work; it accepts again only when
+ * the member is active (resumed, or given an assignment) and connected, and only after this
+ * listener refused it, so that it never announces an application that Spring has not yet declared
+ * ready.
+ */
+final class ContextOwnershipListener implements OwnershipListener {
+
+  private static final Logger log = LoggerFactory.getLogger(ContextOwnershipListener.class);
+
+  private final ApplicationEventPublisher publisher;
+  private final Supplier<List<OwnershipListener>> beans;
+  private volatile Rebalancer rebalancer;
+  private final AtomicBoolean refusing = new AtomicBoolean();
+
+  ContextOwnershipListener(
+      ApplicationEventPublisher publisher, Supplier<List<OwnershipListener>> beans) {
+    this.publisher = publisher;
+    this.beans = beans;
+  }
+
+  /** Names the rebalancer that events come from, and follows its connection; once it is built. */
+  void source(Rebalancer source) {
+    this.rebalancer = source;
+    source
+        .curator()
+        .getConnectionStateListenable()
+        .addListener(
+            (client, state) -> {
+              if (state == ConnectionState.SUSPENDED || state == ConnectionState.LOST) {
+                refuse();
+              }
+            });
+  }
+
+  @Override
+  public void onAssigned(List<Grant> grants) {
+    accept();
+    publish(new RingworkEvent.Assigned(rebalancer, grants));
+    each("onAssigned", l -> l.onAssigned(grants));
+  }
+
+  @Override
+  public void onRevoked(Set<Integer> partitions) {
+    publish(new RingworkEvent.Revoked(rebalancer, partitions));
+    each("onRevoked", l -> l.onRevoked(partitions));
+  }
+
+  @Override
+  public void onLost(Set<Integer> partitions) {
+    refuse();
+    publish(new RingworkEvent.Lost(rebalancer, partitions));
+    each("onLost", l -> l.onLost(partitions));
+  }
+
+  @Override
+  public void onSuspended() {
+    refuse();
+    publish(new RingworkEvent.Suspended(rebalancer));
+    each("onSuspended", OwnershipListener::onSuspended);
+  }
+
+  @Override
+  public void onResumed() {
+    accept();
+    publish(new RingworkEvent.Resumed(rebalancer));
+    each("onResumed", OwnershipListener::onResumed);
+  }
+
+  @Override
+  public void onAssignment(Assignment assignment) {
+    if (!rebalancer.isSuspended()) {
+      accept(); // a rejoined member that is given no partitions still serves
+    }
+    each("onAssignment", l -> l.onAssignment(assignment));
+  }
+
+  private void refuse() {
+    if (refusing.compareAndSet(false, true)) {
+      AvailabilityChangeEvent.publish(publisher, rebalancer, ReadinessState.REFUSING_TRAFFIC);
+    }
+  }
+
+  private void accept() {
+    if (rebalancer.curator().getZookeeperClient().isConnected()
+        && refusing.compareAndSet(true, false)) {
+      AvailabilityChangeEvent.publish(publisher, rebalancer, ReadinessState.ACCEPTING_TRAFFIC);
+    }
+  }
+
+  private void publish(RingworkEvent event) {
+    try {
+      publisher.publishEvent(event);
+    } catch (RuntimeException e) {
+      log.error(
+          "a listener of {} threw for member {}; the OwnershipListener beans still run",
+          event.getClass().getSimpleName(),
+          rebalancer.memberId(),
+          e);
+    }
+  }
+
+  private void each(String callback, Consumer<OwnershipListener> call) {
+    for (OwnershipListener l : beans.get()) {
+      try {
+        call.accept(l);
+      } catch (RuntimeException e) {
+        log.error(
+            "OwnershipListener bean {} threw in {} for member {}; the others still run",
+            l.getClass().getName(),
+            callback,
+            rebalancer.memberId(),
+            e);
+      }
+    }
+  }
+}
