@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.membership.GroupPaths;
+import io.ringwork.ring.KeyRouter;
 import java.nio.charset.StandardCharsets;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
@@ -17,6 +18,10 @@ import org.apache.zookeeper.data.Stat;
  * <p>A lock service that starts before any rebalancer creates the config with its partition count
  * only (so that both queue every key in the same place); the first rebalancer then adds the
  * strategy and replicas by compare-and-set on the node's version, after checking the count.
+ *
+ * <p>The optional {@code router} field ({@code "whole-key"} or {@code "up-to:C"}) names the key
+ * router, so that tools route keys as the members do; it is absent from configs written before it
+ * existed and for a custom router, and only compared when both sides name one.
  */
 final class GroupConfig {
 
@@ -32,7 +37,12 @@ final class GroupConfig {
    *     config is unreadable
    */
   static void ensure(
-      CuratorFramework client, GroupPaths paths, String strategy, int partitions, int replicas)
+      CuratorFramework client,
+      GroupPaths paths,
+      String strategy,
+      int partitions,
+      int replicas,
+      KeyRouter router)
       throws Exception {
     String path = paths.config();
     ObjectNode mine = JSON.createObjectNode();
@@ -41,6 +51,10 @@ final class GroupConfig {
     mine.put("hash", HASH);
     mine.put("strategy", strategy);
     mine.put("replicas", replicas);
+    String routerName = routerName(router);
+    if (routerName != null) {
+      mine.put("router", routerName);
+    }
     byte[] bytes = mine.toString().getBytes(StandardCharsets.UTF_8);
     for (int attempt = 0; attempt < 10; attempt++) {
       try {
@@ -92,13 +106,16 @@ final class GroupConfig {
     }
     boolean partial = !stored.has("strategy");
     StringBuilder diff = new StringBuilder();
-    for (String field : new String[] {"partitions", "hash", "strategy", "replicas"}) {
+    for (String field : new String[] {"partitions", "hash", "strategy", "replicas", "router"}) {
       if (partial && (field.equals("strategy") || field.equals("replicas"))) {
         continue;
       }
       if (partial && field.equals("partitions") && "tooz".equals(mine.path("strategy").asText())) {
         // tooz's "partitions" are points per member; tooz lock services queue by their own count
         continue;
+      }
+      if (field.equals("router") && !(stored.has(field) && mine.has(field))) {
+        continue; // optional: absent from older configs and for a custom router
       }
       if (!stored.path(field).asText().equals(mine.path(field).asText())) {
         diff.append(
@@ -112,5 +129,28 @@ final class GroupConfig {
           "this member's settings do not match group config at " + path + diff);
     }
     return !partial;
+  }
+
+  /** Returns the stored name of a router, or null for a custom router (which is not stored). */
+  static String routerName(KeyRouter router) {
+    if (router == KeyRouter.wholeKey()) {
+      return "whole-key";
+    }
+    if (router instanceof KeyRouter.UpTo upTo) {
+      return "up-to:" + upTo.separator();
+    }
+    return null;
+  }
+
+  /** Returns the router a stored name stands for, or null for an absent or unknown name. */
+  static KeyRouter router(JsonNode config) {
+    String name = config.path("router").asText("");
+    if (name.equals("whole-key")) {
+      return KeyRouter.wholeKey();
+    }
+    if (name.startsWith("up-to:") && name.length() == "up-to:".length() + 1) {
+      return KeyRouter.upTo(name.charAt(name.length() - 1));
+    }
+    return null;
   }
 }

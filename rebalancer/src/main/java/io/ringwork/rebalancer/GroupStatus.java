@@ -15,6 +15,7 @@ import io.ringwork.ring.ToozRing;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
@@ -172,5 +173,24 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
         .router(router)
         .buildPartitioned()
         .assign(null, live);
+  }
+
+  /**
+   * Returns the key router stored in a group's config by the member that created it, or empty when
+   * the config names none (written before routers were stored, or for a custom router).
+   *
+   * @throws IllegalArgumentException if the group has no config, naming the path
+   * @throws Exception if ZooKeeper cannot be read
+   */
+  public static Optional<KeyRouter> storedRouter(CuratorFramework client, String groupPath)
+      throws Exception {
+    GroupPaths paths = new GroupPaths(groupPath);
+    byte[] configData;
+    try {
+      configData = client.getData().forPath(paths.config());
+    } catch (KeeperException.NoNodeException e) {
+      throw new IllegalArgumentException("no group config at " + paths.config());
+    }
+    return Optional.ofNullable(GroupConfig.router(JSON.readTree(configData)));
   }
 }

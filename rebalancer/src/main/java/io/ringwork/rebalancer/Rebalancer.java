@@ -193,7 +193,8 @@ public final class Rebalancer implements AutoCloseable {
           session.paths(),
           mode.strategy().configName(),
           mode.partitions(),
-          mode.replicas());
+          mode.replicas(),
+          router);
       KeyLocks.Builder lb =
           KeyLocks.newBuilder()
               .client(session.client())

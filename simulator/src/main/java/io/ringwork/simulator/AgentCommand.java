@@ -8,6 +8,7 @@ import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.rebalancer.RebalancerBuilder;
 import io.ringwork.ring.Assignment;
+import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Strategy;
 import java.io.PrintWriter;
@@ -26,10 +27,16 @@ import picocli.CommandLine.Option;
 @Command(
     name = "agent",
     mixinStandardHelpOptions = true,
-    description =
-        "Run one worker: join the group, take its share of partitions and print one JSON object"
-            + " per event (assigned, revoked, lost, suspended, resumed, view). SIGTERM drains, then"
-            + " exits 0.",
+    header = "Run one worker of a group (creating the group if needed); SIGTERM drains it.",
+    description = {
+      "Join the group, take a share of partitions and print one JSON object per event, each with",
+      "\"format\":1: started, view, assigned (partitions as ranges, e.g. \"0-15,32\", and a token per",
+      "partition), revoked, lost, suspended, resumed, and drained ({\"complete\":true} when the",
+      "handoff finished before --drain-timeout). SIGTERM or SIGINT drains, then exits 0.",
+      "With --embedded this process is the group's ZooKeeper: while other members use it, a",
+      "signal is refused once (with a warning); a second signal within 10 s, or --force, stops it.",
+      "For a lasting group run 'ringwork zookeeper' and start every agent with --connect."
+    },
     footer = {
       "",
       "Examples:",
@@ -102,6 +109,35 @@ final class AgentCommand implements Callable<Integer> {
   Long connectTimeoutMs;
 
   @Option(
+      names = "--wait-for-id",
+      paramLabel = "DURATION",
+      description =
+          "If a previous process's session still holds this id (after kill -9), wait up to"
+              + " DURATION (e.g. 30s) for it to expire instead of failing.")
+  String waitForId;
+
+  @Option(
+      names = "--route-until",
+      paramLabel = "C",
+      description =
+          "Route keys on their part up to the first C (KeyRouter.upTo(C)); stored in the group's"
+              + " config, where locks, inspect and lookup read it.")
+  Character routeUntil;
+
+  @Option(
+      names = "--settle-delay",
+      paramLabel = "DURATION",
+      description =
+          "Join window: the leader waits this long after a membership change before it"
+              + " rebalances, so that a burst of joins is one step (e.g. 2s; default 100ms).")
+  String settleDelay;
+
+  @Option(
+      names = "--force",
+      description = "With --embedded: stop on the first signal even while others use the server.")
+  boolean force;
+
+  @Option(
       names = "--drain-timeout",
       paramLabel = "MS",
       description = "How long SIGTERM waits for the handoff (default 30000).")
@@ -110,7 +146,8 @@ final class AgentCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   static boolean keepsRunning(String[] args) {
-    return args.length > 0 && (args[0].equals("agent") || args[0].equals("join"));
+    return args.length > 0
+        && (args[0].equals("agent") || args[0].equals("join") || args[0].equals("zookeeper"));
   }
 
   @Override
@@ -130,6 +167,16 @@ final class AgentCommand implements Callable<Integer> {
     if (connectTimeoutMs != null && connectTimeoutMs < 1) {
       throw new InputException("--connect-timeout must be positive, got " + connectTimeoutMs);
     }
+    if (force && !embedded) {
+      throw new InputException("--force applies only with --embedded");
+    }
+    if (waitForId != null && embedded) {
+      throw new InputException("--wait-for-id applies only with --connect");
+    }
+    Duration idWait =
+        waitForId == null ? null : DemoCommand.parseDuration("--wait-for-id", waitForId);
+    Duration settle =
+        settleDelay == null ? null : DemoCommand.parseDuration("--settle-delay", settleDelay);
     PrintWriter out = spec.commandLine().getOut();
     Events events = new Events(out);
     RebalancerBuilder b;
@@ -145,6 +192,12 @@ final class AgentCommand implements Callable<Integer> {
                   Duration.ofMillis(
                       connectTimeoutMs != null ? connectTimeoutMs : 2 * sessionTimeoutMs))
               .listener(events);
+      if (routeUntil != null) {
+        b.router(KeyRouter.upTo(routeUntil));
+      }
+      if (settle != null) {
+        b.settleDelay(settle);
+      }
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage());
     }
@@ -169,6 +222,15 @@ final class AgentCommand implements Callable<Integer> {
       b.embedded(dataDir, port == null ? 0 : port);
     } else {
       b.connectString(connect);
+    }
+    if (idWait != null) {
+      FreeId.await(
+          connect,
+          RebalancerBuilder.DEFAULT_NAMESPACE,
+          group,
+          id,
+          idWait,
+          spec.commandLine().getErr());
     }
     Rebalancer rebalancer;
     try {
@@ -205,15 +267,15 @@ final class AgentCommand implements Callable<Integer> {
     String connectString = rebalancer.connectString();
     if (embedded) {
       // Other agents and 'ringwork members' join the demo here.
-      spec.commandLine()
-          .getErr()
-          .println(
-              "ringwork: embedded ZooKeeper at "
-                  + connectString
-                  + " (--connect "
-                  + connectString
-                  + ")");
-      spec.commandLine().getErr().flush();
+      PrintWriter err = spec.commandLine().getErr();
+      err.println(
+          "ringwork: embedded ZooKeeper at "
+              + connectString
+              + " (--connect "
+              + connectString
+              + "); it stops with this process: for a lasting group run 'ringwork zookeeper'");
+      err.flush();
+      EmbeddedGuard.install(rebalancer, force, err);
     }
     events.emit("started", n -> n.put("id", id).put("group", group).put("connect", connectString));
     stopped.await();

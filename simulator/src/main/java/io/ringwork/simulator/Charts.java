@@ -21,9 +21,9 @@ import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** Charts of plans and comparisons, as PNG or SVG, two panels stacked. */
@@ -57,25 +57,25 @@ final class Charts {
   }
 
   /**
-   * The demo's timeline: partitions owned per worker over time with the faults marked (top), and
-   * fenced writes per second (bottom).
-   *
-   * @param owned per worker, its samples as {second, partitions owned}
+   * The demo's chart: on top, one lane per worker (its partitions over time, scaled to the lane)
+   * with each fault as a vertical line named for its worker; below, fenced writes per second; the
+   * title carries the seed and the verdict.
    */
   static void demo(
       Path file,
       Map<String, List<double[]>> owned,
       List<Double> seconds,
       List<Double> writes,
-      List<Map.Entry<Double, String>> faults)
+      List<Map.Entry<Double, String>> faults,
+      String title)
       throws IOException {
     XYChart top =
         new XYChartBuilder()
             .width(WIDTH)
             .height(HEIGHT)
-            .title("Partitions owned per worker (faults marked)")
+            .title(title + ": partitions per worker, one lane each (faults as lines)")
             .xAxisTitle("second")
-            .yAxisTitle("partitions")
+            .yAxisTitle("worker lane")
             .build();
     XYChart bottom =
         new XYChartBuilder()
@@ -86,32 +86,42 @@ final class Charts {
             .yAxisTitle("writes/s")
             .build();
     double peak = 1;
+    for (List<double[]> points : owned.values()) {
+      for (double[] point : points) {
+        peak = Math.max(peak, point[1]);
+      }
+    }
+    int lane = 0;
     for (Map.Entry<String, List<double[]>> w : owned.entrySet()) {
       List<Double> xs = new ArrayList<>();
       List<Double> ys = new ArrayList<>();
       for (double[] point : w.getValue()) {
         xs.add(point[0]);
-        ys.add(point[1]);
-        peak = Math.max(peak, point[1]);
+        ys.add(lanePosition(lane, point[1], peak));
       }
       if (!xs.isEmpty()) {
-        top.addSeries(w.getKey(), xs, ys).setMarker(SeriesMarkers.NONE);
+        top.addSeries("lane " + lane + ": " + w.getKey(), xs, ys).setMarker(SeriesMarkers.NONE);
       }
+      lane++;
     }
     bottom.addSeries("writes/s", seconds, writes);
-    Map<String, List<Double>> byKind = new LinkedHashMap<>();
-    faults.forEach(
-        f -> byKind.computeIfAbsent(f.getValue(), k -> new ArrayList<>()).add(f.getKey()));
-    double markAt = peak * 1.05;
-    byKind.forEach(
-        (kind, at) -> {
-          List<Double> ys = at.stream().map(x -> markAt).toList();
-          top.addSeries("fault: " + kind, at, ys)
-              .setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-        });
+    double lanes = Math.max(1, lane);
+    for (Map.Entry<Double, String> f : faults) {
+      top.addSeries(
+              String.format(Locale.ROOT, "%.0fs %s", f.getKey(), f.getValue()),
+              List.of(f.getKey(), f.getKey()),
+              List.of(0.0, lanes))
+          .setMarker(SeriesMarkers.NONE)
+          .setLineStyle(SeriesLines.DASH_DASH);
+    }
     top.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
     bottom.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
     write(file, top, bottom);
+  }
+
+  /** Where a worker's count sits in its lane: lane {@code i} spans [i, i + 0.85] at the peak. */
+  static double lanePosition(int lane, double owned, double peak) {
+    return lane + 0.85 * owned / peak;
   }
 
   /** Per-member load before the first step and after the last, and moves per step. */

@@ -34,13 +34,21 @@ import java.util.TreeSet;
  *     labels: [hw=ipmi]
  * </pre>
  *
- * <p>Unknown fields, bad values and duplicate ids are errors that name the file and line.
+ * <p>Unknown fields, bad values and duplicate ids are errors that name the file and line. The
+ * output of {@code ringwork members --format json} is a cluster file too: its {@code "format"}
+ * field (first) admits the report's own fields, which are ignored, and its draining members, which
+ * are leaving, are left out.
  */
 final class ClusterSpec {
 
   private static final Set<String> TOP_FIELDS =
       Set.of("strategy", "partitions", "replicas", "members");
   private static final Set<String> MEMBER_FIELDS = Set.of("id", "weight", "zone", "labels");
+  private static final Set<String> REPORT_MEMBER_FIELDS =
+      Set.of("draining", "incarnation", "since", "partitions", "role");
+
+  /** Whether the file is a {@code members --format json} report. */
+  private boolean membersReport;
 
   String strategy;
   Integer partitions;
@@ -77,6 +85,30 @@ final class ClusterSpec {
           case "partitions" -> spec.partitions = integer(parser, file, field);
           case "replicas" -> spec.replicas = integer(parser, file, field);
           case "members" -> readMembers(parser, file, spec);
+          case "format" -> {
+            if (parser.getValueAsInt(-1) != Reports.FORMAT) {
+              throw new InputException(
+                  at(file, where)
+                      + "format must be "
+                      + Reports.FORMAT
+                      + " ('ringwork members --format json'), got "
+                      + parser.getText());
+            }
+            spec.membersReport = true;
+          }
+          case "group", "leader", "assignmentVersion" -> {
+            if (!spec.membersReport) {
+              throw new InputException(
+                  at(file, where)
+                      + "unknown field '"
+                      + field
+                      + "', expected one of "
+                      + new TreeSet<>(TOP_FIELDS)
+                      + " (or a 'ringwork members --format json' report, which starts with"
+                      + " \"format\")");
+            }
+            parser.skipChildren();
+          }
           default ->
               throw new InputException(
                   at(file, where)
@@ -113,7 +145,8 @@ final class ClusterSpec {
       Iterator<String> names = node.fieldNames();
       while (names.hasNext()) {
         String name = names.next();
-        if (!MEMBER_FIELDS.contains(name)) {
+        if (!MEMBER_FIELDS.contains(name)
+            && !(spec.membersReport && REPORT_MEMBER_FIELDS.contains(name))) {
           throw new InputException(
               at(file, where)
                   + "unknown member field '"
@@ -126,6 +159,11 @@ final class ClusterSpec {
         throw new InputException(at(file, where) + "member has no id");
       }
       String id = node.get("id").asText();
+      if (spec.membersReport
+          && (node.path("draining").asBoolean(false)
+              || node.path("role").asText("worker").equals("observer"))) {
+        continue; // leaving the group, or never given work: not part of the cluster to plan
+      }
       double weight = 1.0;
       if (node.has("weight")) {
         if (!node.get("weight").isNumber()) {

@@ -4,6 +4,7 @@ import com.codahale.metrics.MetricRegistry;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.lock.KeyLocks;
 import io.ringwork.lock.LockHandle;
@@ -19,6 +20,7 @@ import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Partitioner;
+import io.ringwork.ring.Ring;
 import io.ringwork.test.StrictHistory;
 import io.ringwork.test.StrictHistory.Incarnation;
 import java.io.BufferedReader;
@@ -30,6 +32,8 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -72,6 +76,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
+    showDefaultValues = true,
+    header = "Run a live group on a fenced SQL ledger through seeded faults, then give a verdict.",
     description = {
       "Run workers sharing resources through a live group on an embedded ZooKeeper, with fenced",
       "writes to a SQL table (embedded H2 by default), an API actor taking per-key locks, and",
@@ -85,10 +91,10 @@ final class DemoCommand implements Callable<Integer> {
   static final List<String> FAULTS =
       List.of("join", "drain", "crash", "pause", "leader", "connection");
 
-  @Option(names = "--workers", paramLabel = "N", description = "Workers at the start (default 5).")
+  @Option(names = "--workers", paramLabel = "N", description = "Workers at the start.")
   int workers = 5;
 
-  @Option(names = "--resources", paramLabel = "N", description = "Resources (default 10000).")
+  @Option(names = "--resources", paramLabel = "N", description = "Resources.")
   int resources = 10_000;
 
   @Option(names = "--duration", paramLabel = "D", description = "How long faults run, e.g. 30s.")
@@ -103,13 +109,10 @@ final class DemoCommand implements Callable<Integer> {
       split = ",",
       description =
           "Fault kinds to inject: join, drain, crash, pause, leader, connection (the embedded"
-              + " server restarts: every session is disconnected); default all.")
+              + " server restarts: every session is disconnected).")
   List<String> faults = new ArrayList<>(FAULTS);
 
-  @Option(
-      names = "--session-timeout",
-      paramLabel = "MS",
-      description = "Workers' session timeout (default 2000).")
+  @Option(names = "--session-timeout", paramLabel = "MS", description = "Workers' session timeout.")
   int sessionMs = 2000;
 
   @Option(
@@ -140,6 +143,8 @@ final class DemoCommand implements Callable<Integer> {
               + " ledger is then served over TCP (an H2 server on 127.0.0.1, or --jdbc).")
   boolean processes;
 
+  @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -163,6 +168,10 @@ final class DemoCommand implements Callable<Integer> {
   private final List<Map.Entry<Double, String>> faultTimes = new ArrayList<>();
   private long startedNanos;
   private long lastAccepted;
+
+  /** The fault in progress or last injected, with its worker, for the status line. */
+  private volatile String lastFault;
+
   private double lastSecond;
   private DemoLedger ledger;
   private String ledgerUrl;
@@ -208,6 +217,9 @@ final class DemoCommand implements Callable<Integer> {
       throw new InputException(
           "--jdbc " + jdbc + " is private to this JVM; with --processes give a server's URL");
     }
+    if (jdbc != null) {
+      checkJdbc(jdbc);
+    }
     if (connect != null && faults.contains("connection")) {
       if (spec.commandLine().getParseResult().hasMatchedOption("--faults")) {
         throw new InputException(
@@ -217,6 +229,7 @@ final class DemoCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    logsAwayFromTheStatusLine(err);
     long started = System.nanoTime();
     startedNanos = started;
     if (connect == null) {
@@ -226,7 +239,8 @@ final class DemoCommand implements Callable<Integer> {
       connectString = zk.connectString();
     } else {
       connectString = connect;
-      ZooKeeperClients.connect(connect).close(); // fail fast, with one line, when unreachable
+      ZooKeeperClients.connect(connect, null, connectTimeout)
+          .close(); // fail fast, with one line, when unreachable
     }
     Server h2 = null;
     try {
@@ -300,7 +314,17 @@ final class DemoCommand implements Callable<Integer> {
       }
       out.flush();
       if (chart != null) {
-        Charts.demo(chart, sampleOwned, sampleSeconds, sampleWrites, faultTimes);
+        Charts.demo(
+            chart,
+            sampleOwned,
+            sampleSeconds,
+            sampleWrites,
+            faultTimes,
+            String.format(
+                Locale.ROOT,
+                "ringwork demo, seed %d: %s",
+                seed,
+                report.path("verdict").asText().toUpperCase(Locale.ROOT)));
         err.println("chart written to " + chart);
       }
       return report.path("verdict").asText().equals("pass") ? 0 : 1;
@@ -885,9 +909,22 @@ final class DemoCommand implements Callable<Integer> {
   private void inject(String kind, Random rnd) throws Exception {
     faultCounts.computeIfAbsent(kind, k -> new AtomicLong()).incrementAndGet();
     long t0 = System.nanoTime();
-    faultTimes.add(Map.entry((t0 - startedNanos) / 1e9, kind));
+    double at = (t0 - startedNanos) / 1e9;
+    lastFault = kind;
+    try {
+      inject(kind, rnd, t0);
+    } finally {
+      faultTimes.add(Map.entry(at, lastFault)); // with the worker chosen, e.g. "crash w3"
+    }
+  }
+
+  private void inject(String kind, Random rnd, long t0) throws Exception {
     switch (kind) {
-      case "join" -> live.add(newWorker());
+      case "join" -> {
+        Worker joined = newWorker();
+        lastFault = "join " + joined.id();
+        live.add(joined);
+      }
       case "connection" -> {
         // Every session is cut off; the server comes back on the same port with the same data
         // within the session timeout, so sessions survive: SUSPENDED, then RECONNECTED.
@@ -902,6 +939,7 @@ final class DemoCommand implements Callable<Integer> {
       case "drain" -> {
         if (live.size() > 1) {
           Worker w = live.remove(rnd.nextInt(live.size()));
+          lastFault = "drain " + w.id();
           w.drain();
         }
       }
@@ -909,12 +947,14 @@ final class DemoCommand implements Callable<Integer> {
         if (live.size() > 1) {
           Worker w = kind.equals("leader") ? leader() : live.get(rnd.nextInt(live.size()));
           live.remove(w);
+          lastFault = kind + " " + w.id();
           w.crash();
           live.add(newWorker()); // a replacement comes up
         }
       }
       case "pause" -> {
         Worker w = live.get(rnd.nextInt(live.size()));
+        lastFault = "pause " + w.id();
         w.freeze();
         awaitStable(Duration.ofSeconds(30)); // the group moves on without it
         handoffMillis
@@ -1006,32 +1046,82 @@ final class DemoCommand implements Callable<Integer> {
     sampleWrites.add(elapsed <= 0 ? 0 : (accepted - lastAccepted) / elapsed);
     lastAccepted = accepted;
     lastSecond = second;
-    StringBuilder b = new StringBuilder();
     int rebalancing = 0;
-    List<Integer> owned = new ArrayList<>();
+    List<String> owned = new ArrayList<>();
     for (Worker w : live) {
-      owned.add(w.owned());
+      owned.add(w.id() + " " + (w.counts() ? Integer.toString(w.owned()) : "paused"));
       if (w.counts() && !w.stable()) {
         rebalancing++;
       }
     }
-    b.append(
-        String.format(
-            "ringwork demo: %d workers %s, writes %d, stale rejected %d, handoffs in progress %d,"
-                + " api locks %d (timed out %d)",
-            live.size(),
+    String b =
+        statusLine(
+            second,
             owned,
+            lastFault,
             accepted,
             ledger.rejected.get() + childRejected.get(),
             rebalancing,
             lockHolds.get(),
-            lockTimeouts.get()));
+            lockTimeouts.get());
     if (TERMINAL) {
-      err.print("\r\033[K" + b); // one line, refreshed in place
+      // One line, refreshed in place; cut to the terminal's width, since a wrapped line is not.
+      err.print("\r\033[K" + b.substring(0, Math.min(b.length(), terminalWidth() - 1)));
     } else {
       err.println(b);
     }
     err.flush();
+  }
+
+  private static int terminalWidth() {
+    try {
+      return Math.max(40, Integer.parseInt(System.getenv().getOrDefault("COLUMNS", "120")));
+    } catch (NumberFormatException e) {
+      return 120;
+    }
+  }
+
+  /**
+   * On a terminal the status line is refreshed in place, so log lines written to the same stderr
+   * would glue onto it: they go to a file instead (unless a log file is already configured), and
+   * its path is printed once. Must run before the first logger is created.
+   */
+  private static void logsAwayFromTheStatusLine(PrintWriter err) throws IOException {
+    String property = "org.slf4j.simpleLogger.logFile";
+    if (!TERMINAL || System.getProperty(property) != null) {
+      return;
+    }
+    Path log = Files.createTempFile("ringwork-demo-", ".log");
+    System.setProperty(property, log.toString());
+    err.println("ringwork demo: logs in " + log);
+    err.flush();
+  }
+
+  /**
+   * The live status line: the time, each worker with its partitions, the fault in progress or last
+   * injected ({@code fault: crash w3}), writes, stale writes rejected, handoffs and API locks.
+   */
+  static String statusLine(
+      double second,
+      List<String> workers,
+      String fault,
+      long writes,
+      long rejected,
+      int rebalancing,
+      long locks,
+      long lockTimeouts) {
+    return String.format(
+        Locale.ROOT,
+        "ringwork demo %4.0fs: %s | fault: %s | writes %d, stale rejected %d, handoffs %d,"
+            + " api locks %d (timed out %d)",
+        second,
+        String.join(", ", workers),
+        fault == null ? "none yet" : fault,
+        writes,
+        rejected,
+        rebalancing,
+        locks,
+        lockTimeouts);
   }
 
   /** Writes the store took so far (a worker process's, as it last reported). */
@@ -1062,8 +1152,24 @@ final class DemoCommand implements Callable<Integer> {
             ? "pass"
             : "fail");
     r.put("mode", processes ? "processes" : "in-process");
+    ArrayNode failed = r.putArray("failedChecks");
+    if (unprocessed > 0) {
+      failed.add("unprocessed");
+    }
+    if (overlaps > 0) {
+      failed.add("overlaps");
+    }
+    if (unexplained > 0) {
+      failed.add("unexplainedStaleWrites");
+    }
+    if (staleAccepted > 0) {
+      failed.add("staleWritesAccepted");
+    }
     r.put("resources", resources);
     r.put("unprocessed", unprocessed);
+    if (unprocessed > 0) {
+      unprocessedSamples(r.putArray("unprocessedSamples"));
+    }
     r.put("overlaps", overlaps);
     r.put("holdsChecked", history.size());
     r.put("leaseBoundMillis", leaseBound().toMillis());
@@ -1115,10 +1221,74 @@ final class DemoCommand implements Callable<Integer> {
     return r;
   }
 
-  private static void table(PrintWriter out, ObjectNode r) {
+  /**
+   * The first unprocessed keys, each with its partition, the partition's owner now and the key's
+   * row in the ledger (last owner and token): where to look when the check fails.
+   */
+  private void unprocessedSamples(ArrayNode samples) throws Exception {
+    Partitioner part = Partitioner.of(PARTITIONS, KeyRouter.upTo('/'));
+    Ring ring = null;
+    try {
+      ring =
+          GroupStatus.liveRing(
+              observer, GroupPaths.of("/ringwork", GROUP).root(), KeyRouter.upTo('/'));
+    } catch (IllegalArgumentException noTable) {
+      // no owners to name
+    }
+    for (String key : ledger.unprocessedKeys(5)) {
+      ObjectNode o = samples.addObject();
+      o.put("key", key);
+      o.put("partition", part.partition(key));
+      Member owner = ring == null ? null : ring.primary(key);
+      if (owner == null) {
+        o.putNull("owner");
+      } else {
+        o.put("owner", owner.id());
+      }
+      o.put("row", ledger.row(key));
+    }
+  }
+
+  static void table(PrintWriter out, ObjectNode r) {
     out.printf(
         "verdict: %s (%s)%n",
         r.path("verdict").asText().toUpperCase(Locale.ROOT), r.path("mode").asText());
+    for (JsonNode check : r.path("failedChecks")) {
+      switch (check.asText()) {
+        case "unprocessed" -> {
+          out.printf(
+              "failed check: unprocessed: %d resources were never processed; first:%n",
+              r.path("unprocessed").asLong());
+          for (JsonNode k : r.path("unprocessedSamples")) {
+            out.printf(
+                "  %s partition %d, owner now %s, ledger row: %s%n",
+                k.path("key").asText(),
+                k.path("partition").asInt(),
+                k.path("owner").isNull() ? "none" : k.path("owner").asText(),
+                k.path("row").asText());
+          }
+        }
+        case "overlaps" -> {
+          out.printf(
+              "failed check: overlaps: %d pairs of holds of one partition overlapped; first:%n",
+              r.path("overlaps").asLong());
+          r.path("overlapSamples").forEach(h -> out.printf("  %s%n", h.asText()));
+        }
+        case "staleWritesAccepted" -> {
+          out.printf(
+              "failed check: staleWritesAccepted: %d writes were accepted with a token below one"
+                  + " already issued; first:%n",
+              r.path("staleWritesAccepted").asLong());
+          r.path("staleAcceptedSamples").forEach(h -> out.printf("  %s%n", h.asText()));
+        }
+        default -> {
+          out.printf(
+              "failed check: unexplainedStaleWrites: %d stale writes no fault explains; first:%n",
+              r.path("staleWritesByCause").path("unexplained").asLong());
+          r.path("unexplainedSamples").forEach(h -> out.printf("  %s%n", h.asText()));
+        }
+      }
+    }
     out.printf(
         "resources %d, unprocessed %d, overlapping holds %d%n",
         r.path("resources").asLong(), r.path("unprocessed").asLong(), r.path("overlaps").asLong());
@@ -1138,7 +1308,41 @@ final class DemoCommand implements Callable<Integer> {
         r.path("durationMillis").asLong() / 1000.0);
   }
 
+  /**
+   * Refuses a ledger URL the demo cannot use before anything starts: one no driver takes or that
+   * does not connect, and an in-memory H2 database without {@code DB_CLOSE_DELAY=-1}, which
+   * vanishes with each connection the ledger closes (the demo would run and fail at the end).
+   *
+   * @throws InputException naming the URL and what is wrong
+   */
+  static void checkJdbc(String url) {
+    if (url.startsWith("jdbc:h2:mem:")
+        && !url.toUpperCase(Locale.ROOT).contains("DB_CLOSE_DELAY=-1")) {
+      throw new InputException(
+          "--jdbc "
+              + url
+              + ": an in-memory H2 database is dropped when its last connection closes, and the"
+              + " ledger closes each one; add ;DB_CLOSE_DELAY=-1, or leave --jdbc out for the"
+              + " default in-memory ledger");
+    }
+    DriverManager.setLoginTimeout(10);
+    try (Connection c = DriverManager.getConnection(url)) {
+      c.isValid(10);
+    } catch (SQLException e) {
+      throw new InputException("--jdbc " + url + ": cannot connect: " + e.getMessage());
+    }
+  }
+
   static Duration parseDuration(String text) {
+    return parseDuration("--duration", text);
+  }
+
+  /**
+   * Parses {@code 500ms}, {@code 30s}, {@code 2m} or a number of seconds.
+   *
+   * @throws InputException naming {@code option} when the text is none of these
+   */
+  static Duration parseDuration(String option, String text) {
     try {
       if (text.endsWith("ms")) {
         return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
@@ -1151,7 +1355,7 @@ final class DemoCommand implements Callable<Integer> {
       }
       return Duration.ofSeconds(Long.parseLong(text));
     } catch (NumberFormatException e) {
-      throw new InputException("--duration must be like 30s, 500ms or 2m, got '" + text + "'");
+      throw new InputException(option + " must be like 30s, 500ms or 2m, got '" + text + "'");
     }
   }
 }

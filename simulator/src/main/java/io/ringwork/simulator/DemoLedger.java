@@ -198,6 +198,22 @@ final class DemoLedger {
     return out;
   }
 
+  /** Returns up to {@code limit} keys never processed, in key order (for a failed verdict). */
+  List<String> unprocessedKeys(int limit) throws SQLException {
+    try (Connection c = DriverManager.getConnection(url);
+        PreparedStatement q =
+            c.prepareStatement("SELECT id FROM resources WHERE processed = 0 ORDER BY id")) {
+      q.setMaxRows(limit);
+      List<String> keys = new ArrayList<>();
+      try (ResultSet r = q.executeQuery()) {
+        while (r.next()) {
+          keys.add(r.getString(1));
+        }
+      }
+      return keys;
+    }
+  }
+
   /** Returns how many writes the table took, from every process. */
   long writes() throws SQLException {
     return count("SELECT COALESCE(SUM(processed), 0) FROM resources");

@@ -31,12 +31,14 @@ import picocli.CommandLine.Option;
 @Command(
     name = "inspect",
     mixinStandardHelpOptions = true,
+    header = "Show a live group: members, handoff, load against quota and locks.",
     description = {
       "Show a live group: members (weight, zone, labels, incarnation, since, draining, leader),",
       "the handoff in progress (who has not acknowledged the state in force, and since when),",
       "partitions per member against quota, and locks (holders and waiters in order, with age).",
       "--key K shows one key's partition, owners and lock queue. Reads only; never changes the group.",
-      "--serve runs a read-only web view of the group (/, /api/inspect, /metrics, /healthz)."
+      "--serve runs a read-only web view of the group (/, /api/inspect, /metrics, /healthz).",
+      "A missing group exits 2, but with --watch, which waits for the group to appear."
     },
     footer = {
       "",
@@ -82,7 +84,9 @@ final class InspectCommand implements Callable<Integer> {
   @Option(
       names = "--route-until",
       paramLabel = "C",
-      description = "The group's router: route on the key up to the first C.")
+      description =
+          "Route keys up to the first C; by default the router stored in the group's config"
+              + " (else the whole key).")
   Character routeUntil;
 
   @Option(
@@ -90,6 +94,8 @@ final class InspectCommand implements Callable<Integer> {
       paramLabel = "PATH",
       description = "Namespace (default /ringwork).")
   String namespace = "/ringwork";
+
+  @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
 
   @Option(
       names = "--serve",
@@ -125,11 +131,21 @@ final class InspectCommand implements Callable<Integer> {
       throw new InputException("--serve goes without --watch, --key and --format");
     }
     InetSocketAddress address = serve ? InspectServer.parseBind(bind) : null;
-    KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     PrintWriter out = spec.commandLine().getOut();
-    try (CuratorFramework client = ZooKeeperClients.connect(connect)) {
-      String groupPath = LockReports.existingGroup(client, connect, namespace, group);
-      try (KeyLocks locks = LockReports.reader(client, namespace, group, "inspect", router)) {
+    try (CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout)) {
+      String groupPath =
+          watch
+              ? LockReports.awaitGroup(
+                  client, connect, namespace, group, spec.commandLine().getErr())
+              : LockReports.existingGroup(client, connect, namespace, group);
+      KeyRouter router = LockReports.router(client, groupPath, routeUntil);
+      try (KeyLocks locks =
+          LockReports.reader(
+              client,
+              namespace,
+              group,
+              "ringwork-inspect-" + ProcessHandle.current().pid(),
+              router)) {
         if (key != null) {
           try {
             locks.inspect(key);

@@ -15,8 +15,12 @@ import io.ringwork.ring.KeyRouter;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
@@ -31,11 +35,15 @@ import picocli.CommandLine.Option;
 @Command(
     name = "lock",
     mixinStandardHelpOptions = true,
+    header = "Take a per-key lock in an existing group, hold it and release it.",
     description = {
-      "Acquire a per-key lock in a group, hold it, release it; one JSON line per event:",
-      "  {\"event\":\"acquired\",\"key\":K,\"mode\":M,\"token\":T,\"ts\":EPOCH_MS}",
-      "  {\"event\":\"released\",\"key\":K,\"outcome\":O,\"ts\":...}",
+      "One JSON line per event, each with \"format\":1:",
+      "  {\"format\":1,\"event\":\"acquired\",\"key\":K,\"mode\":M,\"token\":T,\"ts\":EPOCH_MS,...}",
+      "  {\"format\":1,\"event\":\"released\",\"key\":K,\"token\":T,\"outcome\":O,...}",
       "  {\"event\":\"lost\",...}   {\"event\":\"timeout\",\"key\":K,\"blocker\":B,...}",
+      "SIGINT or SIGTERM releases the lock held and prints released with \"signal\":true",
+      "(exit 130 or 143); while still waiting it prints interrupted.",
+      "The group must exist (an agent creates it); a missing one exits 2.",
       "Exit status: 0 every acquisition succeeded, 3 a timeout, 1 a runtime failure (a lost",
       "lock, no ZooKeeper), 2 bad usage."
     },
@@ -49,6 +57,9 @@ import picocli.CommandLine.Option;
 final class LockCommand implements Callable<Integer> {
 
   static final int EXIT_TIMEOUT = 3;
+
+  /** How long a signal waits for the release before the JVM exits anyway. */
+  private static final long RELEASE_ON_SIGNAL_MS = 10_000;
 
   @Option(
       names = "--connect",
@@ -95,13 +106,15 @@ final class LockCommand implements Callable<Integer> {
 
   @Option(
       names = "--subtree",
-      description = "Also lock every key below K (K/...); needs --route-until /.")
+      description = "Also lock every key below K (K/...); needs a group routing up to '/'.")
   boolean subtree;
 
   @Option(
       names = "--route-until",
       paramLabel = "C",
-      description = "The group's router: route on the key up to the first C.")
+      description =
+          "Route keys up to the first C; by default the router stored in the group's config"
+              + " (else the whole key).")
   Character routeUntil;
 
   @Option(
@@ -139,6 +152,8 @@ final class LockCommand implements Callable<Integer> {
       paramLabel = "PATH",
       description = "Namespace (default /ringwork; tooz for --layout tooz).")
   String namespace;
+
+  @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -180,9 +195,9 @@ final class LockCommand implements Callable<Integer> {
     if (!tooz && auth != null) {
       throw new InputException("--auth applies to --layout tooz");
     }
-    KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     PrintWriter out = spec.commandLine().getOut();
-    CuratorFramework client = ZooKeeperClients.connect(connect, auth, sessionTimeoutMs, 10_000);
+    CuratorFramework client =
+        ZooKeeperClients.connect(connect, auth, sessionTimeoutMs, connectTimeout.millis());
     try {
       if (tooz) {
         return tooz(client, lockMode, out);
@@ -190,6 +205,8 @@ final class LockCommand implements Callable<Integer> {
       if (namespace == null) {
         namespace = "/ringwork";
       }
+      String groupPath = LockReports.existingGroup(client, connect, namespace, group);
+      KeyRouter router = LockReports.router(client, groupPath, routeUntil);
       KeyLocks locks;
       try {
         locks =
@@ -264,10 +281,59 @@ final class LockCommand implements Callable<Integer> {
     Held acquire() throws LockTimeoutException, InterruptedException;
   }
 
-  /** Acquires, holds and releases {@code --repeat} times, one JSON line per event. */
+  /**
+   * Acquires, holds and releases {@code --repeat} times, one JSON line per event. SIGINT or SIGTERM
+   * ends the hold early: the lock is released and {@code released} printed with {@code
+   * "signal":true} before the JVM exits (130 or 143), so that the next holder does not wait for
+   * this session to expire.
+   */
   private int holdLoop(Acquire acquire, LockMode lockMode, PrintWriter out)
       throws InterruptedException {
-    for (int i = 0; i < repeat; i++) {
+    CompletableFuture<Void> signalled = new CompletableFuture<>();
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread main = Thread.currentThread();
+    AtomicBoolean holding = new AtomicBoolean();
+    Thread hook =
+        new Thread(
+            () -> {
+              signalled.complete(null);
+              if (!holding.get()) {
+                main.interrupt(); // waiting for a lock: stop waiting, withdraw the request
+              }
+              try {
+                finished.await(RELEASE_ON_SIGNAL_MS, TimeUnit.MILLISECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "ringwork-lock-release");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      return holdLoop(acquire, lockMode, out, signalled, holding);
+    } catch (InterruptedException e) {
+      if (signalled.isDone()) {
+        emit(out, event("interrupted"));
+        return CommandLine.ExitCode.SOFTWARE;
+      }
+      throw e;
+    } finally {
+      finished.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it returns once finished is counted down
+      }
+    }
+  }
+
+  private int holdLoop(
+      Acquire acquire,
+      LockMode lockMode,
+      PrintWriter out,
+      CompletableFuture<Void> signalled,
+      AtomicBoolean holding)
+      throws InterruptedException {
+    for (int i = 0; i < repeat && !signalled.isDone(); i++) {
       Held h;
       try {
         h = acquire.acquire();
@@ -278,14 +344,33 @@ final class LockCommand implements Callable<Integer> {
         emit(out, o);
         return EXIT_TIMEOUT;
       }
-      CountDownLatch lost = new CountDownLatch(1);
-      h.onLost().accept(lost::countDown);
+      holding.set(true);
+      CompletableFuture<String> end = new CompletableFuture<>();
+      h.onLost().accept(() -> end.complete("lost"));
+      signalled.thenRun(() -> end.complete("signal"));
       ObjectNode acquired = event("acquired");
       acquired.put("mode", lockMode.wireName());
       acquired.put("token", h.token());
       h.describe().accept(acquired);
       emit(out, acquired);
-      if (lost.await(holdMs, TimeUnit.MILLISECONDS)) {
+      String why;
+      try {
+        why = end.get(holdMs, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException held) {
+        why = null;
+      } catch (InterruptedException e) {
+        if (!signalled.isDone()) {
+          h.release().get();
+          throw e;
+        }
+        why = "signal"; // the hook saw no lock yet and interrupted: release all the same
+      } catch (ExecutionException e) {
+        throw new IllegalStateException(e);
+      }
+      if (why != null) {
+        Thread.interrupted(); // a stray interrupt of the hook must not cut the release short
+      }
+      if ("lost".equals(why)) {
         ObjectNode o = event("lost");
         o.put("token", h.token());
         String reason = h.lostReason().get();
@@ -297,14 +382,20 @@ final class LockCommand implements Callable<Integer> {
         return CommandLine.ExitCode.SOFTWARE;
       }
       ObjectNode released = event("released");
+      released.put("token", h.token());
       released.put("outcome", h.release().get().name());
+      if (why != null) {
+        released.put("signal", true);
+      }
       emit(out, released);
+      holding.set(false);
     }
     return 0;
   }
 
   private ObjectNode event(String name) {
     ObjectNode o = JSON.createObjectNode();
+    o.put("format", Reports.FORMAT);
     o.put("event", name);
     o.put("key", key);
     o.put("ts", System.currentTimeMillis());

@@ -11,6 +11,8 @@ import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Ring;
 import java.io.PrintWriter;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.curator.framework.CuratorFramework;
@@ -22,6 +24,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "locks",
     mixinStandardHelpOptions = true,
+    header = "List a group's per-key locks and waiters, or break a lock with --force.",
     description = {
       "List a group's per-key locks: each key's partition, its owner, its holders and its",
       "waiters (member, mode, token, since, purpose). --break KEY --force breaks the holders of",
@@ -64,9 +67,19 @@ final class LocksCommand implements Callable<Integer> {
   boolean force;
 
   @Option(
+      names = "--by",
+      paramLabel = "NAME",
+      description =
+          "With --break: who breaks (a member-id-like name, e.g. ops-alice), logged by the lock"
+              + " service and printed (default: ringwork-locks-PID).")
+  String by;
+
+  @Option(
       names = "--route-until",
       paramLabel = "C",
-      description = "The group's router: route on the key up to the first C.")
+      description =
+          "Route keys up to the first C; by default the router stored in the group's config"
+              + " (else the whole key).")
   Character routeUntil;
 
   @Option(
@@ -74,6 +87,8 @@ final class LocksCommand implements Callable<Integer> {
       paramLabel = "PATH",
       description = "Namespace (default /ringwork).")
   String namespace = "/ringwork";
+
+  @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -89,14 +104,28 @@ final class LocksCommand implements Callable<Integer> {
               + " needs --force: breaking a live holder is an operator's decision"
               + " (it is fenced by every later token)");
     }
-    if (force && breakKey == null) {
-      throw new InputException("--force only goes with --break KEY");
+    if ((force || by != null) && breakKey == null) {
+      throw new InputException("--force and --by only go with --break KEY");
     }
-    KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     PrintWriter out = spec.commandLine().getOut();
-    try (CuratorFramework client = ZooKeeperClients.connect(connect)) {
+    try (CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout)) {
       String groupPath = LockReports.existingGroup(client, connect, namespace, group);
-      try (KeyLocks locks = LockReports.reader(client, namespace, group, "locks", router)) {
+      KeyRouter router = LockReports.router(client, groupPath, routeUntil);
+      KeyLocks reader;
+      try {
+        reader =
+            by != null
+                ? LockReports.reader(client, namespace, group, by, router)
+                : LockReports.reader(
+                    client,
+                    namespace,
+                    group,
+                    "ringwork-locks-" + ProcessHandle.current().pid(),
+                    router);
+      } catch (IllegalArgumentException e) {
+        throw new InputException("--by " + by + ": " + e.getMessage());
+      }
+      try (KeyLocks locks = reader) {
         if (breakKey != null) {
           int broken;
           try {
@@ -108,10 +137,11 @@ final class LocksCommand implements Callable<Integer> {
           o.put("format", Reports.FORMAT);
           o.put("key", breakKey);
           o.put("broken", broken);
+          o.put("by", locks.memberId());
           out.println(
               format.equals("json")
                   ? o.toPrettyString()
-                  : "broke " + broken + " lock(s) on " + breakKey);
+                  : "broke " + broken + " lock(s) on " + breakKey + " as " + locks.memberId());
           out.flush();
           return 0;
         }
@@ -153,8 +183,9 @@ final class LocksCommand implements Callable<Integer> {
           out.println(root.toPrettyString());
         } else {
           out.printf(
-              "%-24s %5s %-12s %-7s %-16s %-11s %14s %8s  %s%n",
-              "key", "part", "owner", "state", "member", "mode", "token", "age", "purpose");
+              "%-24s %5s %-12s %-7s %-16s %-11s %14s %-20s %8s  %s%n",
+              "key", "part", "owner", "state", "member", "mode", "token", "since", "age",
+              "purpose");
           for (KeyLockState s : states) {
             String owner = owner(ring, s.key());
             for (LockInfo i : s.holders()) {
@@ -182,7 +213,7 @@ final class LocksCommand implements Callable<Integer> {
   private static void row(
       PrintWriter out, KeyLockState s, String owner, String state, LockInfo i, long now) {
     out.printf(
-        "%-24s %5d %-12s %-7s %-16s %-11s %14d %7.1fs  %s%s%n",
+        "%-24s %5d %-12s %-7s %-16s %-11s %14d %-20s %7.1fs  %s%s%n",
         s.key(),
         s.partition(),
         owner == null ? "-" : owner,
@@ -190,6 +221,7 @@ final class LocksCommand implements Callable<Integer> {
         i.member(),
         i.mode().wireName() + (i.subtree() ? "/tree" : ""),
         i.token(),
+        Instant.ofEpochMilli(i.since()).truncatedTo(ChronoUnit.SECONDS),
         i.ageMillis(now) / 1000.0,
         i.purpose(),
         i.problem() == null ? "" : "  [" + i.problem() + "]");

@@ -101,12 +101,14 @@ final class LookupCommand implements Callable<Integer> {
       names = "--route-until",
       paramLabel = "C",
       description =
-          "Route on the key up to the first C (the group's KeyRouter.upTo(C)); default: the"
-              + " whole key.")
+          "With --connect: route on the key up to the first C (KeyRouter.upTo(C)); default: the"
+              + " router stored in the group's config, else the whole key.")
   Character routeUntil;
 
   @Parameters(paramLabel = "KEY", description = "Keys to look up.")
   List<String> keys = new ArrayList<>();
+
+  @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -190,9 +192,9 @@ final class LookupCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new InputException("--namespace/--group: " + e.getMessage());
     }
-    KeyRouter router = routeUntil == null ? KeyRouter.wholeKey() : KeyRouter.upTo(routeUntil);
     Ring ring;
-    try (CuratorFramework client = ZooKeeperClients.connect(connect)) {
+    try (CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout)) {
+      KeyRouter router = LockReports.router(client, groupPath, routeUntil);
       try {
         ring = GroupStatus.liveRing(client, groupPath, router);
       } catch (IllegalArgumentException e) {
@@ -228,7 +230,7 @@ final class LookupCommand implements Callable<Integer> {
     }
     String ns = namespace != null ? namespace : ToozGroup.DEFAULT_NAMESPACE;
     ToozGroup.Snapshot snapshot;
-    try (CuratorFramework client = ZooKeeperClients.connect(connect, auth)) {
+    try (CuratorFramework client = ZooKeeperClients.connect(connect, auth, connectTimeout)) {
       snapshot = ToozGroup.read(client, ns, group);
     }
     PrintWriter err = spec.commandLine().getErr();

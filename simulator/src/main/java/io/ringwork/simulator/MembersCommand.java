@@ -61,6 +61,8 @@ final class MembersCommand implements Callable<Integer> {
   @Option(names = "--format", paramLabel = "FORMAT", description = "table (default) or json.")
   String format = "table";
 
+  @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -77,7 +79,7 @@ final class MembersCommand implements Callable<Integer> {
     if (namespace == null) {
       namespace = "/ringwork";
     }
-    try (CuratorFramework client = ZooKeeperClients.connect(connect)) {
+    try (CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout)) {
       String groupPath;
       try {
         groupPath = GroupPaths.of(namespace, group).root();
@@ -110,6 +112,7 @@ final class MembersCommand implements Callable<Integer> {
             o.set("zone", data.get("zone"));
           }
           o.set("labels", data.path("labels"));
+          o.put("role", data.path("role").asText("worker"));
           o.put("draining", data.path("draining").asBoolean(false));
           o.put("incarnation", r.incarnation());
           o.put("since", r.since());
@@ -153,7 +156,7 @@ final class MembersCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage());
     }
-    try (CuratorFramework client = ZooKeeperClients.connect(connect, auth)) {
+    try (CuratorFramework client = ZooKeeperClients.connect(connect, auth, connectTimeout)) {
       if (client.checkExists().forPath(path) == null) {
         throw new InputException(
             "--group " + group + ": no such tooz group at " + path + " on " + connect);

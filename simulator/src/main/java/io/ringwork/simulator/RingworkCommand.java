@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
       InspectCommand.class,
       DemoCommand.class,
       DemoWorkerCommand.class,
+      ZooKeeperCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

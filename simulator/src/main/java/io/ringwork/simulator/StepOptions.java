@@ -11,19 +11,36 @@ final class StepOptions {
 
   final List<Change> changes = new ArrayList<>();
 
-  @Option(names = "--add", paramLabel = "ID[=W][@Z]", description = "Add a member (one step each).")
+  /** How many changes each CLI step has, in order: 1, but for {@code --add a,b}. */
+  private final List<Integer> stepSizes = new ArrayList<>();
+
+  @Option(
+      names = "--add",
+      paramLabel = "ID[=W][@Z][,ID...]",
+      description =
+          "Add a member, one step each; --add a,b adds several in one step (a burst of joins"
+              + " the rebalancer's settle delay folds into one rebalance).")
   void add(String spec) {
-    changes.add(new Change("add", spec));
+    String[] each = spec.split(",", -1);
+    for (String one : each) {
+      if (one.isBlank()) {
+        throw new InputException("--add " + spec + ": an empty member between commas");
+      }
+      changes.add(new Change("add", one.strip()));
+    }
+    stepSizes.add(each.length);
   }
 
   @Option(names = "--remove", paramLabel = "ID", description = "Remove a member.")
   void remove(String id) {
     changes.add(new Change("remove", id));
+    stepSizes.add(1);
   }
 
   @Option(names = "--set-weight", paramLabel = "ID=W", description = "Change a member's weight.")
   void setWeight(String spec) {
     changes.add(new Change("set-weight", spec));
+    stepSizes.add(1);
   }
 
   @Option(
@@ -32,6 +49,7 @@ final class StepOptions {
       description = "Remove every member of a zone.")
   void failZone(String zone) {
     changes.add(new Change("fail-zone", zone));
+    stepSizes.add(1);
   }
 
   @Option(
@@ -69,7 +87,10 @@ final class StepOptions {
       description = "Show progress on stderr even when it is not a terminal.")
   boolean progress;
 
-  /** Builds the steps: the CLI changes (one step each), a scenario file, or random events. */
+  /**
+   * Builds the steps: the CLI changes (one step each, {@code --add a,b} one step), a scenario file,
+   * or random events.
+   */
   List<Scenario.Step> steps(List<io.ringwork.ring.Member> initial) {
     int sources =
         (changes.isEmpty() ? 0 : 1) + (scenario == null ? 0 : 1) + (randomEvents == null ? 0 : 1);
@@ -88,10 +109,15 @@ final class StepOptions {
       return Scenario.random(initial, randomEvents, seed);
     }
     List<Scenario.Step> steps = new ArrayList<>();
-    for (Change c : changes) {
-      steps.add(
-          new Scenario.Step(
-              Integer.toString(steps.size() + 1), List.of(c), "--" + c.kind() + " " + c.arg()));
+    int next = 0;
+    for (int size : stepSizes) {
+      List<Change> step = List.copyOf(changes.subList(next, next + size));
+      next += size;
+      StringBuilder source = new StringBuilder("--" + step.get(0).kind() + " ");
+      for (int i = 0; i < step.size(); i++) {
+        source.append(i == 0 ? "" : ",").append(step.get(i).arg());
+      }
+      steps.add(new Scenario.Step(Integer.toString(steps.size() + 1), step, source.toString()));
     }
     if (steps.isEmpty()) {
       throw new InputException(

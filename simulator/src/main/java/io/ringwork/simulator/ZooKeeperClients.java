@@ -31,6 +31,16 @@ final class ZooKeeperClients {
     return connect(connect, auth, 10_000, 10_000);
   }
 
+  /**
+   * As {@link #connect(String, String)}, waiting {@code waitMs} for ZooKeeper.
+   *
+   * @throws RuntimeFailure if ZooKeeper cannot be reached within {@code waitMs}
+   */
+  static CuratorFramework connect(String connect, String auth, ConnectTimeoutOption wait)
+      throws InterruptedException {
+    return connect(connect, auth, 10_000, wait.millis());
+  }
+
   /** As {@link #connect(String, String)}, with a session timeout and a connect wait in ms. */
   static CuratorFramework connect(String connect, String auth, int sessionMs, long waitMs)
       throws InterruptedException {
@@ -38,7 +48,7 @@ final class ZooKeeperClients {
         CuratorFrameworkFactory.builder()
             .connectString(connect)
             .sessionTimeoutMs(sessionMs)
-            .connectionTimeoutMs(5_000)
+            .connectionTimeoutMs((int) Math.min(5_000, waitMs))
             .retryPolicy(new ExponentialBackoffRetry(100, 3));
     if (auth != null) {
       if (!auth.contains(":")) {
@@ -51,7 +61,11 @@ final class ZooKeeperClients {
     if (!client.blockUntilConnected((int) waitMs, TimeUnit.MILLISECONDS)) {
       client.close();
       throw new RuntimeFailure(
-          "could not connect to ZooKeeper at " + connect + " within " + waitMs / 1000.0 + " s");
+          "could not connect to ZooKeeper at "
+              + connect
+              + " within "
+              + waitMs / 1000.0
+              + " s (--connect-timeout)");
     }
     return client;
   }

@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
@@ -54,7 +58,10 @@ final class DemoCommandTest {
     }
     assertThat(faults).isGreaterThanOrEqualTo(2);
     assertThat(report.path("writes").asLong()).isGreaterThan(600);
-    assertThat(r.err()).contains("ringwork demo: ").contains("stale rejected");
+    assertThat(report.path("failedChecks")).isEmpty();
+    // Status lines name the workers with their partitions and the fault with its worker.
+    assertThat(r.err()).contains("ringwork demo ").contains("stale rejected");
+    assertThat(r.err()).containsPattern("w1 \\d+").containsPattern("fault: [a-z]+( w\\d+)?");
   }
 
   @Test
@@ -171,5 +178,59 @@ final class DemoCommandTest {
     Cli.Result memory = Cli.runAlongside("demo", "--processes", "--jdbc", "jdbc:h2:mem:x");
     assertThat(memory.status()).isEqualTo(2);
     assertThat(memory.err()).contains("private to this JVM");
+  }
+
+  @Test
+  void demo_badJdbc_refusedUpFront_exit2() {
+    Cli.Result memory = Cli.runAlongside("demo", "--jdbc", "jdbc:h2:mem:x");
+    assertThat(memory.status()).isEqualTo(2);
+    assertThat(memory.err()).contains("--jdbc jdbc:h2:mem:x").contains("DB_CLOSE_DELAY=-1");
+    Cli.Result unknown = Cli.runAlongside("demo", "--jdbc", "jdbc:nosuchdb://h/x");
+    assertThat(unknown.status()).isEqualTo(2);
+    assertThat(unknown.err()).contains("--jdbc jdbc:nosuchdb://h/x: cannot connect");
+    // Refused before anything ran: no status line was printed.
+    assertThat(memory.err() + unknown.err()).doesNotContain("fault:");
+  }
+
+  @Test
+  void statusLine_namesWorkersAndTheFault() {
+    String line =
+        DemoCommand.statusLine(
+            12, List.of("w1 830", "w2 paused", "w4 0"), "crash w3", 5000, 7, 1, 20, 2);
+    assertThat(line)
+        .contains("12s: w1 830, w2 paused, w4 0 | fault: crash w3 |")
+        .contains("writes 5000, stale rejected 7, handoffs 1, api locks 20 (timed out 2)");
+    assertThat(DemoCommand.statusLine(0, List.of("w1 0"), null, 0, 0, 0, 0, 0))
+        .contains("fault: none yet");
+  }
+
+  @Test
+  void failedVerdict_namesTheCheckAndItsFirstKeys() throws Exception {
+    JsonNode report =
+        JSON.readTree(
+            """
+            {"verdict":"fail","mode":"in-process","failedChecks":["unprocessed"],
+             "resources":600,"unprocessed":2,
+             "unprocessedSamples":[
+               {"key":"node-12","partition":37,"owner":"w3","row":"owner null, token 0, processed 0"},
+               {"key":"node-40","partition":9,"owner":null,"row":"owner w2, token 41, processed 0"}],
+             "overlaps":0,"writes":10,"staleWritesRejected":0,"staleWritesByCause":{},
+             "faults":{},"handoffMillis":{},"workers":2,"peakToAverage":1.0,
+             "locks":{"held":0,"timedOut":0},"durationMillis":1000}
+            """);
+    StringWriter text = new StringWriter();
+    DemoCommand.table(new PrintWriter(text), (ObjectNode) report);
+    assertThat(text.toString())
+        .contains("verdict: FAIL")
+        .contains("failed check: unprocessed: 2 resources were never processed; first:")
+        .contains("node-12 partition 37, owner now w3, ledger row: owner null, token 0")
+        .contains("node-40 partition 9, owner now none, ledger row: owner w2, token 41");
+  }
+
+  @Test
+  void chartLanes_keepEachWorkerInItsOwnBand() {
+    assertThat(Charts.lanePosition(0, 0, 100)).isEqualTo(0.0);
+    assertThat(Charts.lanePosition(0, 100, 100)).isLessThan(1.0);
+    assertThat(Charts.lanePosition(2, 50, 100)).isBetween(2.0, 3.0);
   }
 }

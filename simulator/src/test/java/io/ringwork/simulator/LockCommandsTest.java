@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
@@ -21,6 +22,10 @@ final class LockCommandsTest {
   @BeforeEach
   void start() throws Exception {
     server = new TestingServer(new InstanceSpec(null, -1, -1, -1, true, -1, 200, -1), true);
+    // 'lock' refuses a group that does not exist: this one exists, as an agent would have made it.
+    try (CuratorFramework client = ZooKeeperClients.connect(server.getConnectString())) {
+      client.create().creatingParentsIfNeeded().forPath("/ringwork/g");
+    }
   }
 
   @AfterEach
@@ -124,6 +129,8 @@ final class LockCommandsTest {
               "--break",
               "k",
               "--force",
+              "--by",
+              "ops-alice",
               "--format",
               "json");
       if (broke.status() == 0 && JSON.readTree(broke.out()).path("broken").asInt() == 1) {
@@ -132,6 +139,7 @@ final class LockCommandsTest {
       Thread.sleep(50);
     }
     assertThat(JSON.readTree(broke.out()).path("broken").asInt()).isEqualTo(1);
+    assertThat(JSON.readTree(broke.out()).path("by").asText()).isEqualTo("ops-alice");
     Cli.Result held = holder.get(20, TimeUnit.SECONDS);
     assertThat(held.status()).isEqualTo(1);
     assertThat(held.out()).contains("\"event\":\"lost\"");
@@ -148,5 +156,44 @@ final class LockCommandsTest {
         Cli.runAlongside("locks", "--connect", server.getConnectString(), "--group", "nope");
     assertThat(r.status()).isEqualTo(2);
     assertThat(r.err()).contains("no such group");
+  }
+
+  @Test
+  void lock_missingGroup_exit2_andCreatesNothing() throws Exception {
+    Cli.Result r =
+        Cli.runAlongside(
+            "lock",
+            "--connect",
+            server.getConnectString(),
+            "--group",
+            "typo",
+            "--id",
+            "a",
+            "--key",
+            "k");
+    assertThat(r.status()).isEqualTo(2);
+    assertThat(r.err()).contains("--group typo: no such group at /ringwork/typo");
+    try (CuratorFramework client = ZooKeeperClients.connect(server.getConnectString())) {
+      assertThat(client.checkExists().forPath("/ringwork/typo")).isNull();
+    }
+  }
+
+  @Test
+  void locks_table_showsSince() throws Exception {
+    CompletableFuture<Cli.Result> holder =
+        CompletableFuture.supplyAsync(() -> lock("holder", "vol-2", "--hold", "3000"));
+    Cli.Result listed = null;
+    for (int i = 0; i < 100; i++) {
+      listed = Cli.runAlongside("locks", "--connect", server.getConnectString(), "--group", "g");
+      if (listed.out().contains("vol-2")) {
+        break;
+      }
+      Thread.sleep(50);
+    }
+    String[] lines = listed.out().strip().split("\n");
+    assertThat(lines[0]).contains("since");
+    // an ISO instant to the second, e.g. 2026-12-03T15:04:40Z
+    assertThat(lines[1]).containsPattern("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ");
+    assertThat(holder.get(20, TimeUnit.SECONDS).status()).isZero();
   }
 }

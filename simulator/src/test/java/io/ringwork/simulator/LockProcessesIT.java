@@ -67,6 +67,8 @@ final class LockProcessesIT {
         KeyLocks observer =
             KeyLocks.newBuilder().client(client).group("it").memberId("observer").build()) {
       observer.start();
+      // 'lock' refuses a group that does not exist; the observer's start creates it (its config).
+      assertThat(client.checkExists().forPath("/ringwork/it")).isNotNull();
       // kill -9 of the holder.
       Processes.Child holder =
           processes.ringwork("holder", lock(server, "holder", "--hold", "600000"));

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -280,5 +282,64 @@ final class PlanCommandTest {
     String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, all, a.length, b.length);
     return all;
+  }
+
+  @Test
+  void addCommaList_isOneStep_movingNoMoreThanTwoSteps() throws Exception {
+    String[] base = {"plan", "--member", "a", "--member", "b", "--member", "c", "--format", "json"};
+    Cli.Result burst = Cli.run(concat(base, "--add", "d,e"));
+    assertThat(burst.status()).as(burst.err()).isZero();
+    JsonNode one = new ObjectMapper().readTree(burst.out()).get("steps");
+    assertThat(one).hasSize(1);
+    assertThat(one.get(0).get("change").asText()).isEqualTo("add d, add e");
+    assertThat(one.get(0).get("memberCount").asInt()).isEqualTo(5);
+    Cli.Result apart = Cli.run(concat(base, "--add", "d", "--add", "e"));
+    JsonNode two = new ObjectMapper().readTree(apart.out()).get("steps");
+    assertThat(two).hasSize(2);
+    assertThat(one.get(0).get("moved").asLong())
+        .isLessThanOrEqualTo(two.get(0).get("moved").asLong() + two.get(1).get("moved").asLong());
+    Cli.Result empty = Cli.run(concat(base, "--add", "d,,e"));
+    assertThat(empty.status()).isEqualTo(2);
+    assertThat(empty.err()).contains("--add d,,e: an empty member between commas");
+  }
+
+  @Test
+  void membersReport_isAClusterFile_withoutDrainingMembersAndObservers(@TempDir Path dir)
+      throws Exception {
+    Path report = dir.resolve("members.json");
+    Files.writeString(
+        report,
+        """
+        {
+          "format" : 1,
+          "group" : "demo",
+          "leader" : "w1",
+          "assignmentVersion" : 4,
+          "members" : [
+            {"id":"w1","weight":1.0,"labels":[],"role":"worker","draining":false,
+             "incarnation":10,"since":1796309546222,"partitions":2048},
+            {"id":"w2","weight":1.0,"zone":"b","labels":[],"role":"worker","draining":false,
+             "incarnation":11,"since":1796309546222,"partitions":2048},
+            {"id":"w3","weight":1.0,"labels":[],"role":"worker","draining":true,
+             "incarnation":12,"since":1796309546222,"partitions":0},
+            {"id":"o1","weight":1.0,"labels":[],"role":"observer","draining":false,
+             "incarnation":13,"since":1796309546222,"partitions":0}
+          ]
+        }
+        """);
+    Cli.Result r =
+        Cli.run("plan", "--cluster", report.toString(), "--add", "w4", "--format", "json");
+    assertThat(r.status()).as(r.err()).isZero();
+    JsonNode step = new ObjectMapper().readTree(r.out()).get("steps").get(0);
+    assertThat(step.get("memberCount").asInt()).isEqualTo(3);
+    List<String> ids = new ArrayList<>();
+    step.get("members").forEach(m -> ids.add(m.get("id").asText()));
+    assertThat(ids).containsExactlyInAnyOrder("w1", "w2", "w4");
+
+    Path handWritten = dir.resolve("fleet.yaml");
+    Files.writeString(handWritten, "group: demo\nmembers:\n  - id: a\n");
+    Cli.Result bad = Cli.run("plan", "--cluster", handWritten.toString(), "--add", "b");
+    assertThat(bad.status()).isEqualTo(2);
+    assertThat(bad.err()).contains(handWritten + ":1:").contains("unknown field 'group'");
   }
 }

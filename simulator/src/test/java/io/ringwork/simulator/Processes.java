@@ -77,6 +77,17 @@ final class Processes implements AutoCloseable {
     return start(name, command);
   }
 
+  /** As {@link #ringwork}, with the child's stderr among its lines (its warnings, its errors). */
+  Child ringworkWithErr(String name, String... args) throws IOException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(RingworkJarIT.java(), "-Xmx256m", "-jar", RingworkJarIT.jar().toString()));
+    command.addAll(List.of(args));
+    Child c = new Child(name, new ProcessBuilder(command).redirectErrorStream(true).start());
+    children.add(c);
+    return c;
+  }
+
   static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();

@@ -2,7 +2,9 @@ package io.ringwork.simulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
 import java.io.File;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,5 +75,33 @@ final class RingworkJarIT {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isEqualTo(2);
     assertThat(out).contains(bad + ":2:").contains("weight must be positive");
+  }
+
+  @Test
+  void launcher_runsTheJar_andPassesSignalsToIt() throws Exception {
+    Path launcher = Path.of("..", "bin", "ringwork").toAbsolutePath().normalize();
+    assertThat(launcher).isExecutable();
+    Process version =
+        new ProcessBuilder(launcher.toString(), "--version").redirectErrorStream(true).start();
+    String out = new String(version.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(version.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(version.exitValue()).as(out).isZero();
+    assertThat(out).startsWith("ringwork ");
+
+    Process zk =
+        new ProcessBuilder(launcher.toString(), "zookeeper", "--port", "0")
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    try (BufferedReader lines =
+        new BufferedReader(new InputStreamReader(zk.getInputStream(), StandardCharsets.UTF_8))) {
+      assertThat(lines.readLine()).contains("\"event\":\"started\"");
+      // exec: the launcher's pid is the JVM's, so SIGTERM stops the server cleanly (exit 0).
+      new ProcessBuilder("kill", "-TERM", Long.toString(zk.pid())).start().waitFor();
+      assertThat(zk.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(zk.exitValue()).isZero();
+      assertThat(lines.readLine()).contains("\"event\":\"stopped\"");
+    } finally {
+      zk.destroyForcibly();
+    }
   }
 }
