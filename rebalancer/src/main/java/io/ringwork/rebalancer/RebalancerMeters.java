@@ -157,7 +157,10 @@ public final class RebalancerMeters implements MeterBinder {
   private void counter(
       MeterRegistry meters, String meter, String description, String metric, Tags meterTags) {
     Found<Counting> found = new Found<>(registry, name(metric), Counting.class);
-    FunctionCounter.builder(meter, found, f -> countOf(f.get()))
+    // Micrometer holds a function meter's state object weakly: a lookup referenced only by the
+    // meter would be collected and the meter would freeze at its last value. The rebalancer is
+    // held strongly (by the application, and by the state gauges below), the lookup by the lambda.
+    FunctionCounter.builder(meter, rebalancer, r -> countOf(found.get()))
         .description(description)
         .tags(meterTags)
         .register(meters);
@@ -167,9 +170,9 @@ public final class RebalancerMeters implements MeterBinder {
     Found<TotalingTimer> found = new Found<>(registry, name(metric), TotalingTimer.class);
     FunctionTimer.builder(
             meter,
-            found,
-            f -> countOf(f.get()),
-            f -> f.get() == null ? 0 : f.get().totalNanos(),
+            rebalancer,
+            r -> countOf(found.get()),
+            r -> found.get() == null ? 0 : found.get().totalNanos(),
             TimeUnit.NANOSECONDS)
         .description(description)
         .tags(tags)
