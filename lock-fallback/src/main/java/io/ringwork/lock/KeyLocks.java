@@ -1602,17 +1602,21 @@ public final class KeyLocks implements AutoCloseable {
       }
     }
     client.getConnectionStateListenable().removeListener(connectionListener);
-    try {
-      // removeAll reaches the server (removing one watcher object only forgets it locally).
-      client
-          .watchers()
-          .removeAll()
-          .ofType(Watcher.WatcherType.Any)
-          .quietly()
-          .forPath(paths.lockMail(selfId));
-    } catch (Exception e) {
-      log.debug("could not remove the watch of {}: {}", paths.lockMail(selfId), e.toString());
-    }
+    // removeAll reaches the server (removing one watcher object only forgets it locally); now, or
+    // once the connection is back in this session (a caller's client outlives this service).
+    String mail = paths.lockMail(selfId);
+    Membership.whenConnected(
+        client,
+        sessionIdOrZero(),
+        c -> {
+          try {
+            c.watchers().removeAll().ofType(Watcher.WatcherType.Any).quietly().forPath(mail);
+            return true;
+          } catch (Exception e) {
+            log.debug("could not remove the watch of {} now: {}", mail, e.toString());
+            return false;
+          }
+        });
     events.shutdown();
     try {
       if (!events.awaitTermination(5, TimeUnit.SECONDS)) {

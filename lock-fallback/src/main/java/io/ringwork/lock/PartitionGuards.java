@@ -1,6 +1,7 @@
 package io.ringwork.lock;
 
 import io.ringwork.membership.GroupPaths;
+import io.ringwork.membership.Membership;
 import io.ringwork.membership.SessionLease;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Partitioner;
@@ -729,35 +730,61 @@ public final class PartitionGuards {
     Watcher w = watches.remove(p);
     Map<String, List<LockNode>> byQueue = requests.remove(p);
     contested.set(p, null);
-    if (w != null) {
-      try {
-        // removeAll reaches the server (removing one watcher object only forgets it locally);
-        // nothing else of this client watches locks/<p>.
-        client
-            .watchers()
-            .removeAll()
-            .ofType(Watcher.WatcherType.Any)
-            .quietly()
-            .forPath(paths.lockPartition(p));
-      } catch (Exception e) {
-        log.debug("could not remove the watch of partition {}: {}", p, e.toString());
+    boolean watched = w != null;
+    String partitionPath = paths.lockPartition(p);
+    List<String> queues = byQueue == null ? List.of() : List.copyOf(byQueue.keySet());
+    long session = currentSession();
+    // Now, or once the connection is back in this session: on a caller's client the session
+    // outlives this service, and so would the watch and our yields.
+    Membership.whenConnected(
+        client, session, c -> clearPartition(c, p, watched, partitionPath, queues, session));
+  }
+
+  /**
+   * Removes this member's watch of a partition it no longer holds and its yields there (they stay
+   * valid evidence, but nobody needs them from us any more); true when done or nothing is left.
+   */
+  private boolean clearPartition(
+      CuratorFramework c,
+      int p,
+      boolean watched,
+      String partitionPath,
+      List<String> queues,
+      long session) {
+    synchronized (this) {
+      if (granted[p] != 0) {
+        return true; // granted again meanwhile: its scan owns the partition's watch and yields
       }
     }
-    // Hygiene: our yields there stay valid evidence, but nobody needs them from us any more.
-    if (byQueue != null) {
-      String mySession = Long.toHexString(currentSession());
-      for (String queue : byQueue.keySet()) {
+    try {
+      if (watched) {
+        // removeAll reaches the server (removing one watcher object only forgets it locally);
+        // nothing else of this client watches locks/<p>.
+        c.watchers().removeAll().ofType(Watcher.WatcherType.Any).quietly().forPath(partitionPath);
+      }
+      String mine = Long.toHexString(session);
+      for (String queue : queues) {
+        List<String> children;
         try {
-          for (String child : client.getChildren().forPath(queue)) {
-            LockNode n = LockNode.parse(child);
-            if (n != null && n.kind() == LockNode.Kind.YIELD && n.session().equals(mySession)) {
-              deleteQuietly(queue + "/" + child);
+          children = c.getChildren().forPath(queue);
+        } catch (KeeperException.NoNodeException gone) {
+          continue;
+        }
+        for (String child : children) {
+          LockNode n = LockNode.parse(child);
+          if (n != null && n.kind() == LockNode.Kind.YIELD && n.session().equals(mine)) {
+            try {
+              c.delete().forPath(queue + "/" + child);
+            } catch (KeeperException.NoNodeException gone) {
+              // released meanwhile
             }
           }
-        } catch (Exception e) {
-          log.debug("could not clear yields in {}: {}", queue, e.toString());
         }
       }
+      return true;
+    } catch (Exception e) {
+      log.debug("could not clear partition {} now; again when connected: {}", p, e.toString());
+      return false;
     }
   }
 

@@ -423,11 +423,23 @@ public final class Membership implements AutoCloseable {
    */
   public static void deleteWhenConnected(
       CuratorFramework client, String path, long session, long czxid) {
+    whenConnected(client, session, c -> tryDeleteIfOwned(c, path, session, czxid));
+  }
+
+  /**
+   * Runs {@code attempt} now if connected, and again at each reconnection in the same session until
+   * it returns true; dropped when the session ends (whatever it would clean up went with it). For a
+   * component closing on a caller's client, whose session outlives it: its watches and ephemeral
+   * nodes must not. Quiet.
+   */
+  public static void whenConnected(
+      CuratorFramework client,
+      long session,
+      java.util.function.Predicate<CuratorFramework> attempt) {
     if (session == 0) {
       return;
     }
-    if (client.getZookeeperClient().isConnected()
-        && tryDeleteIfOwned(client, path, session, czxid)) {
+    if (client.getZookeeperClient().isConnected() && attempt.test(client)) {
       return;
     }
     ConnectionStateListener later =
@@ -443,7 +455,7 @@ public final class Membership implements AutoCloseable {
               } catch (Exception e) {
                 return; // try at the next connection event
               }
-              if (now != session || tryDeleteIfOwned(c, path, session, czxid)) {
+              if (now != session || attempt.test(c)) {
                 c.getConnectionStateListenable().removeListener(this);
               }
             }
@@ -451,8 +463,7 @@ public final class Membership implements AutoCloseable {
         };
     client.getConnectionStateListenable().addListener(later);
     // It may have reconnected between the failed attempt and the listener: look once more.
-    if (client.getZookeeperClient().isConnected()
-        && tryDeleteIfOwned(client, path, session, czxid)) {
+    if (client.getZookeeperClient().isConnected() && attempt.test(client)) {
       client.getConnectionStateListenable().removeListener(later);
     }
   }

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
+import io.ringwork.lock.KeyLocks;
+import io.ringwork.lock.LockHandle;
+import io.ringwork.lock.LockMode;
 import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Member;
 import java.time.Duration;
@@ -283,6 +286,27 @@ final class RebalancerTest {
         assertThat(b.awaitStable(STABLE)).isTrue();
         assertThat(b.ownedPartitions()).isNotEmpty();
         long session = c.getZookeeperClient().getZooKeeper().getSessionId();
+        // A foreign lock on one of b's keys: b yields it (an ephemeral node in the caller's
+        // session).
+        String key = null;
+        for (int i = 0; key == null; i++) {
+          if (b.grant("vm-" + i).isPresent()) {
+            key = "vm-" + i;
+          }
+        }
+        CuratorFramework apiClient =
+            CuratorFrameworkFactory.newClient(
+                own.getConnectString(), 15_000, 1000, new RetryOneTime(100));
+        apiClient.start();
+        clients.add(apiClient);
+        KeyLocks api =
+            KeyLocks.newBuilder().client(apiClient).group("conductors").memberId("api").build();
+        api.start();
+        LockHandle foreign = api.acquire(key, LockMode.EXCLUSIVE, STABLE);
+        assertThat(
+                c.getZookeeperClient().getZooKeeper().getEphemerals("/ringwork/conductors/locks"))
+            .as("b's yield")
+            .isNotEmpty();
         own.stop();
         await().atMost(STABLE).until(() -> !c.getZookeeperClient().isConnected());
         b.close(); // every delete fails: the connection is down
@@ -299,11 +323,47 @@ final class RebalancerTest {
             .isEqualTo(session);
         assertThat(c.checkExists().forPath("/ringwork/conductors/acks/w2")).isNull();
         assertThat(c.checkExists().forPath("/ringwork/conductors/members/w2")).isNull();
+        // Nor its yields, nor the lock service's watches, in the caller's session that lives on.
+        await()
+            .atMost(STABLE)
+            .untilAsserted(
+                () -> {
+                  assertThat(c.getZookeeperClient().getZooKeeper().getEphemerals("/ringwork"))
+                      .as("ephemeral nodes of the caller's session")
+                      .isEmpty();
+                  assertThat(watchesOfSession(own.getPort(), session))
+                      .as("lock watches of the caller's session")
+                      .noneMatch(w -> w.contains("/locks/") || w.contains("/lock-mail/"));
+                });
+        foreign.release();
+        api.close();
         a.close();
       } finally {
         clients.forEach(CuratorFramework::close);
       }
     }
+  }
+
+  /** The paths a server watches for one session ('wchc'). */
+  private static List<String> watchesOfSession(int port, long session) throws Exception {
+    List<String> paths = new ArrayList<>();
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      s.getOutputStream().write("wchc".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      java.io.BufferedReader in =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(
+                  s.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+      boolean ours = false;
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        if (line.startsWith("0x")) {
+          ours = Long.parseUnsignedLong(line.substring(2).trim(), 16) == session;
+        } else if (ours && !line.isBlank()) {
+          paths.add(line.trim());
+        }
+      }
+    }
+    return paths;
   }
 
   @Test
