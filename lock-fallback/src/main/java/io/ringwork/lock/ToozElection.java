@@ -18,10 +18,10 @@ import org.slf4j.LoggerFactory;
  * not elected while a Java one leads, and {@code get_leader} names the Java leader.
  *
  * <p>Use a group of its own for an election: the {@code leader} directory is a child of the group,
- * and a Python Partitioner of that group fails on it (shared/interop/tooz-zookeeper.md, P3). Unlike
- * Python contenders, which try once per {@code run_watchers()}, a Java contender queues, so it
- * takes over as soon as the leader goes. Leadership is lost with the session; the token of the
- * leadership (its node's czxid) fences what the leader writes.
+ * and a Python Partitioner of that group fails on it (docs/tooz.md, section 1). Unlike Python
+ * contenders, which try once per {@code run_watchers()}, a Java contender queues, so it takes over
+ * as soon as the leader goes. Leadership is lost with the session; the token of the leadership (its
+ * node's czxid) fences what the leader writes.
  */
 public final class ToozElection implements AutoCloseable {
 

@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Locks that exclude each other with OpenStack tooz's ({@code coordinator.get_lock(name)}, kazoo's
  * {@code Lock} recipe) on the same name, so that Java and Python workers of one fleet lock the same
- * resources. The rules are those of {@code shared/interop/tooz-zookeeper.md} section 6.3, each
- * verified there against tooz 3.1 and kazoo 2.8:
+ * resources. The rules are those of {@code docs/tooz.md} section 6, each verified there against
+ * tooz 3.1 and kazoo 2.8:
  *
  * <ul>
  *   <li>A lock lives in {@code /<namespace>/locks/<name>} (the name verbatim: a {@code /} nests),

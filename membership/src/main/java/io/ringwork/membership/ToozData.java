@@ -14,7 +14,7 @@ import org.msgpack.value.Value;
  * The data of a member node in a tooz group: msgpack as oslo.serialization writes it ({@code
  * msgpack.packb(obj, use_bin_type=True)}) and as tooz's Partitioner reads it ({@code
  * msgpack.unpackb(raw=False)}, then {@code .get("weight", 1)}). The facts are those of {@code
- * shared/interop/tooz-zookeeper.md}, sections 2 and 3, checked there against tooz 3.1.
+ * docs/tooz.md}, sections 2 and 3, checked against real tooz.
  *
  * <p>{@link #decode} answers what a Python member makes of a node: the weight it uses, or why it
  * fails on it. Python Partitioners do not skip a node they cannot read: one such node makes every

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Membership of a group in OpenStack tooz's ZooKeeper layout, so that a Java worker joins the same
  * group as Python services ({@code join_partitioned_group}) and sees what they see. The layout and
- * every rule here come from {@code shared/interop/tooz-zookeeper.md} (sections 1-4 and 8):
+ * every rule here come from {@code docs/tooz.md} (sections 1-4 and 8):
  *
  * <pre>
  * /&lt;namespace&gt;                     persistent, empty (namespace "tooz" by default)

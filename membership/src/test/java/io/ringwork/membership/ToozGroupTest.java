@@ -46,7 +46,7 @@ final class ToozGroupTest {
 
   @Test
   void weight_encodesExactlyAsTooz() {
-    // shared/interop/tooz-zookeeper.md, section 2.2
+    // docs/tooz.md, section 2
     Map<Integer, String> expected =
         Map.of(
             1, "81a677656967687401",
@@ -62,7 +62,7 @@ final class ToozGroupTest {
 
   @Test
   void decode_everyCaseOfTheSpec() {
-    // shared/interop/tooz-zookeeper.md, section 3: what Python makes of each
+    // docs/tooz.md, section 3: what Python makes of each
     assertThat(decode("81a677656967687402").weight()).isEqualTo(2);
     assertThat(decode("82a677656967687402a47a6f6e65a161").weight()).isEqualTo(2);
     assertThat(decode("81a6776569676874cf0000000000000002").weight()).isEqualTo(2);

@@ -46,8 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Java members, locks and elections against real OpenStack tooz (Debian's python3-tooz, driven
- * through {@code tooz_peer.py}) on one real ZooKeeper server: the facts of {@code
- * shared/interop/tooz-zookeeper.md}, checked live.
+ * through {@code tooz_peer.py}) on one real ZooKeeper server: the facts of {@code docs/tooz.md},
+ * checked live.
  */
 final class ToozInteropTest {
 
@@ -307,7 +307,7 @@ final class ToozInteropTest {
     java.start();
     awaitRing(py, Map.of("py-1", 1, "java-1", 1));
     await().atMost(Duration.ofSeconds(10)).until(() -> java.snapshot().members().size() == 2);
-    // tooz's single digest ACL (shared/interop/tooz-zookeeper.md, section 4) on the Java node.
+    // tooz's single digest ACL (docs/tooz.md, section 4) on the Java node.
     List<ACL> acl = authed.getACL().forPath("/tooz/secure/java-1");
     assertThat(acl)
         .containsExactly(
