@@ -159,13 +159,28 @@ final class HeadlessChromium implements AutoCloseable {
   @Override
   public void close() throws IOException, InterruptedException {
     socket.abort();
+    // Chromium's helpers (renderer, utility, crash handler) are its children and may still write
+    // into the profile after the browser itself exits: stop them all, then remove the profile.
+    List<ProcessHandle> helpers = process.descendants().toList();
     process.destroy();
+    helpers.forEach(ProcessHandle::destroy);
     if (!process.waitFor(10, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
-    try (Stream<Path> files = Files.walk(profile)) {
-      for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(f);
+    for (ProcessHandle h : helpers) {
+      try {
+        h.onExit().get(5, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        h.destroyForcibly();
+      }
+    }
+    for (int attempt = 0; attempt < 5 && Files.exists(profile); attempt++) {
+      try (Stream<Path> files = Files.walk(profile)) {
+        for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(f);
+        }
+      } catch (IOException e) {
+        TimeUnit.MILLISECONDS.sleep(200); // a file appeared meanwhile: walk again
       }
     }
   }
