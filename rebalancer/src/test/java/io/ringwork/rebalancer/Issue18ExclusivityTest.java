@@ -414,6 +414,13 @@ final class Issue18ExclusivityTest {
     assertThatThrownBy(() -> locks("tool-2", 512))
         .hasMessageContaining("partitions is " + KeyLocks.DEFAULT_PARTITIONS)
         .hasMessageContaining("512");
+    // The config so far is the lock service's: no ring is in force, and a reader says so.
+    assertThatThrownBy(
+            () ->
+                GroupStatus.liveRing(
+                    zk.client(), "/ringwork/" + GROUP, io.ringwork.ring.KeyRouter.wholeKey()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no rebalancer has started in the group at /ringwork/" + GROUP);
 
     Rebalancer a =
         worker(
