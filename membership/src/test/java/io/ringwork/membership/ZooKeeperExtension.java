@@ -2,8 +2,6 @@ package io.ringwork.membership;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -169,16 +167,56 @@ public final class ZooKeeperExtension implements BeforeEachCallback, AfterEachCa
 
   /** Like {@link #assertNoLeaks()}, waiting at most {@code timeout}. */
   public void assertNoLeaks(Duration timeout) {
+    List<Integer> ports = new ArrayList<>();
+    if (server != null) {
+      ports.add(server.getPort());
+    } else {
+      for (InstanceSpec spec : cluster.getInstances()) {
+        ports.add(spec.getPort());
+      }
+    }
+    assertNoLeaks(observer, ports, timeout);
+  }
+
+  /**
+   * The leak check for an ensemble a test built itself: waits at most {@code timeout} until no
+   * ephemeral node exists (as {@code observer} reads the tree) and no server listening on one of
+   * {@code clientPorts} holds a watch. {@code observer} must set no watches.
+   */
+  public static void assertNoLeaks(
+      CuratorFramework observer, List<Integer> clientPorts, Duration timeout) {
     Awaitility.await()
         .atMost(timeout)
         .untilAsserted(
             () -> {
-              assertThat(ephemerals("/")).as("ephemeral nodes left behind").isEmpty();
-              assertThat(watches()).as("watches left behind ('wchs' per server)").isZero();
+              assertThat(ephemerals(observer, "/")).as("ephemeral nodes left behind").isEmpty();
+              long watches = 0;
+              for (int port : clientPorts) {
+                watches += watchesOf(port);
+              }
+              assertThat(watches).as("watches left behind ('wchs' per server)").isZero();
             });
   }
 
-  private List<String> ephemerals(String path) throws Exception {
+  /**
+   * Sends a four-letter word ({@code srvr}, {@code wchs}, ...) to the server on 127.0.0.1:{@code
+   * port} and returns its whole answer, or an empty string when the server cannot be reached. The
+   * words must be allowed ({@code zookeeper.4lw.commands.whitelist}, which {@link #beforeEach} sets
+   * to every word).
+   */
+  public static String fourLetterWord(int port, String word) {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(2000);
+      OutputStream out = s.getOutputStream();
+      out.write(word.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    } catch (Exception e) {
+      return ""; // a server that is down answers nothing
+    }
+  }
+
+  private static List<String> ephemerals(CuratorFramework observer, String path) throws Exception {
     List<String> found = new ArrayList<>();
     for (String child : observer.getChildren().forPath(path)) {
       String full = path.equals("/") ? "/" + child : path + "/" + child;
@@ -193,44 +231,18 @@ public final class ZooKeeperExtension implements BeforeEachCallback, AfterEachCa
         found.add(full + " (session 0x" + Long.toHexString(stat.getEphemeralOwner()) + ")");
       }
       if (stat.getNumChildren() > 0) {
-        found.addAll(ephemerals(full));
+        found.addAll(ephemerals(observer, full));
       }
     }
     return found;
   }
 
-  private long watches() throws Exception {
-    long total = 0;
-    List<Integer> ports = new ArrayList<>();
-    if (server != null) {
-      ports.add(server.getPort());
-    } else {
-      for (InstanceSpec spec : cluster.getInstances()) {
-        ports.add(spec.getPort());
-      }
-    }
-    for (int port : ports) {
-      total += watchesOf(port);
-    }
-    return total;
-  }
-
   private static long watchesOf(int port) {
-    try (Socket s = new Socket("127.0.0.1", port)) {
-      s.setSoTimeout(2000);
-      OutputStream out = s.getOutputStream();
-      out.write("wchs".getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      BufferedReader in =
-          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
-        if (line.startsWith("Total watches:")) {
-          return Long.parseLong(line.substring("Total watches:".length()).trim());
-        }
+    for (String line : fourLetterWord(port, "wchs").split("\n")) {
+      if (line.startsWith("Total watches:")) {
+        return Long.parseLong(line.substring("Total watches:".length()).trim());
       }
-      return 0;
-    } catch (Exception e) {
-      return 0; // a server that is down holds no watch
     }
+    return 0; // a server that is down holds no watch
   }
 }
