@@ -146,8 +146,15 @@ public final class KeyedConductor implements AutoCloseable {
     public Maintenance(String zookeeper, String group, String id, String jdbcUrl)
         throws SQLException {
       this.db = DriverManager.getConnection(jdbcUrl);
+      // A lock is handed out under the session lease, which begins T/5 after the client's first
+      // renewal (see SessionLease): with Curator's default 60 s session that is 12 s, longer than
+      // the 10 s lock timeout below, so give the client a session timeout of a service's size.
       this.client =
-          CuratorFrameworkFactory.newClient(zookeeper, new ExponentialBackoffRetry(100, 5));
+          CuratorFrameworkFactory.builder()
+              .connectString(zookeeper)
+              .sessionTimeoutMs(10_000)
+              .retryPolicy(new ExponentialBackoffRetry(100, 5))
+              .build();
       client.start();
       this.locks = KeyLocks.newBuilder().client(client).group(group).memberId(id).build();
       locks.start();

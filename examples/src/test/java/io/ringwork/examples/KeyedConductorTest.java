@@ -47,7 +47,7 @@ final class KeyedConductorTest {
       for (int i = 0; i < 100; i++) {
         assertThat(c.processIfOwned("node-" + i)).isTrue();
       }
-      double fast = meters.get("ringwork.guards").tag("path", "fast").counter().count();
+      double fast = meters.get("ringwork.guards").tag("path", "fast").functionCounter().count();
       assertThat(fast).isGreaterThanOrEqualTo(100);
       long ownerToken = token(check, "node-7");
 
@@ -72,7 +72,9 @@ final class KeyedConductorTest {
                   throw new IllegalStateException(e);
                 }
               });
-      assertThat(inside.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(inside.await(30, TimeUnit.SECONDS))
+          .as(() -> "maintenance: " + maintained.handle((v, e) -> v + " / " + e).getNow(null))
+          .isTrue();
       assertThat(c.processIfOwned("node-7")).isFalse(); // locked by ops: no fast path, no wait
       assertThat(c.processIfOwned("node-8")).isTrue(); // other nodes are untouched
       CompletableFuture<Boolean> ownerWrite =
@@ -91,7 +93,7 @@ final class KeyedConductorTest {
       assertThat(opsToken).isGreaterThan(ownerToken);
       assertThat(token(check, "node-7")).isGreaterThan(opsToken);
       await().atMost(WAIT).until(() -> c.processIfOwned("node-7")); // fast path again
-      assertThat(meters.get("ringwork.guards").tag("path", "locked").counter().count())
+      assertThat(meters.get("ringwork.guards").tag("path", "locked").functionCounter().count())
           .isGreaterThanOrEqualTo(1);
 
       // Health follows the member: unhealthy once it has left.
