@@ -1462,7 +1462,8 @@ public final class KeyLocks implements AutoCloseable {
   /**
    * Breaks every lock held on a key (and its upgrade nodes), live holders included. Their holders
    * see LOST; a fenced store turns their later writes away, since every later holder's token is
-   * larger. Waiters are left alone.
+   * larger. Waiters are left alone. The break is recorded in ZooKeeper (who, when, which holders;
+   * see {@link #breaks()}).
    *
    * @param force must be true: breaking a live holder is an operator's decision
    * @return how many lock nodes were deleted
@@ -1479,6 +1480,7 @@ public final class KeyLocks implements AutoCloseable {
     }
     int broken = 0;
     Set<String> told = new HashSet<>();
+    List<LockBreak.Holder> deleted = new ArrayList<>();
     for (LockInfo info : inspect(key).holders()) {
       try {
         client.delete().forPath(info.path());
@@ -1486,6 +1488,9 @@ public final class KeyLocks implements AutoCloseable {
           poke(info.member());
         }
         broken++;
+        deleted.add(
+            new LockBreak.Holder(
+                info.member(), info.mode(), info.token(), info.since(), info.purpose()));
         metrics.breaks.inc();
         log.warn(
             "member {} broke the lock of {} on {} ({}, token {}, purpose '{}')",
@@ -1501,7 +1506,31 @@ public final class KeyLocks implements AutoCloseable {
         throw new IllegalStateException("could not break " + info.path() + ": " + e, e);
       }
     }
+    if (!deleted.isEmpty()) {
+      try {
+        LockBreaks.record(
+            client, paths, new LockBreak(key, selfId, System.currentTimeMillis(), deleted));
+      } catch (Exception e) {
+        log.warn("broke the lock on {} but could not record the break: {}", LockKeys.shown(key), e);
+      }
+    }
     return broken;
+  }
+
+  /**
+   * Returns the group's records of forced breaks ({@link #breakLock}), newest first: who broke
+   * which holders of which key, and when. Bounded: the newest {@link LockBreak#KEPT}, none older
+   * than {@link LockBreak#MAX_AGE_MILLIS}.
+   *
+   * @throws IllegalStateException if not started, or ZooKeeper cannot be read
+   */
+  public List<LockBreak> breaks() {
+    requireStarted("breaks");
+    try {
+      return LockBreaks.read(client, paths);
+    } catch (Exception e) {
+      throw new IllegalStateException("could not read " + paths.lockBreaks() + ": " + e, e);
+    }
   }
 
   /**

@@ -12,6 +12,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -134,6 +136,10 @@ public final class PartitionGuards {
    *
    * @throws LockTimeoutException if the lock was not granted in time
    * @throws InterruptedException if interrupted while waiting for the lock
+   * @throws AlreadyHeldException if a lock is needed and this member already holds or requests one
+   *     on an overlapping key: another of its threads in a guard that went through the lock, or
+   *     through {@link KeyLocks#acquire}. Fast-path guards of two threads do not exclude each
+   *     other.
    */
   public KeyGuard guard(String key, LockMode mode)
       throws LockTimeoutException, InterruptedException {
@@ -143,6 +149,7 @@ public final class PartitionGuards {
   /**
    * Guards a key, waiting up to {@code timeout} when it has to go through a lock.
    *
+   * @throws AlreadyHeldException as {@link #guard(String, LockMode)}
    * @see #guard(String, LockMode)
    */
   public KeyGuard guard(String key, LockMode mode, Duration timeout)
@@ -163,6 +170,31 @@ public final class PartitionGuards {
     }
     // One allocation site, and the guard passed to no call: a caller's guard can be scalar.
     return new KeyGuard(this, key, p, slot, token, h, slot >= 0 ? session : 0);
+  }
+
+  /**
+   * Guards a key only if it can be done on the fast path: this member holds the active grant of the
+   * key's partition (under a valid session lease) and no other member locks or waits for the key.
+   * Otherwise it returns empty at once, with no ZooKeeper request and nothing queued: for work that
+   * should run on the key's owner or not at all. {@code mode} is the mode {@link #guard} would lock
+   * in; a fast-path guard excludes every other member whatever the mode.
+   *
+   * @throws NullPointerException if {@code key} or {@code mode} is null
+   */
+  public Optional<KeyGuard> tryGuard(String key, LockMode mode) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(mode, "mode");
+    int end = router.routingKeyEnd(key);
+    long hash = Partitioner.hash(key, 0, end);
+    int p = partitioner.partitionOfHash(hash);
+    long session = grantSession;
+    long t = fast.get(p);
+    int slot = t == 0 ? -1 : enter(key, hash, p, t, session);
+    if (slot < 0) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new KeyGuard(this, key, p, slot, resumeToken(key, end, p, t), null, session));
   }
 
   /**

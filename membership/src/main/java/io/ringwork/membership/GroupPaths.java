@@ -18,6 +18,8 @@ import java.util.Objects;
  *                                       a container per routing key rk (see io.ringwork.lock)
  * &lt;namespace&gt;/&lt;group&gt;/lock-mail/&lt;id&gt;      persistent: poked when a member's lock is broken or
  *                                       asked back, so that holders need no watch per lock
+ * &lt;namespace&gt;/&lt;group&gt;/lock-breaks/b-N     persistent sequential: who broke which lock, when
+ *                                       (the newest 100, none over 7 days; see io.ringwork.lock)
  * </pre>
  *
  * @param root the group's node, for example {@code /ringwork/conductors}
@@ -110,5 +112,10 @@ public record GroupPaths(String root) {
   /** Returns the node a member watches to learn that one of its locks was broken or asked back. */
   public String lockMail(String member) {
     return root + "/lock-mail/" + member;
+  }
+
+  /** Returns the parent of the records of forced lock breaks. */
+  public String lockBreaks() {
+    return root + "/lock-breaks";
   }
 }

@@ -151,25 +151,7 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
       }
       return stored.assignment();
     }
-    List<Member> live = new ArrayList<>();
-    List<String> ids;
-    try {
-      ids = client.getChildren().forPath(paths.members());
-    } catch (KeeperException.NoNodeException e) {
-      ids = List.of();
-    }
-    for (String id : ids) {
-      Stat stat = new Stat();
-      try {
-        byte[] data = client.getData().storingStatIn(stat).forPath(paths.member(id));
-        MemberInfo m = Membership.readMember(id, data, stat);
-        if (m.isWorker() && !m.draining()) {
-          live.add(m.member());
-        }
-      } catch (KeeperException.NoNodeException | IllegalArgumentException gone) {
-        // left meanwhile, or unreadable: members leave it out of their views too
-      }
-    }
+    List<Member> live = liveWorkers(client, groupPath);
     if (live.isEmpty()) {
       throw new IllegalArgumentException("no live workers under " + paths.members());
     }
@@ -183,6 +165,39 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
         .router(router)
         .buildPartitioned()
         .assign(null, live);
+  }
+
+  /**
+   * Reads a group's live, non-draining workers with their weights, zones and labels, sorted by id:
+   * the members the next placement is computed for (observers and draining members are left out, as
+   * every member's view leaves them out).
+   *
+   * @throws Exception if ZooKeeper cannot be read
+   */
+  public static List<Member> liveWorkers(CuratorFramework client, String groupPath)
+      throws Exception {
+    GroupPaths paths = new GroupPaths(groupPath);
+    List<Member> live = new ArrayList<>();
+    List<String> ids;
+    try {
+      ids = new ArrayList<>(client.getChildren().forPath(paths.members()));
+    } catch (KeeperException.NoNodeException e) {
+      ids = new ArrayList<>();
+    }
+    ids.sort(String::compareTo);
+    for (String id : ids) {
+      Stat stat = new Stat();
+      try {
+        byte[] data = client.getData().storingStatIn(stat).forPath(paths.member(id));
+        MemberInfo m = Membership.readMember(id, data, stat);
+        if (m.isWorker() && !m.draining()) {
+          live.add(m.member());
+        }
+      } catch (KeeperException.NoNodeException | IllegalArgumentException gone) {
+        // left meanwhile, or unreadable: members leave it out of their views too
+      }
+    }
+    return live;
   }
 
   /**

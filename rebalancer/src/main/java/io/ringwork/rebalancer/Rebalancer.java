@@ -1,6 +1,7 @@
 package io.ringwork.rebalancer;
 
 import com.codahale.metrics.MetricRegistry;
+import io.ringwork.lock.AlreadyHeldException;
 import io.ringwork.lock.KeyGuard;
 import io.ringwork.lock.KeyLocks;
 import io.ringwork.lock.LockMode;
@@ -29,6 +30,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
@@ -368,6 +370,9 @@ public final class Rebalancer implements AutoCloseable {
    *
    * @throws LockTimeoutException if a lock was needed and not granted in time
    * @throws InterruptedException if interrupted while waiting for a lock
+   * @throws AlreadyHeldException if a lock was needed and this member already holds or requests one
+   *     on an overlapping key (another of its threads, in a guard that took the lock or through
+   *     {@link #locks()}); fast-path guards of two threads do not exclude each other
    * @throws IllegalStateException if not started, or closed
    */
   public KeyGuard guard(String key, LockMode mode, Duration timeout)
@@ -378,6 +383,34 @@ public final class Rebalancer implements AutoCloseable {
       throw new IllegalStateException("guard() on closed rebalancer " + selfId);
     }
     return g.guard(key, mode, timeout);
+  }
+
+  /**
+   * Guards a key only when this member may act on it at once: it holds the active grant of the
+   * key's partition and no other member locks or waits for the key. Otherwise returns empty at
+   * once, without a ZooKeeper request and without queueing for a lock (see {@link
+   * PartitionGuards#tryGuard}).
+   *
+   * @throws IllegalStateException if not started, or closed
+   */
+  public Optional<KeyGuard> tryGuard(String key, LockMode mode) {
+    PartitionGuards g = guards;
+    if (g == null || lifecycle.isClosed()) {
+      requireStarted("tryGuard");
+      throw new IllegalStateException("tryGuard() on closed rebalancer " + selfId);
+    }
+    return g.tryGuard(key, mode);
+  }
+
+  /**
+   * Returns the partition a key routes to, by the group's partition count and key router: the
+   * partition whose grant {@link #grant(String)} and {@link #guard} check (in tooz mode only the
+   * partition of its lock queue: ownership there follows tooz's ring).
+   *
+   * @throws IllegalStateException if not started
+   */
+  public int partition(String key) {
+    return locks().partition(key);
   }
 
   /**
@@ -413,7 +446,10 @@ public final class Rebalancer implements AutoCloseable {
    * Leaves gracefully: marks this member draining, waits until the group has acknowledged a state
    * that gives it nothing (its partitions' new owners activate on that barrier), or the timeout
    * passes, then leaves the group. Called from a listener callback, it cannot wait for its own
-   * callbacks: it starts the same drain in the background and returns false at once.
+   * callbacks: it starts the same drain in the background and returns false at once. When this
+   * member's session is lost (before or during the drain), there is nothing it can hand over: it
+   * leaves at once and returns false; the others take its partitions once ZooKeeper ends the
+   * session.
    *
    * @return whether the handoff completed within the timeout
    * @throws IllegalStateException if not started
@@ -434,7 +470,7 @@ public final class Rebalancer implements AutoCloseable {
           new Thread(
               () -> {
                 try {
-                  waitFor(this::drained, timeout);
+                  waitFor(() -> drained() || lostSession, timeout);
                 } catch (InterruptedException e) {
                   Thread.currentThread().interrupt();
                 }
@@ -445,7 +481,17 @@ public final class Rebalancer implements AutoCloseable {
       t.start();
       return false;
     }
-    boolean done = waitFor(this::drained, timeout);
+    // A lost session holds nothing to hand over: its partitions move once ZooKeeper has ended it,
+    // so waiting for a handoff it cannot take part in would only delay the exit.
+    AtomicBoolean lost = new AtomicBoolean();
+    boolean done =
+        waitFor(
+                () -> {
+                  lost.set(lostSession); // read on the event thread, which owns it
+                  return lost.get() || drained();
+                },
+                timeout)
+            && !lost.get();
     close();
     return done;
   }

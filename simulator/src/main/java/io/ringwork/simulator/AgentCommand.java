@@ -14,8 +14,11 @@ import io.ringwork.ring.Strategy;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -30,9 +33,11 @@ import picocli.CommandLine.Option;
     header = "Run one worker of a group (creating the group if needed); SIGTERM drains it.",
     description = {
       "Join the group, take a share of partitions and print one JSON object per event, each with",
-      "\"format\":1: started, view, assigned (partitions as ranges, e.g. \"0-15,32\", and a token per",
-      "partition), revoked, lost, suspended, resumed, and drained ({\"complete\":true} when the",
-      "handoff finished before --drain-timeout). SIGTERM or SIGINT drains, then exits 0.",
+      "\"format\":1: started, view, assigned (\"ranges\":\"0-15,32\", \"count\", and \"tokenRanges\": each",
+      "fencing token with its ranges), revoked and lost (\"ranges\", \"count\"), suspended, resumed,",
+      "and drained ({\"complete\":true} when the handoff finished before --drain-timeout; with a",
+      "lost session at once, \"reason\":\"session lost\"). SIGTERM or SIGINT drains, then exits 0.",
+      "--partition-lists adds the old per-partition lists to assigned, revoked and lost.",
       "With --embedded this process is the group's ZooKeeper: while other members use it, a",
       "signal is refused once (with a warning); a second signal within 10 s, or --force, stops it.",
       "For a lasting group run 'ringwork zookeeper' and start every agent with --connect."
@@ -133,6 +138,13 @@ final class AgentCommand implements Callable<Integer> {
   String settleDelay;
 
   @Option(
+      names = "--partition-lists",
+      description =
+          "Also print every partition as a JSON list (\"partitions\") and each one's token"
+              + " (\"tokens\": {partition: token}) in assigned, revoked and lost.")
+  boolean partitionLists;
+
+  @Option(
       names = "--force",
       description = "With --embedded: stop on the first signal even while others use the server.")
   boolean force;
@@ -178,7 +190,7 @@ final class AgentCommand implements Callable<Integer> {
     Duration settle =
         settleDelay == null ? null : DemoCommand.parseDuration("--settle-delay", settleDelay);
     PrintWriter out = spec.commandLine().getOut();
-    Events events = new Events(out);
+    Events events = new Events(out, partitionLists);
     RebalancerBuilder b;
     try {
       b =
@@ -251,7 +263,24 @@ final class AgentCommand implements Callable<Integer> {
             () -> {
               try {
                 boolean handedOver = rebalancer.drain(Duration.ofMillis(drainTimeoutMs));
-                events.emit("drained", n -> n.put("complete", handedOver));
+                boolean lost = !handedOver && events.sessionLost();
+                if (lost) {
+                  // drain() returns at once then: nothing can be handed over from a lost session.
+                  spec.commandLine()
+                      .getErr()
+                      .println(
+                          "ringwork: could not hand over: the session is lost; the others take"
+                              + " its partitions once ZooKeeper has ended it");
+                  spec.commandLine().getErr().flush();
+                }
+                events.emit(
+                    "drained",
+                    n -> {
+                      n.put("complete", handedOver);
+                      if (lost) {
+                        n.put("reason", "session lost");
+                      }
+                    });
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               } finally {
@@ -282,12 +311,22 @@ final class AgentCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Prints listener callbacks as JSON lines. */
+  /**
+   * Prints listener callbacks as JSON lines. Partition sets are ranges ({@link PartitionRanges}):
+   * at P = 4,096 a full list with a token per partition made one {@code assigned} line about 59 KB.
+   */
   static final class Events implements OwnershipListener {
     private final PrintWriter out;
+    private final boolean lists;
+    private volatile boolean sessionLost;
 
-    Events(PrintWriter out) {
+    /**
+     * Prints to {@code out}; with {@code lists}, also the full {@code partitions} list and the
+     * {@code tokens} map per partition.
+     */
+    Events(PrintWriter out, boolean lists) {
       this.out = out;
+      this.lists = lists;
     }
 
     void emit(String event, java.util.function.Consumer<ObjectNode> fill) {
@@ -308,13 +347,28 @@ final class AgentCommand implements Callable<Integer> {
       emit(
           "assigned",
           n -> {
-            ArrayNode parts = n.putArray("partitions");
-            ObjectNode tokens = n.putObject("tokens");
             long version = 0;
+            TreeMap<Long, List<Integer>> byToken = new TreeMap<>();
+            List<Integer> all = new ArrayList<>(grants.size());
             for (Grant g : grants) {
-              parts.add(g.partition());
-              tokens.put(Integer.toString(g.partition()), g.token());
+              all.add(g.partition());
+              byToken.computeIfAbsent(g.token(), t -> new ArrayList<>()).add(g.partition());
               version = g.version();
+            }
+            partitions(n, all);
+            // One activation grants its partitions under one token: usually a single entry.
+            ArrayNode tokenRanges = n.putArray("tokenRanges");
+            byToken.forEach(
+                (token, parts) ->
+                    tokenRanges
+                        .addObject()
+                        .put("token", token)
+                        .put("ranges", PartitionRanges.format(parts)));
+            if (lists) {
+              ObjectNode tokens = n.putObject("tokens");
+              for (Grant g : grants) {
+                tokens.put(Integer.toString(g.partition()), g.token());
+              }
             }
             n.put("version", version);
           });
@@ -325,8 +379,14 @@ final class AgentCommand implements Callable<Integer> {
       emit("revoked", n -> partitions(n, partitions));
     }
 
+    /** Whether the last word of the rebalancer was that the session is lost. */
+    boolean sessionLost() {
+      return sessionLost;
+    }
+
     @Override
     public void onLost(Set<Integer> partitions) {
+      sessionLost = true;
       emit("lost", n -> partitions(n, partitions));
     }
 
@@ -337,11 +397,13 @@ final class AgentCommand implements Callable<Integer> {
 
     @Override
     public void onResumed() {
+      sessionLost = false;
       emit("resumed", n -> {});
     }
 
     @Override
     public void onAssignment(Assignment a) {
+      sessionLost = false; // a view comes only through a live session
       emit(
           "view",
           n -> {
@@ -353,9 +415,13 @@ final class AgentCommand implements Callable<Integer> {
           });
     }
 
-    private static void partitions(ObjectNode n, Set<Integer> partitions) {
-      ArrayNode parts = n.putArray("partitions");
-      new TreeSet<>(partitions).forEach(parts::add);
+    private void partitions(ObjectNode n, Collection<Integer> partitions) {
+      n.put("ranges", PartitionRanges.format(partitions));
+      n.put("count", partitions.size());
+      if (lists) {
+        ArrayNode parts = n.putArray("partitions");
+        new TreeSet<>(partitions).forEach(parts::add);
+      }
     }
   }
 }

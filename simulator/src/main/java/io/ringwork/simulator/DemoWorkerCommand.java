@@ -57,7 +57,7 @@ final class DemoWorkerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    AgentCommand.Events events = new AgentCommand.Events(out);
+    AgentCommand.Events events = new AgentCommand.Events(out, true); // the demo reads the lists
     EventRecorder recorder = new EventRecorder(events);
     DemoWork work =
         new DemoWork(

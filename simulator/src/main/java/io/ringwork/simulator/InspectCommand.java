@@ -273,6 +273,7 @@ final class InspectCommand implements Callable<Integer> {
       }
       LockReports.fill(k.putArray("holders"), states.get(0).holders(), now);
       LockReports.fill(k.putArray("waiters"), states.get(0).waiters(), now);
+      LockReports.fillBreaks(k.putArray("breaks"), LockReports.breaks(locks, key));
     }
     ArrayNode lockArray = root.putArray("locks");
     for (KeyLockState s : states) {
@@ -367,6 +368,15 @@ final class InspectCommand implements Callable<Integer> {
       out.printf(
           "key %s: partition %d, owners %s%n",
           k.path("key").asText(), k.path("partition").asInt(), k.path("owners"));
+      JsonNode last = k.path("breaks").path(0);
+      if (!last.isMissingNode()) {
+        out.printf(
+            "  last broken at %s by %s (%d holder(s); %d break(s) recorded)%n",
+            Instant.ofEpochMilli(last.path("at").asLong()),
+            last.path("by").asText(),
+            last.path("holders").size(),
+            k.path("breaks").size());
+      }
     }
     if (r.path("locks").isEmpty()) {
       out.println("no locks");

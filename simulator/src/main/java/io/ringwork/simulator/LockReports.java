@@ -3,11 +3,14 @@ package io.ringwork.simulator;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.lock.KeyLocks;
+import io.ringwork.lock.LockBreak;
 import io.ringwork.lock.LockInfo;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.rebalancer.GroupStatus;
 import io.ringwork.ring.KeyRouter;
 import java.io.PrintWriter;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -151,5 +154,56 @@ final class LockReports {
         o.put("problem", i.problem());
       }
     }
+  }
+
+  /** The recorded breaks of {@code key} (all keys when null), newest first. */
+  static List<LockBreak> breaks(KeyLocks locks, String key) {
+    return locks.breaks().stream().filter(b -> key == null || b.key().equals(key)).toList();
+  }
+
+  /** Adds one JSON object per recorded break: key, by, at, and the holders it deleted. */
+  static void fillBreaks(ArrayNode arr, List<LockBreak> breaks) {
+    for (LockBreak b : breaks) {
+      ObjectNode o = arr.addObject();
+      o.put("key", b.key());
+      o.put("by", b.by());
+      o.put("at", b.atMillis());
+      ArrayNode holders = o.putArray("holders");
+      for (LockBreak.Holder h : b.holders()) {
+        holders
+            .addObject()
+            .put("member", h.member())
+            .put("mode", h.mode().wireName())
+            .put("token", h.token())
+            .put("since", h.since())
+            .put("purpose", h.purpose());
+      }
+    }
+  }
+
+  /** One line for a break: {@code broken node-7 at ... by ops-alice: w1 (exclusive, token 12)}. */
+  static String describe(LockBreak b) {
+    StringBuilder sb =
+        new StringBuilder("broken ")
+            .append(b.key())
+            .append(" at ")
+            .append(Instant.ofEpochMilli(b.atMillis()).truncatedTo(ChronoUnit.SECONDS))
+            .append(" by ")
+            .append(b.by())
+            .append(':');
+    String sep = " ";
+    for (LockBreak.Holder h : b.holders()) {
+      sb.append(sep)
+          .append(h.member())
+          .append(" (")
+          .append(h.mode().wireName())
+          .append(", token ")
+          .append(h.token())
+          .append(", held since ")
+          .append(Instant.ofEpochMilli(h.since()).truncatedTo(ChronoUnit.SECONDS))
+          .append(')');
+      sep = ", ";
+    }
+    return sb.toString();
   }
 }

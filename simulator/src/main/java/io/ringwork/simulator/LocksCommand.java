@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.lock.KeyLockState;
 import io.ringwork.lock.KeyLocks;
+import io.ringwork.lock.LockBreak;
 import io.ringwork.lock.LockInfo;
 import io.ringwork.rebalancer.GroupStatus;
 import io.ringwork.ring.KeyRouter;
@@ -27,8 +28,10 @@ import picocli.CommandLine.Option;
     header = "List a group's per-key locks and waiters, or break a lock with --force.",
     description = {
       "List a group's per-key locks: each key's partition, its owner, its holders and its",
-      "waiters (member, mode, token, since, purpose). --break KEY --force breaks the holders of",
-      "KEY (they are told LOST; a fenced store rejects their later writes)."
+      "waiters (member, mode, token, since, purpose), then the recorded breaks (newest first).",
+      "--break KEY --force breaks the holders of KEY (they are told LOST; a fenced store rejects",
+      "their later writes) and records who broke which holder, and when, in ZooKeeper (the group",
+      "keeps the newest 100 records, none older than 7 days)."
     },
     footer = {
       "",
@@ -37,6 +40,9 @@ import picocli.CommandLine.Option;
       "  ringwork locks --connect 127.0.0.1:2181 --group conductors --break node-7 --force"
     })
 final class LocksCommand implements Callable<Integer> {
+
+  /** Recorded breaks the table shows, newest first. */
+  private static final int BREAKS_SHOWN = 10;
 
   @Option(
       names = "--connect",
@@ -180,6 +186,7 @@ final class LocksCommand implements Callable<Integer> {
             LockReports.fill(o.putArray("holders"), s.holders(), now);
             LockReports.fill(o.putArray("waiters"), s.waiters(), now);
           }
+          LockReports.fillBreaks(root.putArray("breaks"), LockReports.breaks(locks, key));
           out.println(root.toPrettyString());
         } else {
           out.printf(
@@ -194,6 +201,14 @@ final class LocksCommand implements Callable<Integer> {
             for (LockInfo i : s.waiters()) {
               row(out, s, owner, "waits", i, now);
             }
+          }
+          List<LockBreak> breaks = LockReports.breaks(locks, key);
+          for (LockBreak b : breaks.subList(0, Math.min(BREAKS_SHOWN, breaks.size()))) {
+            out.println(LockReports.describe(b));
+          }
+          if (breaks.size() > BREAKS_SHOWN) {
+            out.printf(
+                "(%d older breaks: --format json lists them)%n", breaks.size() - BREAKS_SHOWN);
           }
         }
         out.flush();

@@ -1,8 +1,15 @@
 package io.ringwork.simulator;
 
+import io.ringwork.rebalancer.GroupStatus;
+import io.ringwork.ring.Assignment;
+import io.ringwork.ring.KeyRouter;
+import io.ringwork.ring.Member;
+import io.ringwork.ring.Ring;
+import io.ringwork.ring.ToozRing;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,8 +26,13 @@ import picocli.CommandLine.Option;
       "quotas must move), keys moved with --keys, peak/average and min/average load (load over",
       "the member's fair share), zone violations, a per-member table, and the compute time.",
       "",
+      "With --connect and --group the plan starts from the live group: its workers (weights,",
+      "zones; draining members and observers left out), its strategy, partitions and replicas,",
+      "and the assignment in force. It only reads the group.",
+      "",
       "Examples:",
       "  ringwork plan --example",
+      "  ringwork plan --connect 127.0.0.1:2181 --group conductors --add c-13,c-14 --remove c-2",
       "  ringwork plan --cluster fleet.yaml --add c-13=2@zone-b --remove c-4 --chart plan.png",
       "  ringwork plan --cluster fleet.yaml --fail-zone zone-c --max-moves 100 --format json",
       "  ringwork plan --member a --member b --random-events 1000 --seed 7 --format csv",
@@ -48,7 +60,27 @@ final class PlanCommand implements Callable<Integer> {
       description = "tooz: synthetic keys to measure over (default 100000).")
   int sampleKeys = 100_000;
 
+  @Option(
+      names = "--connect",
+      paramLabel = "HOST:PORT",
+      description = "Plan from a live group on this ZooKeeper (with --group).")
+  String connect;
+
+  @Option(names = "--group", paramLabel = "G", description = "With --connect: the group.")
+  String group;
+
+  @Option(
+      names = "--namespace",
+      paramLabel = "PATH",
+      description = "With --connect: the namespace (default /ringwork).")
+  String namespace = "/ringwork";
+
+  @Mixin ConnectTimeoutOption connectTimeout;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** A live group's starting point: its settings and workers, and the assignment in force. */
+  private record Live(ClusterOptions.Setup setup, Assignment assignment) {}
 
   @Override
   public Integer call() throws Exception {
@@ -58,7 +90,27 @@ final class PlanCommand implements Callable<Integer> {
     }
     ClusterOptions.Setup setup;
     List<Scenario.Step> plan;
-    if (example) {
+    Assignment start = null;
+    PrintWriter err = spec.commandLine().getErr();
+    if ((connect == null) != (group == null)) {
+      throw new InputException("--connect and --group go together (plan from a live group)");
+    }
+    if (connect != null) {
+      if (example
+          || cluster.cluster != null
+          || !cluster.members.isEmpty()
+          || cluster.strategy != null
+          || cluster.partitions != null
+          || cluster.replicas != null) {
+        throw new InputException(
+            "--connect plans from the live group's members and settings; drop --example,"
+                + " --cluster, --member, --strategy, --partitions and --replicas");
+      }
+      Live live = readLive(err);
+      setup = live.setup();
+      start = live.assignment();
+      plan = steps.steps(setup.members());
+    } else if (example) {
       if (cluster.cluster != null || !cluster.members.isEmpty()) {
         throw new InputException("--example brings its own cluster; drop --cluster and --member");
       }
@@ -74,12 +126,11 @@ final class PlanCommand implements Callable<Integer> {
     if (maxMoves != null && !setup.strategy().equals("balanced")) {
       throw new InputException("--max-moves applies to the balanced strategy only");
     }
-    PrintWriter err = spec.commandLine().getErr();
     Progress progress = new Progress(err, steps.progress, "plan");
     String[] keys = steps.readKeys();
     List<StepResult> results;
     if (setup.partitioned()) {
-      results = Planner.partitioned(setup, plan, maxMoves, keys, progress);
+      results = Planner.partitioned(setup, start, plan, maxMoves, keys, progress);
     } else {
       if (keys == null) {
         Planner.checkSampleKeys(sampleKeys);
@@ -96,5 +147,48 @@ final class PlanCommand implements Callable<Integer> {
       err.flush();
     }
     return 0;
+  }
+
+  /**
+   * Reads the live group: its settings from the assignment in force ({@code balanced}: the stored
+   * one; {@code rendezvous}: the one every worker computes), its live workers, and tells {@code
+   * err} where the plan starts.
+   *
+   * @throws InputException (exit 2) if the group does not exist or has no live workers
+   */
+  private Live readLive(PrintWriter err) throws Exception {
+    try (CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout)) {
+      String groupPath = LockReports.existingGroup(client, connect, namespace, group);
+      KeyRouter router = LockReports.router(client, groupPath, null);
+      List<Member> workers = GroupStatus.liveWorkers(client, groupPath);
+      if (workers.isEmpty()) {
+        throw new InputException(
+            "--group " + group + ": no live workers at " + groupPath + " on " + connect);
+      }
+      Ring ring;
+      try {
+        ring = GroupStatus.liveRing(client, groupPath, router);
+      } catch (IllegalArgumentException e) {
+        throw new InputException("--group " + group + ": " + e.getMessage());
+      }
+      if (ring instanceof ToozRing tooz) {
+        err.printf(
+            "planning from group %s on %s: %d live workers, tooz ring%n",
+            group, connect, workers.size());
+        err.flush();
+        return new Live(
+            new ClusterOptions.Setup(
+                ring.strategy(), tooz.pointsPerNode(), tooz.replicas(), workers),
+            null);
+      }
+      Assignment a = (Assignment) ring;
+      err.printf(
+          "planning from group %s on %s: %d live workers, %s assignment version %d over %d"
+              + " members%n",
+          group, connect, workers.size(), a.strategy(), a.version(), a.members().size());
+      err.flush();
+      return new Live(
+          new ClusterOptions.Setup(a.strategy(), a.partitions(), a.replicas(), workers), a);
+    }
   }
 }

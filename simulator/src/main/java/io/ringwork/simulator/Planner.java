@@ -61,10 +61,13 @@ final class Planner {
 
   /**
    * Plans a partitioned strategy: partition-level figures, plus key-level ones when keys are given.
-   * With a throttle, a step that does not converge at once is followed by sub-steps.
+   * With a throttle, a step that does not converge at once is followed by sub-steps. The plan
+   * starts from {@code start}, the assignment in force in a live group, or when null from the
+   * placement of the setup's members.
    */
   static List<StepResult> partitioned(
       ClusterOptions.Setup setup,
+      Assignment start,
       List<Scenario.Step> steps,
       Integer maxMoves,
       String[] keys,
@@ -72,7 +75,8 @@ final class Planner {
     PartitionPlacement placement = setup.partitionPlacement(maxMoves);
     BalancedPlacement quotas =
         (BalancedPlacement) Placement.newBuilder().partitions(setup.partitions()).build();
-    Partitioner partitioner = placement.partitioner();
+    // A live group's keys route by its own router, which its assignment carries.
+    Partitioner partitioner = start != null ? start.partitioner() : placement.partitioner();
     int[] keysPerPartition = null;
     if (keys != null) {
       keysPerPartition = new int[setup.partitions()];
@@ -83,7 +87,8 @@ final class Planner {
     // Sorted by id, as the placement wants them: saves it a sort per step.
     java.util.TreeMap<String, Member> members = new java.util.TreeMap<>();
     setup.members().forEach(m -> members.put(m.id(), m));
-    Assignment current = placement.assign(null, new ArrayList<>(members.values()));
+    Assignment current =
+        start != null ? start : placement.assign(null, new ArrayList<>(members.values()));
     List<StepResult> results = new ArrayList<>();
     progress.start(steps.size());
     for (Scenario.Step step : steps) {

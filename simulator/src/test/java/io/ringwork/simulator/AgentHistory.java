@@ -34,6 +34,22 @@ final class AgentHistory {
 
   private AgentHistory() {}
 
+  /** The partitions of an assigned, revoked or lost line, from its ranges. */
+  static List<Integer> partitions(JsonNode n) {
+    return PartitionRanges.parse(n.get("ranges").asText());
+  }
+
+  /** The token of each partition of an assigned line, from its token ranges. */
+  static Map<Integer, Long> tokens(JsonNode n) {
+    Map<Integer, Long> out = new java.util.TreeMap<>();
+    for (JsonNode t : n.get("tokenRanges")) {
+      for (int p : PartitionRanges.parse(t.get("ranges").asText())) {
+        out.put(p, t.get("token").asLong());
+      }
+    }
+    return out;
+  }
+
   /** Partitions each live agent (not in {@code ended}) holds now, replaying its events. */
   static Map<String, Set<Integer>> current(List<Processes.Child> agents, Map<String, Long> ended)
       throws Exception {
@@ -47,14 +63,14 @@ final class AgentHistory {
       for (String line : List.copyOf(a.lines)) {
         JsonNode n = JSON.readTree(line);
         switch (n.path("event").asText()) {
-          case "assigned" -> n.get("partitions").forEach(p -> mine.add(p.asInt()));
+          case "assigned" -> mine.addAll(partitions(n));
           case "revoked" ->
-              n.get("partitions")
+              partitions(n)
                   .forEach(
                       p -> {
                         // Revoked while suspended: it does not come back on resume.
-                        mine.remove(p.asInt());
-                        paused.remove(p.asInt());
+                        mine.remove(p);
+                        paused.remove(p);
                       });
           case "lost" -> {
             mine.clear();
@@ -128,19 +144,15 @@ final class AgentHistory {
           case "assigned" -> {
             holds.addAll(revoked);
             revoked.clear();
-            n.get("partitions")
-                .forEach(
-                    p ->
-                        open.put(
-                            p.asInt(), new long[] {n.get("tokens").get(p.asText()).asLong(), ts}));
+            tokens(n).forEach((p, token) -> open.put(p, new long[] {token, ts}));
           }
           case "revoked" -> {
-            for (JsonNode p : n.get("partitions")) {
-              long[] h = open.remove(p.asInt());
+            for (int p : partitions(n)) {
+              long[] h = open.remove(p);
               if (h != null) {
-                revoked.add(new Hold(a.name, p.asInt(), h[0], h[1], ts, "revoked"));
+                revoked.add(new Hold(a.name, p, h[0], h[1], ts, "revoked"));
               }
-              paused.remove(p.asInt()); // revoked while suspended: not resumed
+              paused.remove(p); // revoked while suspended: not resumed
             }
           }
           case "suspended" -> {
