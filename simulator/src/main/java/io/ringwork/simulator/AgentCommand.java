@@ -33,8 +33,8 @@ import picocli.CommandLine.Option;
     header = "Run one worker of a group (creating the group if needed); SIGTERM drains it.",
     description = {
       "Join the group, take a share of partitions and print one JSON object per event, each with",
-      "\"format\":1: started, view, assigned (\"ranges\":\"0-15,32\", \"count\", and \"tokenRanges\": each",
-      "fencing token with its ranges), revoked and lost (\"ranges\", \"count\"), suspended, resumed,",
+      "\"format\":1: started, view, assigned (\"ranges\":\"0-15,32\", \"count\", \"tokenRanges\": each",
+      "fencing token with its ranges, and \"session\", in hex), revoked and lost (\"ranges\", \"count\"), suspended, resumed,",
       "and drained ({\"complete\":true} when the handoff finished before --drain-timeout; with a",
       "lost session at once, \"reason\":\"session lost\"). SIGTERM or SIGINT drains, then exits 0.",
       "--partition-lists adds the old per-partition lists to assigned, revoked and lost.",
@@ -348,13 +348,17 @@ final class AgentCommand implements Callable<Integer> {
           "assigned",
           n -> {
             long version = 0;
+            long session = 0;
             TreeMap<Long, List<Integer>> byToken = new TreeMap<>();
             List<Integer> all = new ArrayList<>(grants.size());
             for (Grant g : grants) {
               all.add(g.partition());
               byToken.computeIfAbsent(g.token(), t -> new ArrayList<>()).add(g.partition());
               version = g.version();
+              session = g.session();
             }
+            // The ZooKeeper session the grants are held in: a checker tells incarnations apart.
+            n.put("session", Long.toHexString(session));
             partitions(n, all);
             // One activation grants its partitions under one token: usually a single entry.
             ArrayNode tokenRanges = n.putArray("tokenRanges");
