@@ -91,6 +91,7 @@ public final class Rebalancer implements AutoCloseable {
   private final LongSupplier nanoTime;
   private final GuardedListener listener;
   private final String selfId;
+  private final Standbys standbys;
 
   private final ScheduledExecutorService events;
   private final ExecutorService callbacks;
@@ -134,6 +135,7 @@ public final class Rebalancer implements AutoCloseable {
     this.settleDelay = b.settleDelay();
     this.nanoTime = b.nanoTime();
     this.listener = new GuardedListener(b.listener(), selfId);
+    this.standbys = new Standbys(selfId);
     int n = INSTANCES.incrementAndGet();
     String name = "ringwork-rebalancer-" + b.group() + "-" + selfId + "-" + n;
     this.events =
@@ -289,6 +291,16 @@ public final class Rebalancer implements AutoCloseable {
       }
     }
     return Collections.unmodifiableSet(owned);
+  }
+
+  /**
+   * Returns the partitions this member is a standby of in the assignment in force (rank 2 and up,
+   * with {@code replicas > 1}), ascending: it may prefetch them read-only, and holds no grant for
+   * them (see {@link OwnershipListener#onStandby(Set)}). Empty with one replica, in tooz mode, and
+   * once closed.
+   */
+  public Set<Integer> standbyPartitions() {
+    return standbys.current();
   }
 
   /** Returns the assignment in force, if one has been applied (never in tooz mode). */
@@ -524,6 +536,7 @@ public final class Rebalancer implements AutoCloseable {
                 if (!held.isEmpty()) {
                   revoke(held);
                 }
+                standbysChanged(standbys.clear());
                 mode.close();
                 handoff.close();
                 // Only after revoking: while the acknowledgement stands, nobody takes our work.
@@ -846,12 +859,27 @@ public final class Rebalancer implements AutoCloseable {
     if (!revoked.isEmpty()) {
       revoke(revoked);
     }
+    standbysChanged(standbys.install(table));
     if (table != null) {
       callback(() -> listener.onAssignment(table));
     }
     acknowledge();
     tryActivate();
     leaderCheck();
+  }
+
+  /**
+   * Tells the listener what an applied assignment did to the standby set: after {@code onRevoked}
+   * (ownership ends before a standby begins) and, being queued at install, before the {@code
+   * onAssigned} of that assignment (a standby ends before its promotion to primary begins).
+   */
+  private void standbysChanged(Standbys.Change change) {
+    if (!change.revoked().isEmpty()) {
+      callback(() -> listener.onStandbyRevoked(change.revoked()));
+    }
+    if (!change.added().isEmpty()) {
+      callback(() -> listener.onStandby(change.added()));
+    }
   }
 
   private void acknowledge() {
