@@ -157,7 +157,9 @@ public final class Rebalancer implements AutoCloseable {
     this.router = b.routerOrDefault();
     this.group = b.group();
     this.namespace = b.namespace();
-    this.metrics = new RebalancerMetrics(registry, b.group(), selfId, () -> ownership);
+    this.metrics =
+        new RebalancerMetrics(
+            registry, b.group(), selfId, () -> ownership, () -> standbys.current().size());
     Host host = new Host();
     this.mode =
         switch (b.strategyOrDefault()) {
