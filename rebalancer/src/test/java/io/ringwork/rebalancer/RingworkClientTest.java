@@ -17,6 +17,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -275,6 +278,53 @@ final class RingworkClientTest {
     assertThatThrownBy(() -> RingworkClient.newBuilder().build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("ZooKeeper source");
+  }
+
+  @Test
+  void callersClient_ringsCloseWithTheRingworkClient_theCallersSessionLivesOn() throws Exception {
+    CuratorFramework caller =
+        CuratorFrameworkFactory.newClient(zk.connectString(), 4000, 2000, new RetryOneTime(100));
+    caller.start();
+    Set<Thread> before = ourThreads();
+    try {
+      RingworkClient c = RingworkClient.newBuilder().curator(caller).build();
+      c.start();
+      assertThat(c.curator()).isSameAs(caller);
+      Map<String, Rebalancer> rings = rings(c, "c1");
+      awaitStable(rings);
+      long session = c.sessionId();
+      for (Rebalancer r : rings.values()) {
+        assertThat(r.ownedPartitions()).hasSize(P);
+      }
+      c.close();
+      for (Rebalancer r : rings.values()) {
+        assertThat(r.state()).isEqualTo(Rebalancer.State.CLOSED);
+      }
+      assertThat(caller.getZookeeperClient().isConnected())
+          .as("the caller's client is open")
+          .isTrue();
+      assertThat(caller.getZookeeperClient().getZooKeeper().getSessionId()).isEqualTo(session);
+      await()
+          .atMost(STABLE)
+          .untilAsserted(
+              () ->
+                  assertThat(ephemeralsOf(session, "/ringwork"))
+                      .as("nodes of the rings")
+                      .isEmpty());
+      // The rings' threads and the session lease's renewer are gone; the caller's client, and
+      // Curator's threads of it, stay with the caller.
+      await()
+          .atMost(ZooKeeperExtension.wait(Duration.ofSeconds(10)))
+          .untilAsserted(
+              () -> {
+                Set<Thread> left = ourThreads();
+                left.removeAll(before);
+                left.removeIf(t -> !t.getName().startsWith("ringwork-"));
+                assertThat(left).as("threads left after close").isEmpty();
+              });
+    } finally {
+      caller.close();
+    }
   }
 
   /** Per partition, in the order holds began, each new holder's token is higher. */

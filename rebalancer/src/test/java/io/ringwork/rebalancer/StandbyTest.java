@@ -36,6 +36,7 @@ final class StandbyTest {
 
   private final List<Rebalancer> workers = new ArrayList<>();
   private final List<Recorder> recorders = new ArrayList<>();
+  private final List<MetricRegistry> registries = new ArrayList<>();
 
   @AfterEach
   void stop() {
@@ -128,6 +129,7 @@ final class StandbyTest {
 
   private Rebalancer worker(String id, String zone, String strategy, int replicas) {
     Recorder rec = new Recorder(id);
+    registries.add(new MetricRegistry());
     Rebalancer r =
         Rebalancer.newBuilder()
             .group("standbys")
@@ -139,7 +141,7 @@ final class StandbyTest {
             .replicas(replicas)
             .settleDelay(Duration.ofMillis(50))
             .revokeDeadline(Duration.ofSeconds(1))
-            .metrics(new MetricRegistry())
+            .metrics(registries.get(registries.size() - 1))
             .listener(rec)
             .build();
     workers.add(r);
@@ -218,12 +220,30 @@ final class StandbyTest {
     worker("s2", "z2", "balanced", 2);
     worker("s3", "z3", "balanced", 2);
     assertStandbysMatchThePlacement();
-    Set<Integer> before = workers.get(0).standbyPartitions();
-    assertThat(before).isNotEmpty();
+    List<Set<Integer>> before = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      before.add(workers.get(i).standbyPartitions());
+      assertThat(before.get(i)).isNotEmpty();
+      assertThat(
+              registries
+                  .get(i)
+                  .getGauges()
+                  .get("ringwork.standbys.s" + (i + 1) + ".partitions.standby")
+                  .getValue())
+          .isEqualTo(before.get(i).size());
+    }
 
     worker("s4", "z4", "balanced", 2);
     assertStandbysMatchThePlacement();
     assertThat(workers.get(3).standbyPartitions()).as("the joiner stands by").isNotEmpty();
+    // One standby per partition in all: what the joiner stands by for, the others no longer do.
+    int lost = 0;
+    for (int i = 0; i < 3; i++) {
+      Set<Integer> gone = new TreeSet<>(before.get(i));
+      gone.removeAll(workers.get(i).standbyPartitions());
+      lost += gone.size();
+    }
+    assertThat(lost).as("standbys the first three gave up when s4 joined").isPositive();
 
     // s2 leaves: its primaries go first to their standbys (failover), who are promoted.
     int promotionsBefore = recorders.stream().mapToInt(Recorder::promotions).sum();
