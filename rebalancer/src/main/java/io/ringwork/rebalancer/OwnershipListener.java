@@ -69,7 +69,8 @@ public interface OwnershipListener {
    * This member is no longer a standby of these partitions: stop prefetching them. Called when an
    * assignment that drops them from this member's standbys is applied (also when it makes this
    * member their primary: see {@link #onStandby(Set)} for the order), and for every standby when
-   * the rebalancer closes.
+   * the rebalancer closes (also when its close gives up on a stuck event thread: then it is queued
+   * by the closing thread, and runs unless this listener's own thread is stuck).
    */
   default void onStandbyRevoked(Set<Integer> partitions) {}
 }

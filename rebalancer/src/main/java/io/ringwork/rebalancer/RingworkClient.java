@@ -7,9 +7,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.apache.curator.framework.CuratorFramework;
@@ -45,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * onLost}, and each rejoins as a new incarnation in the client's next session, through its own
  * barrier and with new tokens. Closing one ring leaves the others and the session as they are;
  * closing the client closes every ring it built (each hands over as {@link Rebalancer#close()}
- * does), then releases the lease and closes the client if it made it.
+ * does), waits until each has finished, then releases the lease and closes the client if it made
+ * it.
  *
  * <p>What stays per ring: its event thread and its listener thread (and its membership's), so that
  * a slow {@code onRevoked} in one ring never holds up another ring's handoff or its reaction to a
@@ -58,6 +61,7 @@ public final class RingworkClient implements AutoCloseable {
 
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
+  private final int instance = INSTANCES.incrementAndGet();
   private final CuratorFramework client;
   private final boolean ownsClient;
   private final ExecutorService runSafe;
@@ -74,7 +78,7 @@ public final class RingworkClient implements AutoCloseable {
     if (ownsClient) {
       // Curator 5.9 never shuts down the executor of runSafe() it makes itself (apache/curator
       // GH-1277): give it one that close() stops, so that closing leaves no thread behind.
-      String name = "ringwork-client-" + INSTANCES.incrementAndGet() + "-curator-safe";
+      String name = "ringwork-client-" + instance + "-curator-safe";
       this.runSafe =
           Executors.newSingleThreadExecutor(
               r -> {
@@ -144,7 +148,10 @@ public final class RingworkClient implements AutoCloseable {
     return new RebalancerBuilder().ringOf(this);
   }
 
-  /** Returns the rings built from this client that are not closed, in the order they were built. */
+  /**
+   * Returns the rings built from this client whose close has not finished (including one closing in
+   * the background after a close from its own callback), in the order they were built.
+   */
   public List<Rebalancer> rebalancers() {
     synchronized (rings) {
       prune();
@@ -173,8 +180,18 @@ public final class RingworkClient implements AutoCloseable {
 
   /**
    * Closes every ring built from this client (each hands its partitions over as {@link
-   * Rebalancer#close()} does), then releases the session lease and closes the client if this object
-   * made it. Idempotent; throws nothing.
+   * Rebalancer#close()} does) and waits until each has finished closing (its guards in flight
+   * closed, {@code onRevoked} run, its acknowledgement withdrawn, the group left; at most each
+   * ring's close budget, about three revoke deadlines and 15 s), then releases the session lease
+   * and closes the client if this object made it: ending the session earlier would delete a ring's
+   * acknowledgement and member node while its work is still in flight, and let a successor in.
+   * Idempotent; throws nothing.
+   *
+   * <p>Called from a ring's listener callback (or its event thread), it cannot wait there, since
+   * that ring's {@code onRevoked} (and its close) needs the thread: from a callback it stops that
+   * ring's grants at once (as {@link Rebalancer#close()} from a callback does); either way it
+   * returns at once and closes the rings and then the session on a background thread ({@code
+   * ringwork-client-<n>-close}), with the same waits.
    */
   @Override
   public void close() {
@@ -186,11 +203,44 @@ public final class RingworkClient implements AutoCloseable {
       all = new ArrayList<>(rings);
       rings.clear();
     }
+    Ring caller = null;
     for (Ring r : all) {
+      if (r.rebalancer().isOwnThread()) {
+        caller = r;
+      }
+    }
+    if (caller == null) {
+      closeRingsThenSession(all);
+      return;
+    }
+    if (caller.rebalancer().isListenerThread()) {
+      closeRing(caller); // from its callback: stops its grants now, finishes in the background
+    }
+    Thread t =
+        new Thread(() -> closeRingsThenSession(all), "ringwork-client-" + instance + "-close");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private void closeRingsThenSession(List<Ring> all) {
+    for (Ring r : all) {
+      closeRing(r);
+    }
+    // A ring closed from its own callback (now or before) is still closing in the background.
+    boolean interrupted = false;
+    for (Ring r : all) {
+      Duration budget = r.rebalancer().closeBudget();
       try {
-        r.rebalancer().close();
-      } catch (RuntimeException e) {
-        log.warn("ring {} did not close cleanly", r.groupPath(), e);
+        r.rebalancer().shutdownFinished().get(budget.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        interrupted = true;
+        log.warn("interrupted while ring {} was closing; ending the session", r.groupPath());
+        break;
+      } catch (ExecutionException | TimeoutException e) {
+        log.warn(
+            "ring {} did not finish closing within {} ms; ending the session anyway",
+            r.groupPath(),
+            budget.toMillis());
       }
     }
     SessionLease l = lease;
@@ -201,6 +251,17 @@ public final class RingworkClient implements AutoCloseable {
     if (ownsClient) {
       client.close();
       runSafe.shutdown();
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void closeRing(Ring r) {
+    try {
+      r.rebalancer().close();
+    } catch (RuntimeException e) {
+      log.warn("ring {} did not close cleanly", r.groupPath(), e);
     }
   }
 
@@ -228,8 +289,13 @@ public final class RingworkClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Forgets the rings whose close has fully finished (not merely begun: a ring closed from its own
+   * callback reports CLOSED while it is still closing its locks and leaving the group, and {@link
+   * #close()} must still wait for it, and a new ring of its group must not join before it left).
+   */
   private void prune() {
-    rings.removeIf(r -> r.rebalancer().state() == Rebalancer.State.CLOSED);
+    rings.removeIf(r -> r.rebalancer().shutdownFinished().isDone());
   }
 
   private void requireOpen() {

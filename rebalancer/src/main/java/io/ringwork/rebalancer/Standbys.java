@@ -8,8 +8,9 @@ import java.util.TreeSet;
 /**
  * The partitions this member stands by for: exactly the partitions the assignment in force gives it
  * at rank 2 and up ({@link Assignment#standbyPartitionsOf(String)}). Changed on the rebalancer's
- * event thread, read through one volatile reference. A standby holds no grant and no token: it only
- * tells the listener which partitions it may prefetch, read-only, to take over warm.
+ * event thread (and emptied by a close that gave up on a stuck event thread: hence the lock), read
+ * through one volatile reference. A standby holds no grant and no token: it only tells the listener
+ * which partitions it may prefetch, read-only, to take over warm.
  */
 final class Standbys {
 
@@ -20,6 +21,7 @@ final class Standbys {
 
   private final String selfId;
   private volatile Set<Integer> current = Set.of();
+  private boolean closed; // guarded by this
 
   Standbys(String selfId) {
     this.selfId = selfId;
@@ -31,8 +33,8 @@ final class Standbys {
   }
 
   /** Puts the standby set of {@code table} in force; a null table (tooz mode) changes nothing. */
-  Change install(Assignment table) {
-    if (table == null) {
+  synchronized Change install(Assignment table) {
+    if (table == null || closed) {
       return Change.NONE;
     }
     TreeSet<Integer> next = new TreeSet<>();
@@ -42,8 +44,9 @@ final class Standbys {
     return moveTo(next);
   }
 
-  /** Empties the standby set (closing). */
-  Change clear() {
+  /** Empties the standby set for good (closing): later installs change nothing. Idempotent. */
+  synchronized Change close() {
+    closed = true;
     return moveTo(new TreeSet<>());
   }
 

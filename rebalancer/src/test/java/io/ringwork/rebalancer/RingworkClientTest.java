@@ -15,6 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
@@ -357,6 +359,68 @@ final class RingworkClientTest {
               });
     } finally {
       caller.close();
+    }
+  }
+
+  /**
+   * A ring counts as open to its client until its close has finished, not merely until it reports
+   * CLOSED (which it does before it closes its locks and leaves the group): while it is still
+   * leaving, {@link RingworkClient#rebalancers()} lists it, a new ring of its group is refused, and
+   * the client's close waits for it. Here the ring's close is held between the two: its guards'
+   * monitor is taken by the test, which stalls its event thread past the close budget and then its
+   * {@code locks.close()}.
+   */
+  @Test
+  void ringStillLeaving_staysListedAndHoldsItsGroup_untilItsCloseFinished() throws Exception {
+    try (RingworkClient c = client()) {
+      Rebalancer r =
+          c.newRebalancer()
+              .group("g")
+              .member(Member.of("m"))
+              .partitions(P)
+              .settleDelay(Duration.ofMillis(50))
+              .revokeDeadline(Duration.ofMillis(200))
+              .build();
+      r.start();
+      assertThat(r.awaitStable(STABLE)).isTrue();
+      assertThat(r.ownedPartitions()).hasSize(P);
+      Object guardsMonitor = r.guardsForTest();
+      CountDownLatch held = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      Thread holder =
+          new Thread(
+              () -> {
+                synchronized (guardsMonitor) {
+                  held.countDown();
+                  try {
+                    release.await();
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                }
+              });
+      holder.start();
+      Thread closer = new Thread(r::close);
+      try {
+        assertThat(held.await(5, TimeUnit.SECONDS)).isTrue();
+        closer.start();
+        // The close gives up on its event thread after 2 x 200 ms + 5 s, then reports CLOSED and
+        // blocks in locks.close(); the wait allows for a loaded machine.
+        await().atMost(STABLE).until(() -> r.state() == Rebalancer.State.CLOSED);
+        assertThat(r.shutdownFinished()).isNotDone();
+        assertThat(c.rebalancers()).as("a ring still leaving").containsExactly(r);
+        assertThatThrownBy(
+                () -> c.newRebalancer().group("g").member(Member.of("n")).partitions(P).build())
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("one ring per group");
+      } finally {
+        release.countDown();
+      }
+      closer.join(STABLE.toMillis());
+      assertThat(r.shutdownFinished()).isDone();
+      assertThat(c.rebalancers()).isEmpty();
+      Rebalancer again = c.newRebalancer().group("g").member(Member.of("n")).partitions(P).build();
+      assertThat(c.rebalancers()).containsExactly(again);
     }
   }
 

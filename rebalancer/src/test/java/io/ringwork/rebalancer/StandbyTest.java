@@ -14,6 +14,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -281,6 +283,46 @@ final class StandbyTest {
           .noneMatch(e -> e.startsWith("standby"))
           .anyMatch(e -> e.startsWith("assigned"));
     }
+  }
+
+  /**
+   * A close that gives up on a stuck event thread (past its budget of 2 x the revoke deadline + 5
+   * s) still ends every standby: {@link Rebalancer#standbyPartitions()} is empty once close()
+   * returns, and the listener hears {@code onStandbyRevoked} for all of them from the closing
+   * thread's queue, as its Javadoc says.
+   */
+  @Test
+  void closeGivingUpOnAStuckEventThread_stillEndsEveryStandby() throws Exception {
+    worker("k1", "z1", "balanced", 2);
+    worker("k2", "z2", "balanced", 2);
+    assertStandbysMatchThePlacement();
+    Rebalancer r = workers.get(0);
+    Set<Integer> before = r.standbyPartitions();
+    assertThat(before).isNotEmpty();
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    r.runOnEventThreadForTest(
+        () -> {
+          entered.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    try {
+      assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
+      r.close();
+      assertThat(r.standbyPartitions()).as("standbys after close").isEmpty();
+    } finally {
+      release.countDown();
+    }
+    await().atMost(STABLE).until(() -> recorders.get(0).standby().isEmpty());
+    assertThat(recorders.get(0).events())
+        .filteredOn(e -> e.startsWith("standbyRevoked "))
+        .extracting(e -> Integer.valueOf(e.substring("standbyRevoked ".length())))
+        .containsAll(before);
+    assertThat(recorders.get(0).violations()).isEmpty();
   }
 
   /**
