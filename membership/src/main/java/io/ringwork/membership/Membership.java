@@ -510,6 +510,21 @@ public final class Membership implements AutoCloseable {
     }
   }
 
+  /**
+   * Returns the builder of a Curator client as a membership makes one for itself: the session
+   * timeout asked for, a connection timeout of half of it (at least a second), and exponential
+   * retries (100 ms doubling up to 2 s, 10 times).
+   */
+  public static CuratorFrameworkFactory.Builder newClientBuilder(
+      String connectString, Duration sessionTimeout) {
+    int timeout = (int) sessionTimeout.toMillis();
+    return CuratorFrameworkFactory.builder()
+        .connectString(connectString)
+        .sessionTimeoutMs(timeout)
+        .connectionTimeoutMs(Math.max(1000, timeout / 2))
+        .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000));
+  }
+
   // ------------------------------------------------------------------ internals
 
   private String memberPath() {
@@ -1028,13 +1043,8 @@ public final class Membership implements AutoCloseable {
         return new Membership(this, curator, false, null);
       }
       EmbeddedZooKeeper server = embedded ? EmbeddedZooKeeper.start(dataDir, embeddedPort) : null;
-      int timeout = (int) sessionTimeout.toMillis();
       CuratorFramework client =
-          CuratorFrameworkFactory.builder()
-              .connectString(server != null ? server.connectString() : connectString)
-              .sessionTimeoutMs(timeout)
-              .connectionTimeoutMs(Math.max(1000, timeout / 2))
-              .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000))
+          newClientBuilder(server != null ? server.connectString() : connectString, sessionTimeout)
               .build();
       return new Membership(this, client, true, server);
     }

@@ -53,6 +53,16 @@ final class GuardedListener implements OwnershipListener {
     guard("onAssignment", () -> delegate.onAssignment(assignment));
   }
 
+  @Override
+  public void onStandby(Set<Integer> partitions) {
+    guard("onStandby", () -> delegate.onStandby(partitions));
+  }
+
+  @Override
+  public void onStandbyRevoked(Set<Integer> partitions) {
+    guard("onStandbyRevoked", () -> delegate.onStandbyRevoked(partitions));
+  }
+
   private void guard(String callback, Runnable call) {
     try {
       call.run();

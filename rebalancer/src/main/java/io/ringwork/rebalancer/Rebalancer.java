@@ -93,10 +93,16 @@ public final class Rebalancer implements AutoCloseable {
   private final LongSupplier nanoTime;
   private final GuardedListener listener;
   private final String selfId;
+  private final Standbys standbys;
 
   private final ScheduledExecutorService events;
   private final ExecutorService callbacks;
   private volatile Thread listenerThread;
+  private volatile Thread eventThread;
+  // Completed at the very end of shutdown(): grants stopped, onRevoked run, the acknowledgement
+  // withdrawn, the locks closed and the group left (a RingworkClient waits for it before it ends
+  // the session the ring lives in).
+  private final CompletableFuture<Void> shutdownFinished = new CompletableFuture<>();
   private final Object stableMonitor = new Object();
   private final RebalancerMetrics metrics;
   private final Lifecycle lifecycle = new Lifecycle();
@@ -136,6 +142,7 @@ public final class Rebalancer implements AutoCloseable {
     this.settleDelay = b.settleDelay();
     this.nanoTime = b.nanoTime();
     this.listener = new GuardedListener(b.listener(), selfId);
+    this.standbys = new Standbys(selfId);
     int n = INSTANCES.incrementAndGet();
     String name = "ringwork-rebalancer-" + b.group() + "-" + selfId + "-" + n;
     this.events =
@@ -143,6 +150,7 @@ public final class Rebalancer implements AutoCloseable {
             r -> {
               Thread t = new Thread(r, name);
               t.setDaemon(true);
+              eventThread = t;
               return t;
             });
     this.callbacks =
@@ -157,7 +165,9 @@ public final class Rebalancer implements AutoCloseable {
     this.router = b.routerOrDefault();
     this.group = b.group();
     this.namespace = b.namespace();
-    this.metrics = new RebalancerMetrics(registry, b.group(), selfId, () -> ownership);
+    this.metrics =
+        new RebalancerMetrics(
+            registry, b.group(), selfId, () -> ownership, () -> standbys.current().size());
     Host host = new Host();
     this.mode =
         switch (b.strategyOrDefault()) {
@@ -291,6 +301,19 @@ public final class Rebalancer implements AutoCloseable {
       }
     }
     return Collections.unmodifiableSet(owned);
+  }
+
+  /**
+   * Returns the partitions this member is a standby of in the assignment in force (rank 2 and up,
+   * with {@code replicas > 1}), ascending: it may prefetch them read-only, and holds no grant for
+   * them (see {@link OwnershipListener#onStandby(Set)}). Empty with one replica, in tooz mode, and
+   * once {@link #close()} has returned (or, closed from a callback, once it has finished in the
+   * background): also when the event thread was stuck past the close budget, in which case {@link
+   * OwnershipListener#onStandbyRevoked(Set)} is queued from the closing thread instead (it runs
+   * unless the listener thread itself is stuck).
+   */
+  public Set<Integer> standbyPartitions() {
+    return standbys.current();
   }
 
   /** Returns the assignment in force, if one has been applied (never in tooz mode). */
@@ -552,7 +575,44 @@ public final class Rebalancer implements AutoCloseable {
     return revokeDeadline;
   }
 
+  /**
+   * Completes once this rebalancer's close has fully finished (its part on the event thread, or the
+   * give-up after the close budget, then its locks closed and the group left): at once after a
+   * {@link #close()} that was not called from a callback returns; later after one that was.
+   */
+  CompletableFuture<Void> shutdownFinished() {
+    return shutdownFinished;
+  }
+
+  /**
+   * An upper bound on how long a close takes: the guards in flight (a close from a callback), the
+   * event thread's part (draining guards and onRevoked, each up to the revoke deadline, plus 5 s),
+   * then closing the locks and leaving the group (10 s here, for ZooKeeper round trips).
+   */
+  Duration closeBudget() {
+    return revokeDeadline.multipliedBy(3).plusSeconds(15);
+  }
+
+  /** Whether the calling thread is this rebalancer's event thread or listener thread. */
+  boolean isOwnThread() {
+    Thread t = Thread.currentThread();
+    return t == listenerThread || t == eventThread;
+  }
+
+  /** Whether the calling thread is this rebalancer's listener thread (a callback's). */
+  boolean isListenerThread() {
+    return Thread.currentThread() == listenerThread;
+  }
+
   private void shutdown() {
+    try {
+      shutdownSteps();
+    } finally {
+      shutdownFinished.complete(null);
+    }
+  }
+
+  private void shutdownSteps() {
     PartitionGuards open = guards;
     if (open != null && calledFromCallback) {
       // close() from a callback stopped the fast path without waiting: wait for the guards in
@@ -570,6 +630,7 @@ public final class Rebalancer implements AutoCloseable {
                 if (!held.isEmpty()) {
                   revoke(held);
                 }
+                standbysChanged(standbys.close());
                 mode.close();
                 handoff.close();
                 // Only after revoking: while the acknowledgement stands, nobody takes our work.
@@ -586,6 +647,10 @@ public final class Rebalancer implements AutoCloseable {
       // caller's client the acknowledgement would block every barrier for the session's life.
       handoff.withdraw(session.sessionId());
     }
+    // Normally done on the event thread above (this finds the set empty). If that thread was stuck,
+    // empty the set from here, so that standbyPartitions() is empty after close, and tell the
+    // listener on its own thread; close() also keeps a stuck task from installing standbys later.
+    standbysChanged(standbys.close());
     ownership = Ownership.NONE;
     state = State.CLOSED;
     KeyLocks l = locks;
@@ -675,6 +740,7 @@ public final class Rebalancer implements AutoCloseable {
     events.shutdownNow();
     callbacks.shutdownNow();
     session.client().close();
+    shutdownFinished.complete(null); // no shutdown follows a crash
   }
 
   private void requireStarted(String what) {
@@ -892,12 +958,27 @@ public final class Rebalancer implements AutoCloseable {
     if (!revoked.isEmpty()) {
       revoke(revoked);
     }
+    standbysChanged(standbys.install(table));
     if (table != null) {
       callback(() -> listener.onAssignment(table));
     }
     acknowledge();
     tryActivate();
     leaderCheck();
+  }
+
+  /**
+   * Tells the listener what an applied assignment did to the standby set: after {@code onRevoked}
+   * (ownership ends before a standby begins) and, being queued at install, before the {@code
+   * onAssigned} of that assignment (a standby ends before its promotion to primary begins).
+   */
+  private void standbysChanged(Standbys.Change change) {
+    if (!change.revoked().isEmpty()) {
+      callback(() -> listener.onStandbyRevoked(change.revoked()));
+    }
+    if (!change.added().isEmpty()) {
+      callback(() -> listener.onStandby(change.added()));
+    }
   }
 
   private void acknowledge() {

@@ -1,6 +1,7 @@
 package io.ringwork.rebalancer;
 
 import com.codahale.metrics.MetricRegistry;
+import io.ringwork.membership.GroupPaths;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
@@ -51,8 +52,16 @@ public final class RebalancerBuilder {
   private MetricRegistry metrics;
   private LongSupplier nanoTime;
   private OwnershipListener listener;
+  private RingworkClient ringOf;
 
   RebalancerBuilder() {}
+
+  /** A ring of {@code owner}: on its client and session, closed with it. */
+  RebalancerBuilder ringOf(RingworkClient owner) {
+    curator(owner.curator());
+    this.ringOf = owner;
+    return this;
+  }
 
   /**
    * Sets the group name: one ring per group.
@@ -267,6 +276,8 @@ public final class RebalancerBuilder {
    *
    * @throws IllegalStateException if the group, member or ZooKeeper source is missing
    * @throws IllegalArgumentException if {@code maxMovesPerStep} is set for rendezvous
+   * @throws IllegalStateException for a ring of a {@link RingworkClient} that is closed or already
+   *     has an open ring in this group
    */
   public Rebalancer build() {
     if (group == null) {
@@ -298,6 +309,10 @@ public final class RebalancerBuilder {
         io.ringwork.ring.Partitioner.checkPartitions(partitions);
       }
       placement();
+    }
+    if (ringOf != null) {
+      String groupPath = GroupPaths.of(namespace(), group).root();
+      return ringOf.adopt(groupPath, () -> new Rebalancer(this, MembershipSession.create(this)));
     }
     return new Rebalancer(this, MembershipSession.create(this));
   }

@@ -39,6 +39,7 @@ public final class RebalancerMeters implements MeterBinder {
   public static final List<String> METERS =
       List.of(
           "ringwork.partitions.owned",
+          "ringwork.partitions.standby",
           "ringwork.assignment.version",
           "ringwork.handoffs",
           "ringwork.handoff.duration",
@@ -84,6 +85,12 @@ public final class RebalancerMeters implements MeterBinder {
   @Override
   public void bindTo(MeterRegistry meters) {
     gauge(meters, "ringwork.partitions.owned", "partitions", "active grants", "partitions.owned");
+    gauge(
+        meters,
+        "ringwork.partitions.standby",
+        "partitions",
+        "partitions this member is a standby of",
+        "partitions.standby");
     gauge(
         meters,
         "ringwork.assignment.version",

@@ -22,7 +22,8 @@ import java.util.function.Supplier;
  *   <li>{@code handoff.wait}: timer from applying a version to activating its new grants;
  *   <li>{@code revocations.overdue}: counter of {@code onRevoked} calls past their deadline;
  *   <li>{@code assignment.version}: gauge of the version in force;
- *   <li>{@code assignment.bytes.written}: histogram of bytes the leader wrote per publish.
+ *   <li>{@code assignment.bytes.written}: histogram of bytes the leader wrote per publish;
+ *   <li>{@code partitions.standby}: gauge of partitions this member is a standby of.
  * </ul>
  */
 public final class RebalancerMetrics {
@@ -37,7 +38,11 @@ public final class RebalancerMetrics {
   private volatile long version;
 
   RebalancerMetrics(
-      MetricRegistry registry, String group, String member, Supplier<Ownership> ownership) {
+      MetricRegistry registry,
+      String group,
+      String member,
+      Supplier<Ownership> ownership,
+      Supplier<Integer> standbys) {
     this.registry = registry;
     this.prefix = MetricRegistry.name("ringwork", group, member);
     this.rebalances = registry.meter(name("rebalances"));
@@ -48,6 +53,7 @@ public final class RebalancerMetrics {
     registry.gauge(
         name("partitions.owned"), () -> (Gauge<Integer>) () -> ownership.get().activeCount());
     registry.gauge(name("assignment.version"), () -> (Gauge<Long>) () -> version);
+    registry.gauge(name("partitions.standby"), () -> (Gauge<Integer>) standbys::get);
   }
 
   /** The names, after {@code ringwork.<group>.<member>.}, of every metric a rebalancer keeps. */
@@ -59,7 +65,8 @@ public final class RebalancerMetrics {
           "handoff.wait",
           "revocations.overdue",
           "assignment.version",
-          "assignment.bytes.written");
+          "assignment.bytes.written",
+          "partitions.standby");
 
   private String name(String metric) {
     return MetricRegistry.name(prefix, metric);

@@ -320,6 +320,70 @@ final class Issue18ExclusivityTest {
   }
 
   /**
+   * As above, with the member a ring of a {@link RingworkClient} and its {@code onRevoked} closing
+   * the whole client: the client's close, handed to a background thread, waits for the ring's
+   * shutdown (its guards in flight closed, its acknowledgement withdrawn) before it ends the
+   * session, so the successor activates only after the guard closes. Before the fix the session
+   * closed at once, the ring's acknowledgement and member node went with it, and the successor was
+   * active while the guard was still open.
+   */
+  @Test
+  void ringworkClientClosedFromCallback_guardInFlight_successorActivatesOnlyAfterTheGuardCloses()
+      throws Exception {
+    RingworkClient client =
+        RingworkClient.newBuilder()
+            .connectString(zk.connectString())
+            .sessionTimeout(Duration.ofSeconds(10))
+            .build();
+    open.add(0, client);
+    client.start();
+    AtomicReference<RingworkClient> self = new AtomicReference<>(client);
+    Rebalancer a =
+        client
+            .newRebalancer()
+            .group(GROUP)
+            .member(Member.of("a"))
+            .partitions(P)
+            .settleDelay(Duration.ofMillis(50))
+            .revokeDeadline(Duration.ofSeconds(5))
+            .listener(
+                new OwnershipListener() {
+                  @Override
+                  public void onRevoked(Set<Integer> partitions) {
+                    self.get().close(); // from the ring's listener thread
+                  }
+                })
+            .build();
+    a.start();
+    assertThat(a.awaitStable(STABLE)).isTrue();
+    String key = keyOwnedBy(a);
+    KeyGuard guard = fastGuard(a, key);
+    AtomicLong guardClosedAt = new AtomicLong();
+    // The guard stays open 2.5 s after b joins: far longer than a handoff, even at load 10+.
+    Thread holder =
+        new Thread(
+            () -> {
+              try {
+                TimeUnit.MILLISECONDS.sleep(2500);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              guardClosedAt.set(System.nanoTime());
+              guard.close();
+            });
+    Rebalancer b = worker("b", zk.connectString(), Duration.ofSeconds(10));
+    holder.start();
+    await().atMost(STABLE).pollInterval(Duration.ofMillis(2)).until(() -> b.grant(key).isPresent());
+    long bActive = System.nanoTime();
+    holder.join();
+    assertThat(guardClosedAt.get()).as("guard closed").isNotZero();
+    assertThat(bActive).as("successor after the guard closed").isGreaterThan(guardClosedAt.get());
+    // The background close finishes: the ring is closed and the client holds no ring.
+    await().atMost(STABLE).until(() -> a.state() == Rebalancer.State.CLOSED);
+    await().atMost(STABLE).until(() -> !client.curator().getZookeeperClient().isConnected());
+  }
+
+  /**
    * Cases 3 and 4: a fast guard that a drain gave up on (a partition move past the revoke deadline)
    * still excludes foreign locks on its key when its partition did not move, and is invalidated
    * (and counted) when it did.

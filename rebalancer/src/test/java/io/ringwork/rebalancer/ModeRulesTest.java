@@ -64,7 +64,7 @@ final class ModeRulesTest {
 
     @Override
     public RebalancerMetrics metrics() {
-      return new RebalancerMetrics(new MetricRegistry(), "g", "m", () -> Ownership.NONE);
+      return new RebalancerMetrics(new MetricRegistry(), "g", "m", () -> Ownership.NONE, () -> 0);
     }
   }
 

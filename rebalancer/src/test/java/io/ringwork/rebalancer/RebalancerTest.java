@@ -348,7 +348,7 @@ final class RebalancerTest {
   }
 
   /** The paths a server watches for one session ('wchc'). */
-  private static List<String> watchesOfSession(int port, long session) throws Exception {
+  static List<String> watchesOfSession(int port, long session) throws Exception {
     List<String> paths = new ArrayList<>();
     try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
       s.getOutputStream().write("wchc".getBytes(java.nio.charset.StandardCharsets.US_ASCII));

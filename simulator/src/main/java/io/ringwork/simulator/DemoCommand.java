@@ -143,6 +143,15 @@ final class DemoCommand implements Callable<Integer> {
               + " ledger is then served over TCP (an H2 server on 127.0.0.1, or --jdbc).")
   boolean processes;
 
+  @Option(
+      names = "--standby-warmup",
+      paramLabel = "D",
+      description =
+          "After the run, measure warm standbys: owners pay a simulated warm-up of D (e.g. 300ms)"
+              + " before their first write, standbys pay it ahead; report the handoff-to-first-write"
+              + " of promoted standbys against cold owners (field 'standby').")
+  String standbyWarmup;
+
   @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -212,6 +221,11 @@ final class DemoCommand implements Callable<Integer> {
     }
     if (chart != null) {
       Charts.checkPath(chart);
+    }
+    Duration warmup =
+        standbyWarmup == null ? null : parseDuration("--standby-warmup", standbyWarmup);
+    if (warmup != null && (warmup.isNegative() || warmup.compareTo(Duration.ofSeconds(10)) > 0)) {
+      throw new InputException("--standby-warmup must be between 0 and 10s, got " + standbyWarmup);
     }
     if (processes && jdbc != null && jdbc.startsWith("jdbc:h2:mem:")) {
       throw new InputException(
@@ -307,6 +321,9 @@ final class DemoCommand implements Callable<Integer> {
         Thread.sleep(200);
       }
       ObjectNode report = report(System.nanoTime() - started);
+      if (warmup != null) {
+        report.set("standby", new StandbyTrial(connectString, sessionMs, warmup, 3, err).run());
+      }
       if (format.equals("json")) {
         out.println(report.toPrettyString());
       } else {
@@ -1301,6 +1318,17 @@ final class DemoCommand implements Callable<Integer> {
         r.path("staleWritesByCause"),
         r.path("staleWritesAccepted").asLong());
     out.printf("faults %s, handoff ms %s%n", r.path("faults"), r.path("handoffMillis"));
+    if (r.has("standby")) {
+      JsonNode h = r.path("standby").path("handoffToFirstWriteMillis");
+      out.printf(
+          "handoff to first write, warm-up %d ms: standby p50 %s ms (%d), cold owner p50 %s ms"
+              + " (%d)%n",
+          r.path("standby").path("warmupMillis").asLong(),
+          h.path("standby").path("p50").asText("-"),
+          h.path("standby").path("count").asInt(),
+          h.path("coldOwner").path("p50").asText("-"),
+          h.path("coldOwner").path("count").asInt());
+    }
     out.printf(
         "%d workers at the end, peak/average %.2f; api locks %d held, %d timed out; %.1f s%n",
         r.path("workers").asInt(),

@@ -99,6 +99,18 @@ final class ContextOwnershipListener implements OwnershipListener {
     each("onAssignment", l -> l.onAssignment(assignment));
   }
 
+  @Override
+  public void onStandby(Set<Integer> partitions) {
+    publish(new RingworkEvent.Standby(rebalancer, partitions));
+    each("onStandby", l -> l.onStandby(partitions));
+  }
+
+  @Override
+  public void onStandbyRevoked(Set<Integer> partitions) {
+    publish(new RingworkEvent.StandbyRevoked(rebalancer, partitions));
+    each("onStandbyRevoked", l -> l.onStandbyRevoked(partitions));
+  }
+
   private void refuse() {
     if (refusing.compareAndSet(false, true)) {
       AvailabilityChangeEvent.publish(publisher, rebalancer, ReadinessState.REFUSING_TRAFFIC);

@@ -76,6 +76,46 @@ public abstract sealed class RingworkEvent extends ApplicationEvent {
     }
   }
 
+  /**
+   * This member became a standby of these partitions ({@code ringwork.replicas} above 1): it may
+   * prefetch them read-only; it holds no grant and no token for them.
+   */
+  public static final class Standby extends RingworkEvent {
+    private static final long serialVersionUID = 1L;
+    private final transient Set<Integer> partitions;
+
+    /** An event for {@code partitions}. */
+    public Standby(Rebalancer source, Set<Integer> partitions) {
+      super(source);
+      this.partitions = Set.copyOf(partitions);
+    }
+
+    /** Returns the partitions this member now stands by for. */
+    public Set<Integer> partitions() {
+      return partitions;
+    }
+  }
+
+  /**
+   * This member is no longer a standby of these partitions (also when promoted: then {@link
+   * Assigned} follows): stop prefetching them.
+   */
+  public static final class StandbyRevoked extends RingworkEvent {
+    private static final long serialVersionUID = 1L;
+    private final transient Set<Integer> partitions;
+
+    /** An event for {@code partitions}. */
+    public StandbyRevoked(Rebalancer source, Set<Integer> partitions) {
+      super(source);
+      this.partitions = Set.copyOf(partitions);
+    }
+
+    /** Returns the partitions this member no longer stands by for. */
+    public Set<Integer> partitions() {
+      return partitions;
+    }
+  }
+
   /** The connection to ZooKeeper is suspended: every grant is paused. */
   public static final class Suspended extends RingworkEvent {
     private static final long serialVersionUID = 1L;

@@ -16,6 +16,8 @@ import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -198,6 +200,70 @@ final class RingworkAutoConfigurationTest {
               assertThat(context).doesNotHaveBean(Rebalancer.class);
               assertThat(context).doesNotHaveBean(CuratorFramework.class);
             });
+  }
+
+  @Test
+  void replicas_standbysReachEventsAndListenerBeans() throws Exception {
+    CuratorFramework other =
+        CuratorFrameworkFactory.newClient(zk.connectString(), new RetryOneTime(100));
+    other.start();
+    try (Rebalancer peer =
+        Rebalancer.newBuilder()
+            .group("g-standby")
+            .member(Member.of("peer"))
+            .curator(other)
+            .partitions(16)
+            .replicas(2)
+            .build()) {
+      peer.start();
+      member("g-standby", "m-1")
+          .withPropertyValues("ringwork.replicas=2")
+          .withUserConfiguration(StandbyRecorders.class)
+          .run(
+              context -> {
+                Rebalancer r = context.getBean(Rebalancer.class);
+                assertThat(r.awaitStable(STABLE)).isTrue();
+                assertThat(peer.awaitStable(STABLE)).isTrue();
+                StandbyRecorders rec = context.getBean(StandbyRecorders.class);
+                // Two members, two replicas: m-1 stands by for every partition the peer owns.
+                await().atMost(STABLE).until(() -> rec.fromListener.equals(peer.ownedPartitions()));
+                await().atMost(STABLE).until(() -> rec.fromEvents.equals(peer.ownedPartitions()));
+                assertThat(r.standbyPartitions()).isEqualTo(peer.ownedPartitions());
+              });
+    } finally {
+      other.close();
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class StandbyRecorders {
+    final Set<Integer> fromListener = ConcurrentHashMap.newKeySet();
+    final Set<Integer> fromEvents = ConcurrentHashMap.newKeySet();
+
+    @Bean
+    OwnershipListener standbyListener() {
+      return new OwnershipListener() {
+        @Override
+        public void onStandby(Set<Integer> partitions) {
+          fromListener.addAll(partitions);
+        }
+
+        @Override
+        public void onStandbyRevoked(Set<Integer> partitions) {
+          fromListener.removeAll(partitions);
+        }
+      };
+    }
+
+    @Bean
+    ApplicationListener<RingworkEvent.Standby> standbyEvents() {
+      return e -> fromEvents.addAll(e.partitions());
+    }
+
+    @Bean
+    ApplicationListener<RingworkEvent.StandbyRevoked> standbyRevokedEvents() {
+      return e -> fromEvents.removeAll(e.partitions());
+    }
   }
 
   @Test
