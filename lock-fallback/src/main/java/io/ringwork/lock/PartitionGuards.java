@@ -452,14 +452,18 @@ public final class PartitionGuards {
     String path = paths.lockPartition(p);
     try {
       if (!watches.containsKey(p)) {
-        // A persistent watch may be set on a node that does not exist yet.
-        Watcher w = event -> locks.submit(() -> changed(p, event.getPath(), event.getType()));
-        client
-            .watchers()
-            .add()
-            .withMode(AddWatchMode.PERSISTENT_RECURSIVE)
-            .usingWatcher(w)
-            .forPath(path);
+        // A persistent watch may be set on a node that does not exist yet. Set on ZooKeeper's
+        // handle, not through Curator, whose events drop the zxid that a deletion is answered with.
+        Watcher w =
+            event ->
+                locks.submit(
+                    () ->
+                        changed(
+                            p,
+                            event.getPath() == null ? null : locks.unfix(event.getPath()),
+                            event.getType(),
+                            event.getZxid()));
+        locks.zk().addWatch(locks.fix(path), w, AddWatchMode.PERSISTENT_RECURSIVE);
         watches.put(p, w);
       }
       // Keep what we knew: a queue whose locks went while we were not listening must still give
@@ -526,17 +530,21 @@ public final class PartitionGuards {
   }
 
   /**
-   * Acts on one event under a watched partition. A lock request's creation is answered from the
-   * event alone (its name says its key and mode; persistent watches deliver every change, in order,
-   * for as long as the session lasts, and a new session lists everything again): recorded,
-   * published as contested, and yielded to once the guards in flight have closed, in one write.
-   * Every other change (a deletion, a rewritten mode, a queue created or reaped) lists the queue.
+   * Acts on one event under a watched partition ({@code path} without the client's namespace). A
+   * lock request's creation is answered from the event alone (its name says its key and mode;
+   * persistent watches deliver every change, in order, for as long as the session lasts, and a new
+   * session lists everything again): recorded, published as contested, and yielded to once the
+   * guards in flight have closed, in one write. A request's deletion is forgotten from the event
+   * too: its zxid becomes its routing key's resume token (after the deletion, and below any request
+   * not seen yet, since events come in zxid order), and our yield for it is deleted in the
+   * background. Every other change (a rewritten mode, an upgrade, another owner's yield, a queue
+   * created or reaped, an event without a zxid) lists the queue.
    */
-  private void changed(int p, String path, Watcher.Event.EventType type) {
+  private void changed(int p, String path, Watcher.Event.EventType type, long zxid) {
     if (!watches.containsKey(p) || path == null) {
       return;
     }
-    String base = locks.unfix(path);
+    String base = path;
     String partitionPath = paths.lockPartition(p);
     if (!base.startsWith(partitionPath + "/")) {
       return;
@@ -552,16 +560,59 @@ public final class PartitionGuards {
       if (type == Watcher.Event.EventType.NodeCreated && answerCreated(p, queue, child)) {
         return;
       }
+      if (type == Watcher.Event.EventType.NodeDeleted && forgetDeleted(p, queue, child, zxid)) {
+        if (!drains.isEmpty()) {
+          advanceDrains(); // a yield may wait to answer the request that went
+        }
+        return;
+      }
     }
     try {
       scanQueue(p, queue);
     } catch (Exception e) {
       log.warn("could not list lock queue {}; retrying: {}", queue, e.toString());
-      locks.events().schedule(() -> changed(p, path, null), 200, TimeUnit.MILLISECONDS);
+      locks.events().schedule(() -> changed(p, path, null, 0), 200, TimeUnit.MILLISECONDS);
     }
     if (!drains.isEmpty()) {
       advanceDrains(); // a request may have gone that a yield waits to answer
     }
+  }
+
+  /**
+   * Forgets a request whose deletion an event reported, without listing its queue: the deletion's
+   * zxid is after the request's token and before any request this member has not seen, so it is a
+   * resume token of the routing key as a listing's pzxid would be. False when the child is not a
+   * request or the event has no zxid (the caller lists the queue).
+   */
+  private boolean forgetDeleted(int p, String queue, String child, long zxid) {
+    LockNode n = child.indexOf('/') < 0 ? LockNode.parse(child) : null;
+    if (n == null || n.kind() != LockNode.Kind.REQUEST || zxid <= 0) {
+      return false;
+    }
+    Map<String, List<LockNode>> byQueue = requests.get(p);
+    if (byQueue == null) {
+      return true; // not watched any more
+    }
+    List<LockNode> known = byQueue.get(queue);
+    if (known == null || !known.contains(n)) {
+      return true; // never seen: yielded by an earlier owner, below our grant's token
+    }
+    List<LockNode> left = new ArrayList<>(known);
+    left.remove(n);
+    if (left.isEmpty()) {
+      byQueue.remove(queue);
+    } else {
+      byQueue.put(queue, List.copyOf(left));
+    }
+    addResume(p, routingKeyOf(queue), zxid); // resume tokens before the key is free again
+    publish(p);
+    String yield = queue + "/" + LockNode.yieldName(n.request(), currentSession());
+    try {
+      client.delete().quietly().inBackground().forPath(yield);
+    } catch (Exception e) {
+      log.debug("could not delete {}: {}", yield, e.toString()); // the next listing clears it
+    }
+    return true;
   }
 
   /**
