@@ -50,19 +50,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Seeing a new request, the owner marks its key contested (new guards on it go through the
  * lock), waits for the fast-path guards already in flight on the key's routing key to close, then
- * writes the yield node {@code y-<request>-<owner session>} next to the request. Only then may the
- * request be granted. A yield is decided only while this member holds the partition's active grant
- * (checked under the monitor a revocation takes; the create itself runs outside it, so that no
- * ZooKeeper call holds up a revocation). A yield that lands after the revocation answers a request
- * that existed while we owned the partition: the successor lists it when it activates and treats
- * its key as contested from the start, so the late yield overlaps no fast guard. An owner that
- * never finishes its guard is never stolen from: the request times out naming the owner's delay.
+ * writes the yield node {@code y-<request>-<owner session>} next to the request. The request's
+ * creation event alone says all that (the node's name carries its key and mode), so the answer
+ * costs one write and no read; the wait for guards in flight is woken by the last of them to close
+ * (through the {@link FastPathGate}), never polled. Only then may the request be granted. A yield
+ * is decided only while this member holds the partition's active grant (checked under the monitor a
+ * revocation takes; the create itself runs outside it, so that no ZooKeeper call holds up a
+ * revocation). A yield that lands after the revocation answers a request that existed while we
+ * owned the partition: the successor lists it when it activates and treats its key as contested
+ * from the start, so the late yield overlaps no fast guard. An owner that never finishes its guard
+ * is never stolen from: the request times out naming the owner's delay.
  *
- * <p>When the last request of a queue is gone, the owner takes the pzxid of the listing that showed
- * it empty (the zxid of the queue's last child change, so at least the last foreign lock's token,
- * and below any request it has not seen yet) as the resume token of that routing key; fast-path
- * tokens of its keys are at least that. Resume tokens are kept per partition and routing key, and
- * dropped when the partition's grant changes (a new grant's token is above them all).
+ * <p>When a request it saw is gone, the owner takes the zxid of its deletion event (or, when it
+ * lists the queue, the listing's pzxid: the zxid of the queue's last child change), so at least the
+ * last foreign lock's token and below any request it has not seen yet, as the resume token of that
+ * routing key; fast-path tokens of its keys are at least that. Resume tokens are kept per partition
+ * and routing key, and dropped when the partition's grant changes (a new grant's token is above
+ * them all).
  *
  * <p>In-flight fast guards are counted per stripe of the routing key's hash by a {@link
  * FastPathGate}, in two epochs (a left-right scheme): a drain flips the stripe's epoch once the
