@@ -4,12 +4,16 @@ import com.codahale.metrics.MetricRegistry;
 import io.ringwork.benchmarks.peers.CuratorKeyLock;
 import io.ringwork.benchmarks.peers.KeyLock;
 import io.ringwork.benchmarks.peers.RingworkKeyLock;
+import io.ringwork.lock.KeyGuard;
+import io.ringwork.lock.LockMode;
 import io.ringwork.membership.EmbeddedZooKeeper;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.ring.Member;
+import io.ringwork.ring.Partitioner;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -29,8 +33,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * Per-key exclusive locks against an embedded ZooKeeper (no fsync, as the research probes ran):
  * Ringwork's {@code KeyLocks} in a group without workers ({@code ringwork}: the queue protocol
  * alone), Ringwork's {@code KeyLocks} on keys whose partition has a live owner ({@code
- * ringwork-owned}: the lock also waits for the owner's yield, one notification and one write), and
- * Curator's {@code InterProcessMutex} ({@code curator}). Every client has its own session.
+ * ringwork-owned}: the lock also waits for the owner's yield, one notification and one write), the
+ * same with an owner that is busy on the key's stripe ({@code ringwork-owned-busy}: a thread of the
+ * owner holds fast guards on another key of the same fast-path stripe half of the time, 50 µs each,
+ * so the yield has to wait for a guard in flight to close), and Curator's {@code InterProcessMutex}
+ * ({@code curator}). Every client has its own session.
  *
  * <ul>
  *   <li>{@code cycle}: one client acquires and releases one key (sample time: p50, p99);
@@ -82,11 +89,13 @@ public class LockBenchmark {
   /** One client, with its own session. */
   @State(Scope.Thread)
   public static class Client {
-    @Param({"ringwork", "ringwork-owned", "curator"})
+    @Param({"ringwork", "ringwork-owned", "ringwork-owned-busy", "curator"})
     public String peer;
 
     KeyLock lock;
     String ownKey;
+    Thread busy;
+    volatile boolean stop;
 
     @Setup(Level.Trial)
     public void open(Server server) throws Exception {
@@ -95,16 +104,54 @@ public class LockBenchmark {
       lock =
           switch (peer) {
             case "ringwork" -> new RingworkKeyLock(server.zk.connectString(), "plain", "c" + n);
-            case "ringwork-owned" ->
+            case "ringwork-owned", "ringwork-owned-busy" ->
                 new RingworkKeyLock(server.zk.connectString(), "owned", "c" + n);
             case "curator" -> new CuratorKeyLock(server.zk.connectString());
             default -> throw new IllegalArgumentException("unknown peer " + peer);
           };
+      if (peer.equals("ringwork-owned-busy")) {
+        startBusyOwner(server.owner);
+      }
     }
 
     @TearDown(Level.Trial)
-    public void close() {
+    public void close() throws InterruptedException {
+      stop = true;
+      if (busy != null) {
+        busy.join();
+      }
       lock.close();
+    }
+
+    /**
+     * Starts the owner's busy thread: fast guards on a key of the same stripe as {@code solo}
+     * ({@code PartitionGuards} counts guards in flight in 4,096 stripes of the key's hash), held 50
+     * µs with 50 µs between them.
+     */
+    void startBusyOwner(Rebalancer owner) {
+      int stripe = (int) Partitioner.hash("solo") & 4095;
+      String key = null;
+      for (int i = 0; key == null; i++) {
+        if (((int) Partitioner.hash("busy-" + i) & 4095) == stripe) {
+          key = "busy-" + i;
+        }
+      }
+      String busyKey = key;
+      busy =
+          new Thread(
+              () -> {
+                while (!stop) {
+                  try (KeyGuard g = owner.guard(busyKey, LockMode.EXCLUSIVE)) {
+                    LockSupport.parkNanos(50_000);
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                  LockSupport.parkNanos(50_000);
+                }
+              },
+              "busy-owner");
+      busy.setDaemon(true);
+      busy.start();
     }
   }
 

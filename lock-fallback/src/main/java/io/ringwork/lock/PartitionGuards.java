@@ -10,17 +10,22 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.AddWatchMode;
@@ -47,19 +52,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Seeing a new request, the owner marks its key contested (new guards on it go through the
  * lock), waits for the fast-path guards already in flight on the key's routing key to close, then
- * writes the yield node {@code y-<request>-<owner session>} next to the request. Only then may the
- * request be granted. A yield is decided only while this member holds the partition's active grant
- * (checked under the monitor a revocation takes; the create itself runs outside it, so that no
- * ZooKeeper call holds up a revocation). A yield that lands after the revocation answers a request
- * that existed while we owned the partition: the successor lists it when it activates and treats
- * its key as contested from the start, so the late yield overlaps no fast guard. An owner that
- * never finishes its guard is never stolen from: the request times out naming the owner's delay.
+ * writes the yield node {@code y-<request>-<owner session>} next to the request. The request's
+ * creation event alone says all that (the node's name carries its key and mode), so the answer
+ * costs one write and no read; the wait for guards in flight is woken by the last of them to close
+ * (through the {@link FastPathGate}), never polled. Only then may the request be granted. A yield
+ * is decided only while this member holds the partition's active grant (checked under the monitor a
+ * revocation takes; the create itself runs outside it, so that no ZooKeeper call holds up a
+ * revocation). A yield that lands after the revocation answers a request that existed while we
+ * owned the partition: the successor lists it when it activates and treats its key as contested
+ * from the start, so the late yield overlaps no fast guard. An owner that never finishes its guard
+ * is never stolen from: the request times out naming the owner's delay.
  *
- * <p>When the last request of a queue is gone, the owner takes the pzxid of the listing that showed
- * it empty (the zxid of the queue's last child change, so at least the last foreign lock's token,
- * and below any request it has not seen yet) as the resume token of that routing key; fast-path
- * tokens of its keys are at least that. Resume tokens are kept per partition and routing key, and
- * dropped when the partition's grant changes (a new grant's token is above them all).
+ * <p>When a request it saw is gone, the owner takes the zxid of its deletion event (or, when it
+ * lists the queue, the listing's pzxid: the zxid of the queue's last child change), so at least the
+ * last foreign lock's token and below any request it has not seen yet, as the resume token of that
+ * routing key; fast-path tokens of its keys are at least that. Resume tokens are kept per partition
+ * and routing key, and dropped when the partition's grant changes (a new grant's token is above
+ * them all).
  *
  * <p>In-flight fast guards are counted per stripe of the routing key's hash by a {@link
  * FastPathGate}, in two epochs (a left-right scheme): a drain flips the stripe's epoch once the
@@ -94,7 +103,12 @@ public final class PartitionGuards {
   private final AtomicLongArray fast;
   private final AtomicReferenceArray<Contested> contested;
   private final AtomicReferenceArray<Map<String, Long>> resume;
-  private final FastPathGate gate = new FastPathGate(STRIPES);
+  private final FastPathGate gate = new FastPathGate(STRIPES, this::woken);
+  // Threads parked in a drain of all stripes, and yields waiting for guards (their count, and
+  // whether a pass over them is queued on the event thread): woken by the gate.
+  private final Set<Thread> parked = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger pendingDrains = new AtomicInteger();
+  private final AtomicBoolean wakeQueued = new AtomicBoolean();
   private final AtomicInteger pendingScans = new AtomicInteger();
   private final AtomicLong abandoned = new AtomicLong();
   private volatile Runnable onReady = () -> {};
@@ -110,7 +124,7 @@ public final class PartitionGuards {
   // Confined to the lock service's event thread.
   private final Map<Integer, Watcher> watches = new HashMap<>();
   private final Map<Integer, Map<String, List<LockNode>>> requests = new HashMap<>();
-  private final Set<String> yielding = new HashSet<>();
+  private final Map<String, YieldDrain> drains = new LinkedHashMap<>();
 
   PartitionGuards(KeyLocks locks, Partitioner partitioner, GroupPaths paths, LockMetrics metrics) {
     this.locks = locks;
@@ -328,6 +342,7 @@ public final class PartitionGuards {
       }
       pendingScans.addAndGet(gained.size());
     }
+    wakeDrains(); // yields waiting for guards of partitions no longer granted give up
     // A zero timeout (a close from a callback, which waits later with awaitGuardsClosed) only
     // closes the fast path: giving up at once would count guards as abandoned that are not.
     boolean drained = dropped.isEmpty() || drainTimeout.isZero() || drainAll(drainTimeout);
@@ -374,11 +389,15 @@ public final class PartitionGuards {
     boolean ok = true;
     try {
       for (; taken < STRIPES; taken++) {
-        while (!gate.tryBeginDrain(taken)) {
-          if (!pause(deadline)) {
-            ok = false;
-            return false;
-          }
+        int stripe = taken;
+        if (!gate.tryBeginDrain(stripe)
+            && !awaitGate(
+                () -> gate.watchFlag(stripe),
+                () -> gate.unwatchFlag(stripe),
+                () -> gate.tryBeginDrain(stripe),
+                deadline)) {
+          ok = false;
+          return false;
         }
         if (gate.nextEpochEmpty(taken)) {
           old[taken] = gate.flip(taken);
@@ -387,11 +406,31 @@ public final class PartitionGuards {
         }
       }
       for (int s = 0; s < STRIPES; s++) {
-        while (both[s] ? !gate.idle(s) : !gate.drained(old[s])) {
-          if (!pause(deadline)) {
-            ok = false;
-            return false;
-          }
+        int stripe = s;
+        int slot = old[s];
+        boolean ready =
+            both[s]
+                ? gate.idle(stripe)
+                    || awaitGate(
+                        () -> {
+                          gate.watchSlot(stripe << 1);
+                          gate.watchSlot((stripe << 1) | 1);
+                        },
+                        () -> {
+                          gate.unwatchSlot(stripe << 1);
+                          gate.unwatchSlot((stripe << 1) | 1);
+                        },
+                        () -> gate.idle(stripe),
+                        deadline)
+                : gate.drained(slot)
+                    || awaitGate(
+                        () -> gate.watchSlot(slot),
+                        () -> gate.unwatchSlot(slot),
+                        () -> gate.drained(slot),
+                        deadline);
+        if (!ready) {
+          ok = false;
+          return false;
         }
       }
       return true;
@@ -412,16 +451,28 @@ public final class PartitionGuards {
     }
   }
 
-  private static boolean pause(long deadline) {
-    if (System.nanoTime() - deadline > 0) {
-      return false;
-    }
+  /**
+   * Parks this thread until {@code ready} holds or the deadline passes: watches first and then
+   * checks, so the gate's wake-up (a guard's exit emptying the slot, a drain releasing the flag) is
+   * never missed; an interrupt gives up and stays set.
+   */
+  private boolean awaitGate(
+      Runnable watch, Runnable unwatch, BooleanSupplier ready, long deadline) {
+    Thread me = Thread.currentThread();
+    parked.add(me);
+    watch.run();
     try {
-      TimeUnit.MICROSECONDS.sleep(200);
+      while (!ready.getAsBoolean()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || me.isInterrupted()) {
+          return false;
+        }
+        LockSupport.parkNanos(this, left);
+      }
       return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
+    } finally {
+      unwatch.run();
+      parked.remove(me);
     }
   }
 
@@ -437,14 +488,18 @@ public final class PartitionGuards {
     String path = paths.lockPartition(p);
     try {
       if (!watches.containsKey(p)) {
-        // A persistent watch may be set on a node that does not exist yet.
-        Watcher w = event -> locks.submit(() -> changed(p, event.getPath()));
-        client
-            .watchers()
-            .add()
-            .withMode(AddWatchMode.PERSISTENT_RECURSIVE)
-            .usingWatcher(w)
-            .forPath(path);
+        // A persistent watch may be set on a node that does not exist yet. Set on ZooKeeper's
+        // handle, not through Curator, whose events drop the zxid that a deletion is answered with.
+        Watcher w =
+            event ->
+                locks.submit(
+                    () ->
+                        changed(
+                            p,
+                            event.getPath() == null ? null : locks.unfix(event.getPath()),
+                            event.getType(),
+                            event.getZxid()));
+        locks.zk().addWatch(locks.fix(path), w, AddWatchMode.PERSISTENT_RECURSIVE);
         watches.put(p, w);
       }
       // Keep what we knew: a queue whose locks went while we were not listening must still give
@@ -510,30 +565,114 @@ public final class PartitionGuards {
     }
   }
 
-  private void changed(int p, String path) {
+  /**
+   * Acts on one event under a watched partition ({@code path} without the client's namespace). A
+   * lock request's creation is answered from the event alone (its name says its key and mode;
+   * persistent watches deliver every change, in order, for as long as the session lasts, and a new
+   * session lists everything again): recorded, published as contested, and yielded to once the
+   * guards in flight have closed, in one write. A request's deletion is forgotten from the event
+   * too: its zxid becomes its routing key's resume token (after the deletion, and below any request
+   * not seen yet, since events come in zxid order), and our yield for it is deleted in the
+   * background. Every other change (a rewritten mode, an upgrade, another owner's yield, a queue
+   * created or reaped, an event without a zxid) lists the queue.
+   */
+  private void changed(int p, String path, Watcher.Event.EventType type, long zxid) {
     if (!watches.containsKey(p) || path == null) {
       return;
     }
-    String base = locks.unfix(path);
+    String base = path;
     String partitionPath = paths.lockPartition(p);
     if (!base.startsWith(partitionPath + "/")) {
       return;
     }
     String rest = base.substring(partitionPath.length() + 1);
     int slash = rest.indexOf('/');
+    String queue = partitionPath + "/" + (slash < 0 ? rest : rest.substring(0, slash));
     if (slash >= 0) {
       String child = rest.substring(slash + 1);
       if (child.startsWith("y-") && child.endsWith("-" + Long.toHexString(currentSession()))) {
         return; // our own yield, created or deleted: nothing new to see
       }
+      if (type == Watcher.Event.EventType.NodeCreated && answerCreated(p, queue, child)) {
+        return;
+      }
+      if (type == Watcher.Event.EventType.NodeDeleted && forgetDeleted(p, queue, child, zxid)) {
+        if (!drains.isEmpty()) {
+          advanceDrains(); // a yield may wait to answer the request that went
+        }
+        return;
+      }
     }
-    String queue = partitionPath + "/" + (slash < 0 ? rest : rest.substring(0, slash));
     try {
       scanQueue(p, queue);
     } catch (Exception e) {
       log.warn("could not list lock queue {}; retrying: {}", queue, e.toString());
-      locks.events().schedule(() -> changed(p, path), 200, TimeUnit.MILLISECONDS);
+      locks.events().schedule(() -> changed(p, path, null, 0), 200, TimeUnit.MILLISECONDS);
     }
+    if (!drains.isEmpty()) {
+      advanceDrains(); // a request may have gone that a yield waits to answer
+    }
+  }
+
+  /**
+   * Forgets a request whose deletion an event reported, without listing its queue: the deletion's
+   * zxid is after the request's token and before any request this member has not seen, so it is a
+   * resume token of the routing key as a listing's pzxid would be. False when the child is not a
+   * request or the event has no zxid (the caller lists the queue).
+   */
+  private boolean forgetDeleted(int p, String queue, String child, long zxid) {
+    LockNode n = child.indexOf('/') < 0 ? LockNode.parse(child) : null;
+    if (n == null || n.kind() != LockNode.Kind.REQUEST || zxid <= 0) {
+      return false;
+    }
+    Map<String, List<LockNode>> byQueue = requests.get(p);
+    if (byQueue == null) {
+      return true; // not watched any more
+    }
+    List<LockNode> known = byQueue.get(queue);
+    if (known == null || !known.contains(n)) {
+      return true; // never seen: yielded by an earlier owner, below our grant's token
+    }
+    List<LockNode> left = new ArrayList<>(known);
+    left.remove(n);
+    if (left.isEmpty()) {
+      byQueue.remove(queue);
+    } else {
+      byQueue.put(queue, List.copyOf(left));
+    }
+    addResume(p, routingKeyOf(queue), zxid); // resume tokens before the key is free again
+    publish(p);
+    String yield = queue + "/" + LockNode.yieldName(n.request(), currentSession());
+    try {
+      client.delete().quietly().inBackground().forPath(yield);
+    } catch (Exception e) {
+      log.debug("could not delete {}: {}", yield, e.toString()); // the next listing clears it
+    }
+    return true;
+  }
+
+  /**
+   * Records a request whose creation an event reported and yields to it, without listing its queue;
+   * false when the child is not a request (the caller lists the queue).
+   */
+  private boolean answerCreated(int p, String queue, String child) {
+    LockNode n = child.indexOf('/') < 0 ? LockNode.parse(child) : null;
+    if (n == null || n.kind() != LockNode.Kind.REQUEST) {
+      return false;
+    }
+    Map<String, List<LockNode>> byQueue = requests.get(p);
+    if (byQueue == null) {
+      return true; // not watched any more
+    }
+    List<LockNode> known = byQueue.get(queue);
+    if (known == null || !known.contains(n)) {
+      List<LockNode> next = new ArrayList<>(known == null ? List.of() : known);
+      next.add(n);
+      byQueue.put(queue, List.copyOf(next));
+      publish(p); // contested before the drain flips
+    }
+    yieldTo(p, queue, n, locks.ownRequest(n.request()));
+    return true;
   }
 
   /** Lists one queue again after an event in it, and acts on what it shows. */
@@ -659,48 +798,167 @@ public final class PartitionGuards {
       return;
     }
     String id = queue + "/" + request.name();
-    if (!yielding.add(id)) {
+    if (drains.containsKey(id)) {
       return; // under way
     }
     int stripe =
         gate.stripeOf(Partitioner.hash(request.key(), 0, router.routingKeyEnd(request.key())));
-    startDrain(p, queue, request, stripe);
+    YieldDrain d = new YieldDrain(id, p, queue, request, stripe);
+    drains.put(id, d);
+    pendingDrains.incrementAndGet();
+    advance(d);
   }
 
-  private void startDrain(int p, String queue, LockNode request, int stripe) {
-    if (!stillGranted(p) || !stillRequested(p, queue, request)) {
-      yielding.remove(queue + "/" + request.name());
+  /**
+   * Takes a yield's drain as far as it can go now, on the event thread: the stripe's flag, an empty
+   * epoch to flip into, the flip, the old epoch empty, then the yield. Where a step has to wait,
+   * the drain watches what it waits for and returns; the guard that empties the slot (or the drain
+   * that releases the flag) wakes {@link #advanceDrains} through the gate, and so do a grant change
+   * and a change in the partition's queues. Nothing here sleeps or polls.
+   */
+  private void advance(YieldDrain d) {
+    boolean granted = stillGranted(d.p);
+    if (!granted || !stillRequested(d.p, d.queue, d.request)) {
+      // Lost the grant or the request went (timed out, released): give up; a flip stays in place
+      // and the next drain of the stripe waits for what it left behind.
+      finish(d, false);
       return;
     }
-    if (!gate.tryBeginDrain(stripe)) {
-      locks
-          .events()
-          .schedule(() -> startDrain(p, queue, request, stripe), 1, TimeUnit.MILLISECONDS);
-      return;
+    if (!d.flag) {
+      if (!d.await(Phase.FLAG, () -> gate.tryBeginDrain(d.stripe))) {
+        return;
+      }
+      d.flag = true;
     }
-    if (!gate.nextEpochEmpty(stripe)) {
+    if (d.slot < 0) {
+      int next = gate.nextSlot(d.stripe);
       // A guard that an earlier drain gave up on still sits in the epoch we would flip into:
       // flipping now would count it as new and yield past it. Wait for it (left-right).
-      gate.endDrain(stripe);
-      locks
-          .events()
-          .schedule(() -> startDrain(p, queue, request, stripe), 1, TimeUnit.MILLISECONDS);
+      if (!d.await(Phase.NEXT, next, () -> gate.drained(next))) {
+        return;
+      }
+      d.slot = gate.flip(d.stripe);
+    }
+    if (!d.await(Phase.OLD, d.slot, () -> gate.drained(d.slot))) {
       return;
     }
-    awaitDrain(p, queue, request, stripe, gate.flip(stripe));
+    finish(d, true);
   }
 
-  private void awaitDrain(int p, String queue, LockNode request, int stripe, int slot) {
-    if (!gate.drained(slot) && stillGranted(p)) {
-      locks
-          .events()
-          .schedule(() -> awaitDrain(p, queue, request, stripe, slot), 1, TimeUnit.MILLISECONDS);
+  /** Ends a yield's drain: stops watching, releases the flag, and writes the yield if drained. */
+  private void finish(YieldDrain d, boolean drained) {
+    d.unwatch();
+    if (drains.remove(d.id) == d) {
+      pendingDrains.decrementAndGet();
+    }
+    if (d.flag) {
+      d.flag = false;
+      gate.endDrain(d.stripe);
+    }
+    if (drained) {
+      writeYield(d.p, d.queue, d.request);
+    }
+  }
+
+  /** Advances every yield waiting for fast guards (event thread), after a wake-up. */
+  private void advanceDrains() {
+    wakeQueued.set(false);
+    if (drains.isEmpty()) {
       return;
     }
-    gate.endDrain(stripe);
-    yielding.remove(queue + "/" + request.name());
-    if (gate.drained(slot)) {
-      writeYield(p, queue, request);
+    for (YieldDrain d : List.copyOf(drains.values())) {
+      if (drains.get(d.id) == d) {
+        advance(d);
+      }
+    }
+  }
+
+  /**
+   * The gate's wake-up, on the thread that closed the last guard of a watched slot or released a
+   * watched drain flag (a guard's own thread, the event thread, or a drain of all stripes): wakes
+   * the drains of all stripes that wait, and queues one pass over the waiting yields.
+   */
+  private void woken(int stripe) {
+    for (Thread t : parked) {
+      LockSupport.unpark(t);
+    }
+    wakeDrains();
+  }
+
+  /** Queues one pass over the yields waiting for fast guards, unless one is queued already. */
+  private void wakeDrains() {
+    if (pendingDrains.get() > 0 && wakeQueued.compareAndSet(false, true)) {
+      if (!locks.submit(this::advanceDrains)) {
+        wakeQueued.set(false); // closed
+      }
+    }
+  }
+
+  private enum Phase {
+    FLAG,
+    NEXT,
+    OLD
+  }
+
+  /** A yield waiting for the fast guards of its stripe: confined to the event thread. */
+  private final class YieldDrain {
+    final String id;
+    final int p;
+    final String queue;
+    final LockNode request;
+    final int stripe;
+    boolean flag;
+    int slot = -1;
+    // What this drain watches: the phase, and the slot for NEXT and OLD.
+    Phase watching;
+    int watchedSlot = -1;
+
+    YieldDrain(String id, int p, String queue, LockNode request, int stripe) {
+      this.id = id;
+      this.p = p;
+      this.queue = queue;
+      this.request = request;
+      this.stripe = stripe;
+    }
+
+    boolean await(Phase phase, BooleanSupplier ready) {
+      return await(phase, -1, ready);
+    }
+
+    /**
+     * Whether {@code ready} holds; if not, watches it (watch first, then look again: the gate's
+     * wake-up is then never missed) and returns false, to be advanced again when woken.
+     */
+    boolean await(Phase phase, int watchSlot, BooleanSupplier ready) {
+      if (watching != phase || watchedSlot != watchSlot) {
+        if (ready.getAsBoolean()) {
+          unwatch();
+          return true;
+        }
+        unwatch();
+        watching = phase;
+        watchedSlot = watchSlot;
+        if (phase == Phase.FLAG) {
+          gate.watchFlag(stripe);
+        } else {
+          gate.watchSlot(watchSlot);
+        }
+      }
+      if (ready.getAsBoolean()) {
+        unwatch();
+        return true;
+      }
+      return false;
+    }
+
+    void unwatch() {
+      if (watching == Phase.FLAG) {
+        gate.unwatchFlag(stripe);
+      } else if (watching != null) {
+        gate.unwatchSlot(watchedSlot);
+      }
+      watching = null;
+      watchedSlot = -1;
     }
   }
 
@@ -827,6 +1085,7 @@ public final class PartitionGuards {
         fast.set(p, 0);
       }
     }
+    wakeDrains();
     locks.submit(
         () -> {
           for (int p : List.copyOf(watches.keySet())) {

@@ -3,6 +3,7 @@ package io.ringwork.lock;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jetbrains.lincheck.Lincheck;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * drains and their epoch flips, on one key of one stripe, with nothing else around (no ZooKeeper,
  * no partitions).
  *
- * <p>The model has four operations. {@code guard(thread)} opens a guard on the key when the thread
+ * <p>The model has five operations. {@code guard(thread)} opens a guard on the key when the thread
  * holds none (the fast path if the gate lets it in: counted in, epoch re-read, key not contested),
  * and closes it otherwise. {@code abandonedDrain()} drains the stripe and gives up after one look,
  * leaving its flip in place, as a drain that times out or loses its grant does. {@code
@@ -24,7 +25,11 @@ import org.junit.jupiter.api.Test;
  * when it finds the old epoch empty, the owner would now yield the key to a foreign lock. {@code
  * contestAndDrainAll()} does the same as {@code PartitionGuards.drainAll} does (a withdrawn
  * partition: its fast path closed, then every stripe drained): it does not flip a stripe whose next
- * epoch holds a guard, and then waits until both epochs are empty.
+ * epoch holds a guard, and then waits until both epochs are empty. {@code
+ * contestAndAwaitDrain(thread)} is a yield's drain as {@code PartitionGuards} now runs it, without
+ * polling: at each step whose condition is false (the flag taken, the next epoch or the old one not
+ * empty) it watches what it waits for, looks again, and parks (the model records the number of
+ * wake-ups the gate had given before it watched, and stops there).
  *
  * <p>The checked property, as ghost state asserted in a {@code @Validate} method: when a drain that
  * started after the contest completes, no thread holds a fast guard on the key, and no guard enters
@@ -86,6 +91,18 @@ final class FastPathGateLincheckTest {
         .hasMessageContaining("after a contested drain completed");
   }
 
+  @Test
+  void withoutWakeOnExit_randomScenarios_areCaught() {
+    assertThatThrownBy(
+            () ->
+                options()
+                    .iterations(50)
+                    .minimizeFailedScenario(false)
+                    .check(WithoutWakeOnExit.class))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("lost wake-up");
+  }
+
   private static ModelCheckingOptions options() {
     return new ModelCheckingOptions()
         .iterations(10)
@@ -133,8 +150,14 @@ final class FastPathGateLincheckTest {
   static class Gate {
     private static final int STRIPE = 0;
 
-    private final FastPathGate gate = new FastPathGate(1);
+    private final AtomicInteger wakes = new AtomicInteger();
+    private final FastPathGate gate;
     private final boolean leftRight;
+    // Per thread: a drain parked by contestAndAwaitDrain, what it watches (a slot, or -1 for the
+    // flag) and the wake-ups given before it watched.
+    private final boolean[] parked = new boolean[4];
+    private final int[] parkedOn = new int[4];
+    private final int[] wakesBefore = new int[4];
     private final AtomicBoolean contested = new AtomicBoolean();
     // The slot of the fast guard each thread holds, -1 when none: written only while counted in.
     private final int[] held = {-1, -1, -1, -1};
@@ -142,7 +165,12 @@ final class FastPathGateLincheckTest {
     volatile String violation;
 
     Gate(boolean leftRight) {
+      this(leftRight, true);
+    }
+
+    Gate(boolean leftRight, boolean wakeOnExit) {
       this.leftRight = leftRight;
+      this.gate = new FastPathGate(1, s -> wakes.incrementAndGet(), wakeOnExit);
     }
 
     void guard(int thread) {
@@ -176,6 +204,66 @@ final class FastPathGateLincheckTest {
       contested.set(true);
       if (drain(true)) {
         completed();
+      }
+    }
+
+    /** A yield's drain that waits by watching and parking (once per thread; then it stays). */
+    void contestAndAwaitDrain(int thread) {
+      if (parked[thread]) {
+        return;
+      }
+      contested.set(true);
+      if (!await(thread, -1)) {
+        return;
+      }
+      if (!await(thread, gate.nextSlot(STRIPE))) {
+        return;
+      }
+      int old = gate.flip(STRIPE);
+      if (!await(thread, old)) {
+        return;
+      }
+      completed();
+      gate.endDrain(STRIPE);
+    }
+
+    /** Watches, then looks: true when ready (the flag is then taken), else parks the thread. */
+    private boolean await(int thread, int slot) {
+      int before = wakes.get();
+      if (slot < 0) {
+        gate.watchFlag(STRIPE);
+      } else {
+        gate.watchSlot(slot);
+      }
+      boolean ready = slot < 0 ? gate.tryBeginDrain(STRIPE) : gate.drained(slot);
+      if (ready) {
+        if (slot < 0) {
+          gate.unwatchFlag(STRIPE);
+        } else {
+          gate.unwatchSlot(slot);
+        }
+        return true;
+      }
+      parkedOn[thread] = slot;
+      wakesBefore[thread] = before;
+      parked[thread] = true;
+      return false;
+    }
+
+    /** At the end: a parked drain whose condition holds now must have been woken. */
+    void checkWakeUps() {
+      for (int t = 0; t < parked.length; t++) {
+        if (parked[t] && wakes.get() == wakesBefore[t]) {
+          boolean ready;
+          if (parkedOn[t] < 0) {
+            ready = gate.tryBeginDrain(STRIPE);
+          } else {
+            ready = gate.drained(parkedOn[t]);
+          }
+          if (ready) {
+            violation = "a drain parked by thread " + t + " was never woken: lost wake-up";
+          }
+        }
       }
     }
 
@@ -213,7 +301,11 @@ final class FastPathGateLincheckTest {
     private final Gate gate;
 
     Operations(boolean leftRight) {
-      this.gate = new Gate(leftRight);
+      this(leftRight, true);
+    }
+
+    Operations(boolean leftRight, boolean wakeOnExit) {
+      this.gate = new Gate(leftRight, wakeOnExit);
     }
 
     @Operation
@@ -236,8 +328,14 @@ final class FastPathGateLincheckTest {
       gate.contestAndDrainAll();
     }
 
+    @Operation
+    public void contestAndAwaitDrain(@Param(gen = ThreadIdGen.class) int thread) {
+      gate.contestAndAwaitDrain(thread);
+    }
+
     @Validate
     public void noGuardInsideOrAfterContestedDrain() {
+      gate.checkWakeUps();
       if (gate.violation != null) {
         throw new IllegalStateException(gate.violation);
       }
@@ -255,6 +353,13 @@ final class FastPathGateLincheckTest {
   public static final class WithoutNextEpochWait extends Operations {
     public WithoutNextEpochWait() {
       super(false);
+    }
+  }
+
+  /** Guards that do not wake a watched slot when they empty it: waiting drains sleep forever. */
+  public static final class WithoutWakeOnExit extends Operations {
+    public WithoutWakeOnExit() {
+      super(true, false);
     }
   }
 }
