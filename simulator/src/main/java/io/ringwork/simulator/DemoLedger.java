@@ -168,6 +168,21 @@ final class DemoLedger {
     }
   }
 
+  /**
+   * Raises a row's fence to the highest token issued for it (its key's or its partition's), as the
+   * successor's claim at takeover; changes nothing if the row's token is already that high.
+   */
+  void claimIssued(String key) throws SQLException {
+    try (Connection c = DriverManager.getConnection(url);
+        PreparedStatement q =
+            c.prepareStatement(
+                "UPDATE resources SET token = GREATEST(issued, part_issued)"
+                    + " WHERE id = ? AND token < GREATEST(issued, part_issued)")) {
+      q.setString(1, key);
+      q.executeUpdate();
+    }
+  }
+
   /** Returns how many resources were never processed. */
   long unprocessed() throws SQLException {
     return count("SELECT COUNT(*) FROM resources WHERE processed = 0");
