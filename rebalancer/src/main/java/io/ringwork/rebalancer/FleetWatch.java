@@ -18,6 +18,7 @@ import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,6 +74,9 @@ final class FleetWatch {
 
   private CuratorCache cache;
   private volatile FleetState state = FleetState.NONE;
+  // Until the cache has loaded, the state is the direct read made at start: a cache half loaded
+  // would show fewer reservations than there are, and a leader would place without them.
+  private volatile boolean cacheLoaded;
   private volatile boolean leaving;
   private boolean remoteDrained;
   private long checkScheduledFor = Long.MAX_VALUE;
@@ -96,9 +100,26 @@ final class FleetWatch {
     this.onChange = onChange;
   }
 
-  void start() {
+  /**
+   * Reads the controls once, then watches them: the first placement this member makes (as a new
+   * leader, say) already honours every reservation and the pause.
+   *
+   * @throws Exception if ZooKeeper cannot be read
+   */
+  void start() throws Exception {
+    state = FleetState.read(client, paths);
     cache = CuratorCache.build(client, paths.fleet());
-    cache.listenable().addListener((type, before, after) -> eventThread.accept(this::changed));
+    cache
+        .listenable()
+        .addListener(
+            CuratorCacheListener.builder()
+                .forAll((type, before, after) -> eventThread.accept(this::changed))
+                .forInitialized(
+                    () -> {
+                      cacheLoaded = true;
+                      eventThread.accept(this::changed);
+                    })
+                .build());
     cache.start();
   }
 
@@ -120,7 +141,7 @@ final class FleetWatch {
   }
 
   private void changed() {
-    if (cache == null) {
+    if (cache == null || !cacheLoaded) {
       return;
     }
     SortedMap<String, Reservation> reservations = new TreeMap<>();
@@ -323,12 +344,17 @@ final class FleetWatch {
 
   /**
    * Leaves for a restart: rewrites this member's reservation RESTARTING, which starts its grace.
-   * Called before the member's node goes, so that no view ever shows it gone and unreserved.
+   * Called before the member's node goes, so that no view ever shows it gone and unreserved. A
+   * member an operator drained reserves nothing.
    *
+   * @return whether the reservation was written
    * @throws IllegalStateException if the reservation could not be written
    */
-  void leaveForRestart() {
+  boolean leaveForRestart() {
     leaving = true;
+    if (remoteDrained) {
+      return false; // drained: it holds nothing, and a reservation would pull partitions back
+    }
     byte[] data = FleetCodec.reservation(self, Reservation.State.RESTARTING, graceMillis);
     try {
       try {
@@ -340,6 +366,7 @@ final class FleetWatch {
       throw new IllegalStateException(
           "could not reserve the partitions of " + self.id() + " for its restart: " + e, e);
     }
+    return true;
   }
 
   /**

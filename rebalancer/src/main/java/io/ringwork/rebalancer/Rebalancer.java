@@ -474,9 +474,10 @@ public final class Rebalancer implements AutoCloseable {
    * gets exactly them back, with higher fencing tokens, through the usual barrier. Called from a
    * listener callback, it finishes in the background as {@link #close()} does.
    *
-   * @return whether the reservation was written; when it could not be (no connection), this member
-   *     leaves anyway and the group's leader reserves its partitions when it sees it gone, from the
-   *     reservation this member holds while it is present
+   * @return whether the reservation was written (never for a member an operator drained, which
+   *     holds nothing); when it could not be (no connection), this member leaves anyway and the
+   *     group's leader reserves its partitions when it sees it gone, from the reservation this
+   *     member holds while it is present
    * @throws IllegalStateException if no restart grace is set, or if not started
    */
   public boolean closeForRestart() {
@@ -489,8 +490,7 @@ public final class Rebalancer implements AutoCloseable {
     boolean reserved = false;
     if (!lifecycle.isClosed()) {
       try {
-        fleet.leaveForRestart();
-        reserved = true;
+        reserved = fleet.leaveForRestart();
       } catch (IllegalStateException e) {
         log.warn("{}; leaving anyway", e.getMessage());
       }

@@ -214,6 +214,36 @@ final class FleetControlsTest {
     history.assertExclusiveAndFenced();
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"balanced", "rendezvous"})
+  void aMemberStartingAloneDuringTheGrace_neverTakesTheReservedPartitions(String strategy)
+      throws Exception {
+    Duration grace = ZooKeeperExtension.wait(Duration.ofSeconds(30));
+    Rebalancer a = worker("a", strategy, grace);
+    Rebalancer b = worker("b", strategy, grace);
+    awaitAllStable();
+    Set<Integer> reserved = b.ownedPartitions();
+    b.closeForRestart();
+    a.close(); // leaves for good: nobody is left, b's reservation stays
+    // A fresh process leads at once: its very first table already keeps b's partitions for b.
+    Rebalancer c = worker("c", strategy, grace);
+    awaitAllStable();
+    assertThat(c.ownedPartitions()).hasSizeLessThan(P);
+    Rebalancer back = worker("b", strategy, grace);
+    awaitAllStable();
+    if (strategy.equals("balanced")) {
+      assertThat(back.ownedPartitions()).isEqualTo(reserved); // sticky: exactly its own
+    }
+    // c was never given, even for a moment, a partition the group kept for b.
+    Set<Integer> everC = new HashSet<>();
+    history.holds().stream()
+        .filter(h -> h.member().equals("c"))
+        .forEach(h -> everC.add(h.partition()));
+    assertThat(everC).doesNotContainAnyElementsOf(back.ownedPartitions());
+    assertThat(ownedByLive()).hasSize(P);
+    history.assertExclusiveAndFenced();
+  }
+
   @Test
   void closeAndDrain_endTheReservation_theirPartitionsMoveAtOnce() throws Exception {
     Duration grace = ZooKeeperExtension.wait(Duration.ofSeconds(30));
