@@ -591,6 +591,7 @@ public final class Rebalancer implements AutoCloseable {
       // The event thread is stuck (or gone) before its withdraw: withdraw from here, or on a
       // caller's client the acknowledgement would block every barrier for the session's life.
       handoff.withdraw(session.sessionId());
+      fleet.close();
     }
     ownership = Ownership.NONE;
     state = State.CLOSED;

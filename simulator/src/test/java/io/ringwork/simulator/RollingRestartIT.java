@@ -43,7 +43,8 @@ final class RollingRestartIT {
    * A restart's cost: partitions activated on other members and on the restarted one, and the
    * longest time a partition had no holder.
    */
-  private record Cost(int movedToOthers, int toRestarted, long gapMillis, boolean tokensRose) {}
+  private record Cost(
+      int movedToOthers, int toRestarted, long gapMillis, long rejoinMillis, boolean tokensRose) {}
 
   @Test
   void rollingRestart_withGrace_movesNothing_tokensRise_noOverlap_withoutGrace_baseline()
@@ -56,12 +57,14 @@ final class RollingRestartIT {
       for (int i = 0; i < grace.size(); i++) {
         System.out.printf(
             "restart %d: with --restart-grace 30s %d partitions moved to others, %d activated on"
-                + " the restarted member (its own), longest gap %d ms; without: %d moved to"
-                + " others, %d moved to the restarted member, longest gap %d ms%n",
+                + " the restarted member (its own), longest gap %d ms (%d ms from the new"
+                + " process's start to its grants); without: %d moved to others, %d moved to the"
+                + " restarted member, longest gap %d ms%n",
             i + 1,
             grace.get(i).movedToOthers(),
             grace.get(i).toRestarted(),
             grace.get(i).gapMillis(),
+            grace.get(i).rejoinMillis(),
             plain.get(i).movedToOthers(),
             plain.get(i).toRestarted(),
             plain.get(i).gapMillis());
@@ -245,7 +248,22 @@ final class RollingRestartIT {
         rose &= e.getValue() > was;
       }
     }
-    return new Cost(toOthers, toRestarted, gap, rose);
+    return new Cost(toOthers, toRestarted, gap, rejoinMillis(back), rose);
+  }
+
+  /** From the new process's {@code started} line to its first {@code assigned} one, in ms. */
+  private static long rejoinMillis(Agent back) throws Exception {
+    long started = -1;
+    for (String line : List.copyOf(back.child().lines)) {
+      JsonNode n = JSON.readTree(line);
+      String event = n.path("event").asText();
+      if (event.equals("started")) {
+        started = n.path("ns").asLong();
+      } else if (event.equals("assigned") && started >= 0) {
+        return TimeUnit.NANOSECONDS.toMillis(n.path("ns").asLong() - started);
+      }
+    }
+    return -1;
   }
 
   /**
