@@ -355,6 +355,13 @@ final class FleetWatch {
     if (remoteDrained) {
       return false; // drained: it holds nothing, and a reservation would pull partitions back
     }
+    if (!client.getZookeeperClient().isConnected()) {
+      throw new IllegalStateException(
+          "not connected: the partitions of "
+              + self.id()
+              + " are reserved when the leader sees it"
+              + " gone");
+    }
     byte[] data = FleetCodec.reservation(self, Reservation.State.RESTARTING, graceMillis);
     try {
       try {
@@ -371,15 +378,22 @@ final class FleetWatch {
 
   /**
    * Leaves for good: deletes this member's reservation (its partitions move at once) and the drain
-   * request of this incarnation. Quiet: a reservation left behind by a failure here is ended by the
-   * leader at its deadline.
+   * request of this incarnation. Quiet, and it never waits for a connection: a reservation left
+   * behind (no connection) is ended by the leader at its deadline.
    */
   void leave(long incarnation) {
     if (leaving) {
       return; // leaving for a restart: the reservation stays
     }
     leaving = true;
-    deleteQuietly(paths.reservation(self.id()), -1);
+    if (cache == null || !client.getZookeeperClient().isConnected()) {
+      // Never started, or cut off: no call that would wait for a connection. A reservation left
+      // behind is marked absent and ended by the leader at its deadline.
+      return;
+    }
+    if (graceMillis > 0 || state.reservations().containsKey(self.id())) {
+      deleteQuietly(paths.reservation(self.id()), -1);
+    }
     DrainRequest request = state.drains().get(self.id());
     if (request != null && request.incarnation() == incarnation) {
       deleteQuietly(paths.drainRequest(self.id()), -1);
