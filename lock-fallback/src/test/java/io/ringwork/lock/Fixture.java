@@ -4,8 +4,6 @@ import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.KeyRouter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
@@ -58,26 +56,6 @@ final class Fixture implements AutoCloseable {
   public void close() throws Exception {
     for (AutoCloseable c : open) {
       c.close();
-    }
-  }
-
-  /** A store that keeps the highest token per key and refuses lower ones (Kleppmann). */
-  static final class Ledger {
-    private final Map<String, Long> highest = new ConcurrentHashMap<>();
-    private final List<String> rejected = new ArrayList<>();
-
-    synchronized boolean write(String key, long token, String who) {
-      long seen = highest.getOrDefault(key, 0L);
-      if (token < seen) {
-        rejected.add(who + " wrote " + key + " with " + token + " < " + seen);
-        return false;
-      }
-      highest.put(key, token);
-      return true;
-    }
-
-    synchronized List<String> rejected() {
-      return List.copyOf(rejected);
     }
   }
 }

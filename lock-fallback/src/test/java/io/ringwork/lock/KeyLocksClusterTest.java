@@ -5,6 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.KeyRouter;
+import io.ringwork.test.FencedStore;
+import io.ringwork.test.StrictHistory;
+import io.ringwork.test.StrictHistory.Incarnation;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -59,18 +62,25 @@ final class KeyLocksClusterTest {
   void leaderKilled_duringAcquireHoldAndRelease_neverTwoHolders_noOrphan() throws Exception {
     fx = new Fixture(zk);
     List<KeyLocks> services = new ArrayList<>();
+    List<CuratorFramework> clients = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       CuratorFramework c = fx.client(15_000);
+      clients.add(c);
       services.add(fx.locks("m" + i, c, KeyRouter.wholeKey()));
     }
-    Fixture.Ledger ledger = new Fixture.Ledger();
+    FencedStore ledger = new FencedStore();
+    // Every hold per incarnation (member and session). No session may end here (15 s sessions,
+    // one server down at a time), so no overlap is excused at all.
+    StrictHistory history = StrictHistory.create();
     AtomicInteger holders = new AtomicInteger();
     AtomicInteger overlaps = new AtomicInteger();
     AtomicInteger holds = new AtomicInteger();
     AtomicInteger timeouts = new AtomicInteger();
     long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     List<Future<?>> runs = new ArrayList<>();
-    for (KeyLocks l : services) {
+    for (int i = 0; i < services.size(); i++) {
+      KeyLocks l = services.get(i);
+      CuratorFramework client = clients.get(i);
       runs.add(
           pool.submit(
               () -> {
@@ -85,12 +95,20 @@ final class KeyLocksClusterTest {
                   if (holders.incrementAndGet() != 1) {
                     overlaps.incrementAndGet();
                   }
+                  StrictHistory.Hold hold =
+                      history.lockAcquired(
+                          new Incarnation(l.memberId(), sessionOf(client)),
+                          "k",
+                          StrictHistory.Mode.EXCLUSIVE,
+                          h.token());
+                  ledger.issued("k", h.token());
                   if (h.state() == LockState.HELD) {
-                    ledger.write("k", h.token(), l.memberId());
+                    ledger.write("k", h.token());
                     holds.incrementAndGet();
                   }
                   Thread.sleep(5);
                   holders.decrementAndGet();
+                  hold.close();
                   h.release();
                 }
                 return null;
@@ -109,7 +127,10 @@ final class KeyLocksClusterTest {
       f.get(90, TimeUnit.SECONDS);
     }
     assertThat(overlaps).as("two holders at once").hasValue(0);
-    assertThat(ledger.rejected()).as("stale writes").isEmpty();
+    assertThat(ledger.rejected()).as("stale writes rejected").isZero();
+    assertThat(ledger.staleAccepted()).as("stale writes accepted").isZero();
+    history.assertStrict(Duration.ZERO);
+    assertThat(history.size()).as("holds recorded").isGreaterThanOrEqualTo(holds.get());
     assertThat(holds.get()).isGreaterThan(10);
     fx.close();
     fx = null;
@@ -128,5 +149,13 @@ final class KeyLocksClusterTest {
               }
               assertThat(left).isEmpty();
             });
+  }
+
+  private static long sessionOf(CuratorFramework c) {
+    try {
+      return c.getZookeeperClient().getZooKeeper().getSessionId();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.KeyRouter;
+import io.ringwork.test.FencedStore;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -193,11 +194,11 @@ final class KeyLocksTest {
     CuratorFramework ca = fx.client(2000);
     KeyLocks a = fx.locks("a", ca, KeyRouter.wholeKey());
     KeyLocks b = fx.locks("b");
-    Fixture.Ledger ledger = new Fixture.Ledger();
+    FencedStore ledger = new FencedStore();
     LockHandle ha = a.acquire("res", LockMode.EXCLUSIVE);
     CountDownLatch lost = new CountDownLatch(1);
     ha.onLost(lost::countDown);
-    assertThat(ledger.write("res", ha.token(), "a")).isTrue();
+    assertThat(ledger.write("res", ha.token())).isTrue();
     Future<LockHandle> fb = pool.submit(() -> b.acquire("res", LockMode.EXCLUSIVE, w(20_000)));
     ca.getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
     assertThat(lost.await(w(10_000).toMillis(), TimeUnit.MILLISECONDS)).isTrue();
@@ -205,8 +206,8 @@ final class KeyLocksTest {
     assertThatThrownBy(ha::ensureValid).isInstanceOf(LockLostException.class);
     LockHandle hb = fb.get(20, TimeUnit.SECONDS);
     assertThat(hb.token()).isGreaterThan(ha.token());
-    assertThat(ledger.write("res", hb.token(), "b")).isTrue();
-    assertThat(ledger.write("res", ha.token(), "a (stale)")).isFalse();
+    assertThat(ledger.write("res", hb.token())).isTrue();
+    assertThat(ledger.write("res", ha.token())).isFalse();
     // Releasing the lost handle deletes nothing: b's node stays.
     assertThat(ha.release()).isEqualTo(ReleaseOutcome.ALREADY_LOST);
     assertThat(a.inspect("res").holders()).extracting(LockInfo::member).containsExactly("b");

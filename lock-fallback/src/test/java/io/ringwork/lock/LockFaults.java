@@ -2,6 +2,7 @@ package io.ringwork.lock;
 
 import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.KeyRouter;
+import io.ringwork.test.FencedStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +46,7 @@ public final class LockFaults {
       KeyLocks holder = locks(holderClient, "holder", open);
       KeyLocks next = locks(client(connect, 4000, open), "next", open);
       KeyLocks operator = locks(client(connect, 4000, open), "operator", open);
-      Fixture.Ledger ledger = new Fixture.Ledger();
+      FencedStore ledger = new FencedStore();
       int expiries = 0;
       int breaks = 0;
       int staleAccepted = 0;
@@ -53,7 +54,7 @@ public final class LockFaults {
       long maxLost = 0;
       for (int i = 0; i < runs; i++) {
         LockHandle h = holder.acquire("res", LockMode.EXCLUSIVE, Duration.ofSeconds(30));
-        if (!ledger.write("res", h.token(), "holder")) {
+        if (!ledger.write("res", h.token())) {
           freshRejected++;
         }
         long t0 = System.nanoTime();
@@ -72,10 +73,10 @@ public final class LockFaults {
         }
         maxLost = Math.max(maxLost, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
         LockHandle g = next.acquire("res", LockMode.EXCLUSIVE, Duration.ofSeconds(30));
-        if (!ledger.write("res", g.token(), "next")) {
+        if (!ledger.write("res", g.token())) {
           freshRejected++;
         }
-        if (ledger.write("res", h.token(), "holder, stale")) {
+        if (ledger.write("res", h.token())) {
           staleAccepted++;
         }
         if (h.release() != ReleaseOutcome.ALREADY_LOST) {

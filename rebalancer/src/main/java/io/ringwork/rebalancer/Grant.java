@@ -18,12 +18,15 @@ package io.ringwork.rebalancer;
  * @param version the assignment version that granted it
  * @param validUntilNanos the {@link System#nanoTime()} at which this read of the grant stops being
  *     valid unless read again
+ * @param session the ZooKeeper session id this member holds the grant in (the session its
+ *     acknowledgement was written in): a grant never outlives its session, so a checker such as
+ *     {@code ringwork-test}'s {@code StrictHistory} keys holds by member id and session
  */
-public record Grant(int partition, long token, long version, long validUntilNanos) {
+public record Grant(int partition, long token, long version, long validUntilNanos, long session) {
 
-  /** A grant not yet stamped with a lease (inside the rebalancer only). */
+  /** A grant not yet stamped with a lease and session (inside the rebalancer only). */
   Grant(int partition, long token, long version) {
-    this(partition, token, version, System.nanoTime());
+    this(partition, token, version, System.nanoTime(), 0);
   }
 
   /** Returns the nanoseconds left before this read of the grant must be renewed; 0 when past. */
@@ -32,8 +35,9 @@ public record Grant(int partition, long token, long version, long validUntilNano
   }
 
   /**
-   * Two reads of one grant are equal whatever their lease: equality is partition, token and
-   * version, so that a grant read before and after a renewal compares equal.
+   * Two reads of one grant are equal whatever their lease: equality is partition, token and version
+   * (a token is issued in one session only), so that a grant read before and after a renewal
+   * compares equal.
    */
   @Override
   public boolean equals(Object o) {
@@ -48,8 +52,8 @@ public record Grant(int partition, long token, long version, long validUntilNano
     return (Integer.hashCode(partition) * 31 + Long.hashCode(token)) * 31 + Long.hashCode(version);
   }
 
-  /** Returns this grant valid until {@code deadline}. */
-  Grant until(long deadline) {
-    return new Grant(partition, token, version, deadline);
+  /** Returns this grant, held in {@code session}, valid until {@code deadline}. */
+  Grant until(long deadline, long session) {
+    return new Grant(partition, token, version, deadline, session);
   }
 }

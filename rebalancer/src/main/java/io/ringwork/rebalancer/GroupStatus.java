@@ -131,7 +131,17 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
       throw new IllegalArgumentException("no group config at " + paths.config());
     }
     JsonNode config = JSON.readTree(configData);
-    Strategy strategy = Strategy.parse(config.path("strategy").asText("balanced"));
+    if (!config.has("strategy")) {
+      // Written by a lock service that started first (it fixes the partition count only): no
+      // rebalancer has joined, so no member owns anything and no table is in force.
+      throw new IllegalArgumentException(
+          "no rebalancer has started in the group at "
+              + groupPath
+              + " (its config at "
+              + paths.config()
+              + " was written by a lock service): no table is in force");
+    }
+    Strategy strategy = Strategy.parse(config.path("strategy").asText());
     int partitions = config.path("partitions").asInt();
     int replicas = Math.max(1, config.path("replicas").asInt(1));
     if (strategy == Strategy.BALANCED) {

@@ -46,14 +46,16 @@ record Ownership(
   /** The active grant of a key valid until {@code until} (the lease's end), or empty. */
   Optional<Grant> grant(String key, long until) {
     if (rings != null) {
-      return toozGrant(key).map(g -> g.until(until));
+      return toozGrant(key).map(g -> g.until(until, session));
     }
     if (assignment == null) {
       return Optional.empty();
     }
     int p = assignment.partition(key);
     long token = token(p);
-    return token == 0 ? Optional.empty() : Optional.of(new Grant(p, token, version, until));
+    return token == 0
+        ? Optional.empty()
+        : Optional.of(new Grant(p, token, version, until, session));
   }
 
   /**

@@ -283,7 +283,7 @@ public final class Rebalancer implements AutoCloseable {
     long until = token == 0 ? Long.MIN_VALUE : leaseEnd(o);
     return until == Long.MIN_VALUE
         ? Optional.empty()
-        : Optional.of(new Grant(partition, token, o.version(), until));
+        : Optional.of(new Grant(partition, token, o.version(), until, o.session()));
   }
 
   /** Returns the owners of a key in the state in force, primary first; empty before one. */
@@ -977,10 +977,11 @@ public final class Rebalancer implements AutoCloseable {
     }
     List<Grant> activated = mode.activate(barrier.zxid());
     publish();
-    long until = leaseEnd(ownership);
+    Ownership o = ownership;
+    long until = leaseEnd(o);
     List<Grant> grants = new ArrayList<>(activated.size());
     for (Grant g : activated) {
-      grants.add(g.until(until == Long.MIN_VALUE ? System.nanoTime() : until));
+      grants.add(g.until(until == Long.MIN_VALUE ? System.nanoTime() : until, o.session()));
     }
     long now = nanoTime.getAsLong();
     if (installedNanos >= 0) {

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,9 +42,15 @@ final class FleetControlsTest {
   private final List<Rebalancer> workers = new ArrayList<>();
   private final History history = new History();
 
+  @BeforeEach
+  void watchSessions() {
+    history.watch(zk.client(), "fleet");
+  }
+
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     workers.forEach(Rebalancer::close);
+    history.close();
   }
 
   private Rebalancer worker(String id, String strategy, Duration grace) {
@@ -64,6 +71,7 @@ final class FleetControlsTest {
     Rebalancer r = b.build();
     workers.add(r);
     r.start();
+    history.track(r); // its grant() answers go into the strict history too
     return r;
   }
 

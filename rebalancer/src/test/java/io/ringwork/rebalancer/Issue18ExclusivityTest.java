@@ -414,6 +414,13 @@ final class Issue18ExclusivityTest {
     assertThatThrownBy(() -> locks("tool-2", 512))
         .hasMessageContaining("partitions is " + KeyLocks.DEFAULT_PARTITIONS)
         .hasMessageContaining("512");
+    // The config so far is the lock service's: no ring is in force, and a reader says so.
+    assertThatThrownBy(
+            () ->
+                GroupStatus.liveRing(
+                    zk.client(), "/ringwork/" + GROUP, io.ringwork.ring.KeyRouter.wholeKey()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no rebalancer has started in the group at /ringwork/" + GROUP);
 
     Rebalancer a =
         worker(
@@ -444,5 +451,85 @@ final class Issue18ExclusivityTest {
       negotiated = a.leaseForTest().negotiatedTimeout().toMillis();
     }
     assertThat(a.revokeDeadlineForTest().toMillis()).isLessThanOrEqualTo(negotiated / 2);
+  }
+
+  /**
+   * Shutdown with the event thread stuck, on a caller's client (whose session outlives the
+   * rebalancer): close() returns within its budget (twice the revoke deadline plus 5 s) and
+   * withdraws the acknowledgement itself, so the member's ack does not block every later barrier of
+   * the group for the life of the caller's session, and the survivor takes everything over.
+   */
+  @Test
+  void close_eventThreadStuck_onACallersClient_returnsWithinItsBudget_andLeavesNoAckBehind()
+      throws Exception {
+    CuratorFramework c =
+        CuratorFrameworkFactory.builder()
+            .connectString(zk.connectString())
+            .sessionTimeoutMs(4000)
+            .retryPolicy(new ExponentialBackoffRetry(50, 5, 500))
+            .build();
+    c.start();
+    open.add(c);
+    Rebalancer a =
+        Rebalancer.newBuilder()
+            .group(GROUP)
+            .member(Member.of("a"))
+            .curator(c)
+            .partitions(P)
+            .settleDelay(Duration.ofMillis(50))
+            .revokeDeadline(Duration.ofMillis(500))
+            .build();
+    open.add(0, a);
+    a.start();
+    Rebalancer b = worker("b", zk.connectString(), Duration.ofSeconds(4));
+    assertThat(a.awaitStable(STABLE)).isTrue();
+    assertThat(b.awaitStable(STABLE)).isTrue();
+    assertThat(a.ownedPartitions()).isNotEmpty();
+    String ack = "/ringwork/" + GROUP + "/acks/a";
+    assertThat(zk.client().checkExists().forPath(ack)).isNotNull();
+
+    blockEventThread(a);
+    long start = System.nanoTime();
+    a.close();
+    long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    // The budget: 2 x 500 ms + 5 s; a little scheduling slack on a loaded machine.
+    assertThat(tookMillis).isBetween(5_000L, 12_000L);
+    assertThat(a.state()).isEqualTo(Rebalancer.State.CLOSED);
+    assertThat(a.ownedPartitions()).isEmpty();
+    assertThat(c.getZookeeperClient().isConnected()).as("the caller's session lives on").isTrue();
+    assertThat(zk.client().checkExists().forPath(ack)).as("a's acknowledgement").isNull();
+    assertThat(zk.client().checkExists().forPath("/ringwork/" + GROUP + "/members/a")).isNull();
+    await().atMost(STABLE).until(() -> b.ownedPartitions().size() == P);
+  }
+
+  /**
+   * After its session changes, the owner still yields to foreign locks: the lock service's watch on
+   * its partitions' request queues is set again in the new session (a watch believed in the dead
+   * session would leave every foreign lock on its keys waiting for its timeout).
+   */
+  @Test
+  void newSession_theOwnerStillYieldsToForeignLocks_onItsKeys() throws Exception {
+    Rebalancer a = worker("a", zk.connectString(), Duration.ofSeconds(4));
+    assertThat(a.awaitStable(STABLE)).isTrue();
+    String key = keyOwnedBy(a);
+    fastGuard(a, key).close();
+    long first = a.grant(key).orElseThrow().session();
+    ZooKeeperExtension.expireSession(a.curator());
+    await().atMost(STABLE).until(() -> a.grant(key).map(g -> g.session() != first).orElse(false));
+    fastGuard(a, key).close();
+    KeyLocks api = locks("api", 0);
+    long begin = System.nanoTime();
+    try (LockHandle h = api.acquire(key, LockMode.EXCLUSIVE, Duration.ofSeconds(10))) {
+      assertThat(h.state()).isEqualTo(LockState.HELD);
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin))
+          .as("the owner yielded (a watch in the dead session would leave it to the timeout)")
+          .isLessThan(5_000);
+      try (KeyGuard g = a.guard(key, LockMode.EXCLUSIVE, Duration.ofMillis(200))) {
+        throw new AssertionError("the owner guarded " + key + " over a foreign lock: " + g);
+      } catch (LockTimeoutException expected) {
+        // the foreign holder excludes the owner's guard
+      }
+    }
+    fastGuard(a, key).close(); // and the fast path comes back after the release
   }
 }

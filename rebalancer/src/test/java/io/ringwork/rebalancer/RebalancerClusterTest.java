@@ -32,11 +32,13 @@ final class RebalancerClusterTest {
   @BeforeEach
   void start() {
     cluster = zk.testingCluster();
+    history.watch(zk.client(), "engines");
   }
 
   @AfterEach
   void stop() throws Exception {
     workers.forEach(Rebalancer::close);
+    history.close();
   }
 
   private Rebalancer worker(String id, int maxMoves) {
@@ -56,6 +58,7 @@ final class RebalancerClusterTest {
     Rebalancer r = b.build();
     workers.add(r);
     r.start();
+    history.track(r);
     return r;
   }
 

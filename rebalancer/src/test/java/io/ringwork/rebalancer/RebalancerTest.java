@@ -41,11 +41,13 @@ final class RebalancerTest {
   @BeforeEach
   void start() throws Exception {
     server = zk.testingServer();
+    history.watch(zk.client(), "conductors");
   }
 
   @AfterEach
   void stop() throws Exception {
     workers.forEach(Rebalancer::close);
+    history.close();
   }
 
   private Rebalancer worker(String id, String strategy) {
@@ -74,6 +76,7 @@ final class RebalancerTest {
             .build();
     workers.add(r);
     r.start();
+    history.track(r);
     return r;
   }
 

@@ -546,7 +546,7 @@ final class DemoCommand implements Callable<Integer> {
               new Incarnation(id, session),
               key,
               partition,
-              LockMode.EXCLUSIVE,
+              StrictHistory.Mode.EXCLUSIVE,
               token,
               fastPath,
               opened)
@@ -936,7 +936,9 @@ final class DemoCommand implements Callable<Integer> {
                       .withTimeout(Duration.ofSeconds(2)))) {
             Incarnation me =
                 new Incarnation("api", client.getZookeeperClient().getZooKeeper().getSessionId());
-            StrictHistory.Hold hold = history.lockAcquired(me, key, h.mode(), h.token());
+            StrictHistory.Hold hold =
+                history.lockAcquired(
+                    me, key, StrictHistory.Mode.valueOf(h.mode().name()), h.token());
             try {
               writer.issuedKey(key, h.token());
               if (!writer.write(key, "api", h.token(), false)) {

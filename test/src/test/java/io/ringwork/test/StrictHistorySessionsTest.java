@@ -3,9 +3,9 @@ package io.ringwork.test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.ringwork.lock.LockMode;
 import io.ringwork.test.StrictHistory.Hold;
 import io.ringwork.test.StrictHistory.Incarnation;
+import io.ringwork.test.StrictHistory.Mode;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -40,7 +40,7 @@ final class StrictHistorySessionsTest {
       long session = member.getZookeeperClient().getZooKeeper().getSessionId();
       Incarnation old = new Incarnation("w1", session);
       try (AutoCloseable watch = history.watchSessions(observer, MEMBERS)) {
-        Hold held = history.guardOpened(old, "k", 0, LockMode.EXCLUSIVE, 1, true);
+        Hold held = history.guardOpened(old, "k", 0, Mode.EXCLUSIVE, 1, true);
         zk.expireSession(member);
         // A successor whose token (a zxid) is above the deletion's: admitted after the end.
         history.grantRead(new Incarnation("w2", 99), 0, Long.MAX_VALUE);

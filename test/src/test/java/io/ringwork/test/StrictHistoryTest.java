@@ -3,9 +3,9 @@ package io.ringwork.test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ringwork.lock.LockMode;
 import io.ringwork.test.StrictHistory.Hold;
 import io.ringwork.test.StrictHistory.Incarnation;
+import io.ringwork.test.StrictHistory.Mode;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -69,11 +69,11 @@ final class StrictHistoryTest {
   @Test
   void overlap_earlierSessionEndedAndHoldStoppedWithinBound_excused() {
     at(0);
-    Hold a = history.guardOpened(A, "k", 3, LockMode.EXCLUSIVE, 10, true);
+    Hold a = history.guardOpened(A, "k", 3, Mode.EXCLUSIVE, 10, true);
     at(100);
     history.sessionEnded(A, 0);
     at(120);
-    Hold b = history.guardOpened(B, "k", 3, LockMode.EXCLUSIVE, 20, true);
+    Hold b = history.guardOpened(B, "k", 3, Mode.EXCLUSIVE, 20, true);
     at(150);
     a.close(); // 50 ms after its session ended: within the 100 ms bound
     at(160);
@@ -84,11 +84,11 @@ final class StrictHistoryTest {
   @Test
   void overlap_earlierHoldOutlivedTheBound_fails() {
     at(0);
-    Hold a = history.guardOpened(A, "k", 3, LockMode.EXCLUSIVE, 10, true);
+    Hold a = history.guardOpened(A, "k", 3, Mode.EXCLUSIVE, 10, true);
     at(100);
     history.sessionEnded(A, 0);
     at(120);
-    Hold b = history.guardOpened(B, "k", 3, LockMode.EXCLUSIVE, 20, true);
+    Hold b = history.guardOpened(B, "k", 3, Mode.EXCLUSIVE, 20, true);
     at(130);
     b.close();
     at(201);
@@ -105,9 +105,9 @@ final class StrictHistoryTest {
   @Test
   void overlap_successorAdmittedBeforeTheSessionEnded_fails_unlessItsTokenIsAboveTheEnd() {
     at(0);
-    Hold a = history.guardOpened(A, "k", 3, LockMode.EXCLUSIVE, 10, true);
+    Hold a = history.guardOpened(A, "k", 3, Mode.EXCLUSIVE, 10, true);
     at(50);
-    Hold b = history.guardOpened(B, "k", 3, LockMode.EXCLUSIVE, 20, true);
+    Hold b = history.guardOpened(B, "k", 3, Mode.EXCLUSIVE, 20, true);
     at(100);
     history.sessionEnded(A, 15); // B's token 20 is above the end's zxid: it was admitted after
     at(110);
@@ -117,9 +117,9 @@ final class StrictHistoryTest {
 
     StrictHistory noZxid = StrictHistory.withClock(now::get);
     at(0);
-    Hold a2 = noZxid.guardOpened(A, "k", 3, LockMode.EXCLUSIVE, 10, true);
+    Hold a2 = noZxid.guardOpened(A, "k", 3, Mode.EXCLUSIVE, 10, true);
     at(50);
-    Hold b2 = noZxid.guardOpened(B, "k", 3, LockMode.EXCLUSIVE, 20, true);
+    Hold b2 = noZxid.guardOpened(B, "k", 3, Mode.EXCLUSIVE, 20, true);
     at(100);
     noZxid.sessionEnded(A, 25); // B's token is below the end's zxid, and it started before
     at(110);
@@ -128,6 +128,39 @@ final class StrictHistoryTest {
     assertThat(noZxid.violations(BOUND))
         .isNotEmpty()
         .allSatisfy(v -> assertThat(v).contains("w2#21 was admitted 50.0 ms before w1#11's"));
+  }
+
+  @Test
+  void excusingOnlyForcedEnds_anOverlapAfterAnExpiryFails_afterAForcedCloseIsExcusedAndListed() {
+    StrictHistory leased = StrictHistory.withClock(now::get).excusingOnlyForcedEnds();
+    at(0);
+    Hold a = leased.guardOpened(A, "k", 3, Mode.EXCLUSIVE, 10, true);
+    at(100);
+    leased.sessionEnded(A, 15); // the server expired A: its lease had to end before this
+    at(110);
+    Hold b = leased.guardOpened(B, "k", 3, Mode.EXCLUSIVE, 20, true);
+    at(120);
+    a.close(); // 20 ms after the expiry: within the bound, but an expiry excuses nothing here
+    b.close();
+    assertThat(leased.violations(BOUND)) // on the key and on the partition the fast guard claims
+        .hasSize(2)
+        .allSatisfy(v -> assertThat(v).contains("w1#11's session expired on the server"));
+
+    StrictHistory forced = StrictHistory.withClock(now::get).excusingOnlyForcedEnds();
+    at(0);
+    Hold c = forced.guardOpened(A, "k", 3, Mode.EXCLUSIVE, 10, true);
+    at(100);
+    forced.sessionClosed(A, 0); // closed by another handle: no lease can foresee it
+    forced.sessionEnded(A, 15); // the watcher's later sighting keeps it forced
+    at(110);
+    Hold d = forced.guardOpened(B, "k", 3, Mode.EXCLUSIVE, 20, true);
+    at(120);
+    c.close();
+    d.close();
+    assertThat(forced.violations(BOUND)).isEmpty();
+    assertThat(forced.excused())
+        .hasSize(2)
+        .allSatisfy(e -> assertThat(e).contains("w1#11").contains("fencing covers it"));
   }
 
   @Test
@@ -150,8 +183,8 @@ final class StrictHistoryTest {
   void holdsOfOneIncarnation_neverConflict() {
     at(0);
     history.grantRead(A, 7, 10);
-    Hold g1 = history.guardOpened(A, "k", 7, LockMode.EXCLUSIVE, 10, true);
-    Hold g2 = history.guardOpened(A, "k", 7, LockMode.EXCLUSIVE, 10, true);
+    Hold g1 = history.guardOpened(A, "k", 7, Mode.EXCLUSIVE, 10, true);
+    Hold g2 = history.guardOpened(A, "k", 7, Mode.EXCLUSIVE, 10, true);
     at(10);
     g1.close();
     g2.close();
@@ -166,10 +199,10 @@ final class StrictHistoryTest {
     at(10);
     history.grantRead(B, 1, 40);
     at(20);
-    Hold l1 = history.lockAcquired(A, "x", LockMode.EXCLUSIVE, 70);
+    Hold l1 = history.lockAcquired(A, "x", Mode.EXCLUSIVE, 70);
     at(30);
     l1.close();
-    Hold l2 = history.lockAcquired(B, "x", LockMode.EXCLUSIVE, 70);
+    Hold l2 = history.lockAcquired(B, "x", Mode.EXCLUSIVE, 70);
     at(40);
     l2.close();
     assertThat(history.violations(BOUND))
@@ -190,17 +223,17 @@ final class StrictHistoryTest {
   @Test
   void shared_mayOverlapShared_butNotExclusive() {
     at(0);
-    Hold r1 = history.lockAcquired(A, "x", LockMode.SHARED, 10);
-    Hold r2 = history.lockAcquired(B, "x", LockMode.SHARED, 11);
+    Hold r1 = history.lockAcquired(A, "x", Mode.SHARED, 10);
+    Hold r2 = history.lockAcquired(B, "x", Mode.SHARED, 11);
     at(10);
     r1.close();
     r2.close();
     assertThat(history.violations(BOUND)).isEmpty();
 
     at(20);
-    Hold r3 = history.lockAcquired(A, "x", LockMode.SHARED, 12);
+    Hold r3 = history.lockAcquired(A, "x", Mode.SHARED, 12);
     at(25);
-    Hold w = history.lockAcquired(B, "x", LockMode.EXCLUSIVE, 13);
+    Hold w = history.lockAcquired(B, "x", Mode.EXCLUSIVE, 13);
     at(30);
     r3.close();
     w.close();
@@ -216,9 +249,9 @@ final class StrictHistoryTest {
   void foreignLock_overlapsOwnersFastGuard_fails_andAFastGuardClaimsItsPartition() {
     at(0);
     history.grantRead(A, 4, 10);
-    Hold fast = history.guardOpened(A, "k", 4, LockMode.SHARED, 10, true); // fast path: EXCLUSIVE
+    Hold fast = history.guardOpened(A, "k", 4, Mode.SHARED, 10, true); // fast path: EXCLUSIVE
     at(5);
-    Hold foreign = history.lockAcquired(B, "k", LockMode.SHARED, 15);
+    Hold foreign = history.lockAcquired(B, "k", Mode.SHARED, 15);
     at(10);
     foreign.close();
     fast.close();
@@ -231,7 +264,7 @@ final class StrictHistoryTest {
 
     StrictHistory moved = StrictHistory.withClock(now::get);
     at(20);
-    Hold hung = moved.guardOpened(A, "k", 4, LockMode.EXCLUSIVE, 10, true);
+    Hold hung = moved.guardOpened(A, "k", 4, Mode.EXCLUSIVE, 10, true);
     at(30);
     moved.grantRead(B, 4, 30); // the partition moved while A's fast guard was open
     at(40);
@@ -246,13 +279,13 @@ final class StrictHistoryTest {
   @Test
   void withdrawal_endsOpenGuards_butOnlyWithinTheBoundExcuses() {
     at(0);
-    Hold a = history.guardOpened(A, "k", 3, LockMode.EXCLUSIVE, 10, true);
+    Hold a = history.guardOpened(A, "k", 3, Mode.EXCLUSIVE, 10, true);
     at(100);
     history.sessionEnded(A, 0);
     at(150);
     history.withdrawn(A); // onLost: the library voided A's holds 50 ms after the server did
     at(200);
-    Hold b = history.guardOpened(B, "k", 3, LockMode.EXCLUSIVE, 20, true);
+    Hold b = history.guardOpened(B, "k", 3, Mode.EXCLUSIVE, 20, true);
     at(5_000);
     a.close(); // a paused thread closes its guard much later: fencing's job, not an overlap
     b.close();
@@ -260,11 +293,11 @@ final class StrictHistoryTest {
 
     StrictHistory late = StrictHistory.withClock(now::get);
     at(0);
-    Hold a2 = late.guardOpened(A, "k", 3, LockMode.EXCLUSIVE, 10, true);
+    Hold a2 = late.guardOpened(A, "k", 3, Mode.EXCLUSIVE, 10, true);
     at(100);
     late.sessionEnded(A, 0);
     at(150);
-    Hold b2 = late.guardOpened(B, "k", 3, LockMode.EXCLUSIVE, 20, true);
+    Hold b2 = late.guardOpened(B, "k", 3, Mode.EXCLUSIVE, 20, true);
     at(400);
     late.withdrawn(A); // heard of its session's end 300 ms late (a frozen member)
     at(5_000);
@@ -278,9 +311,9 @@ final class StrictHistoryTest {
   @Test
   void openHold_lastsUntilNow() {
     at(0);
-    history.guardOpened(A, "k", 3, LockMode.EXCLUSIVE, 10, true);
+    history.guardOpened(A, "k", 3, Mode.EXCLUSIVE, 10, true);
     at(10);
-    Hold foreign = history.lockAcquired(B, "k", LockMode.EXCLUSIVE, 20);
+    Hold foreign = history.lockAcquired(B, "k", Mode.EXCLUSIVE, 20);
     at(20);
     foreign.close();
     assertThat(history.violations(BOUND)).singleElement().asString().contains("to open");
@@ -295,7 +328,7 @@ final class StrictHistoryTest {
       Incarnation who = owners[i / 1000 % 3];
       long token = 1 + i / 1000; // each new owner's token is higher
       history.grantRead(who, 0, token);
-      history.guardOpened(who, "k" + i % 50, 0, LockMode.EXCLUSIVE, token, true).close();
+      history.guardOpened(who, "k" + i % 50, 0, Mode.EXCLUSIVE, token, true).close();
     }
     assertThat(history.size()).isEqualTo(200_200);
     assertThat(history.violations(BOUND)).isEmpty();
@@ -304,7 +337,7 @@ final class StrictHistoryTest {
   @Test
   void badInput_isRefused_namingTheArgument() {
     at(10);
-    Hold h = history.lockAcquired(A, "k", LockMode.EXCLUSIVE, 1);
+    Hold h = history.lockAcquired(A, "k", Mode.EXCLUSIVE, 1);
     assertThatThrownBy(() -> h.close(0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("cannot end before it starts");

@@ -42,6 +42,7 @@ final class Issue10Test {
   @AfterEach
   void stop() throws Exception {
     workers.forEach(Rebalancer::close);
+    history.close();
   }
 
   private Rebalancer worker(String id) {
@@ -57,8 +58,12 @@ final class Issue10Test {
             .metrics(new MetricRegistry())
             .listener(history.listenerFor(id))
             .build();
+    if (workers.isEmpty()) {
+      history.watch(zk.client(), "g");
+    }
     workers.add(r);
     r.start();
+    history.track(r);
     return r;
   }
 

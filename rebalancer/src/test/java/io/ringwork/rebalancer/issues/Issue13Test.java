@@ -51,6 +51,7 @@ final class Issue13Test {
     server = zk.testingServer();
     client = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
     client.start();
+    history.watch(client, "g");
   }
 
   @AfterEach
@@ -58,6 +59,7 @@ final class Issue13Test {
     for (AutoCloseable c : closing) {
       c.close();
     }
+    history.close();
     client.close();
   }
 
@@ -74,6 +76,7 @@ final class Issue13Test {
             .listener(listener)
             .build();
     closing.add(r);
+    history.track(r);
     return r;
   }
 
