@@ -16,17 +16,17 @@ import java.util.TreeMap;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.recipes.cache.ChildData;
-import org.apache.curator.framework.recipes.cache.CuratorCache;
-import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.curator.framework.recipes.watch.PersistentWatcher;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One member's side of the operators' controls ({@link FleetState}): it keeps them from one
- * persistent recursive watch on {@code <group>/fleet}, keeps its own reservation and drain request
- * true, and, while it leads, starts and ends the graces and the pause.
+ * persistent recursive watch on {@code <group>/fleet} (one read per node created or changed, a full
+ * read at start and after a reconnection), keeps its own reservation and drain request true, and,
+ * while it leads, starts and ends the graces and the pause.
  *
  * <h2>Who writes what</h2>
  *
@@ -72,11 +72,9 @@ final class FleetWatch {
   private final BiFunction<Runnable, Duration, Object> scheduler;
   private final Runnable onChange;
 
-  private CuratorCache cache;
+  private PersistentWatcher watcher;
   private volatile FleetState state = FleetState.NONE;
-  // Until the cache has loaded, the state is the direct read made at start: a cache half loaded
-  // would show fewer reservations than there are, and a leader would place without them.
-  private volatile boolean cacheLoaded;
+  private volatile boolean closed;
   private volatile boolean leaving;
   private boolean remoteDrained;
   private long checkScheduledFor = Long.MAX_VALUE;
@@ -101,32 +99,32 @@ final class FleetWatch {
   }
 
   /**
-   * Reads the controls once, then watches them: the first placement this member makes (as a new
-   * leader, say) already honours every reservation and the pause.
-   *
-   * @throws Exception if ZooKeeper cannot be read
+   * Watches the controls and queues a full read of them on the event thread, ahead of any view
+   * event (the membership starts after this): the first placement this member makes, as a new
+   * leader say, already honours every reservation and the pause.
    */
-  void start() throws Exception {
-    state = FleetState.read(client, paths);
-    cache = CuratorCache.build(client, paths.fleet());
-    cache
-        .listenable()
+  void start() {
+    watcher = new PersistentWatcher(client, paths.fleet(), true);
+    watcher
+        .getListenable()
         .addListener(
-            CuratorCacheListener.builder()
-                .forAll((type, before, after) -> eventThread.accept(this::changed))
-                .forInitialized(
-                    () -> {
-                      cacheLoaded = true;
-                      eventThread.accept(this::changed);
-                    })
-                .build());
-    cache.start();
+            event -> {
+              String path = event.getPath();
+              if (path != null) {
+                eventThread.accept(() -> nodeChanged(path));
+              }
+            });
+    // After a reconnection events may have been missed: read everything again.
+    watcher.getResetListenable().addListener(() -> eventThread.accept(this::reload));
+    watcher.start();
+    eventThread.accept(this::reload);
   }
 
   void close() {
-    if (cache != null) {
-      cache.close();
-      cache = null;
+    closed = true;
+    if (watcher != null) {
+      watcher.close();
+      watcher = null;
     }
   }
 
@@ -140,35 +138,69 @@ final class FleetWatch {
     return remoteDrained;
   }
 
-  private void changed() {
-    if (cache == null || !cacheLoaded) {
+  /** Reads every control again: at start and after a reconnection. */
+  private void reload() {
+    if (closed) {
       return;
     }
-    SortedMap<String, Reservation> reservations = new TreeMap<>();
-    SortedMap<String, DrainRequest> drains = new TreeMap<>();
-    Optional<Pause> pause = Optional.empty();
+    try {
+      state = FleetState.read(client, paths);
+    } catch (Exception e) {
+      log.warn("could not read the controls of {}: {}; retrying", paths.root(), e.toString());
+      scheduler.apply(this::reload, Duration.ofMillis(200));
+      return;
+    }
+    onChange.run();
+  }
+
+  /**
+   * One node under {@code fleet} was created, changed or deleted: read it again (one read; its
+   * absence removes it), in the order the events came.
+   */
+  private void nodeChanged(String path) {
+    if (closed) {
+      return;
+    }
     String reservationPrefix = paths.reservations() + "/";
     String drainPrefix = paths.drainRequests() + "/";
-    for (ChildData d : cache.stream().toList()) {
-      String path = d.getPath();
-      if (d.getStat() == null || d.getData() == null) {
-        continue;
+    boolean reservation = path.startsWith(reservationPrefix);
+    boolean drain = path.startsWith(drainPrefix);
+    if (!reservation && !drain && !path.equals(paths.pause())) {
+      return; // a parent node
+    }
+    Stat stat = new Stat();
+    byte[] data;
+    try {
+      data = client.getData().storingStatIn(stat).forPath(path);
+    } catch (KeeperException.NoNodeException gone) {
+      data = null;
+    } catch (Exception e) {
+      log.warn("could not read {}: {}; reading every control again", path, e.toString());
+      scheduler.apply(this::reload, Duration.ofMillis(200));
+      return;
+    }
+    FleetState s = state;
+    SortedMap<String, Reservation> reservations = new TreeMap<>(s.reservations());
+    SortedMap<String, DrainRequest> drains = new TreeMap<>(s.drains());
+    Optional<Pause> pause = s.pause();
+    if (reservation) {
+      String id = path.substring(reservationPrefix.length());
+      Reservation r = data == null ? null : FleetCodec.reservation(id, data, stat);
+      if (r == null) {
+        reservations.remove(id);
+      } else {
+        reservations.put(id, r);
       }
-      if (path.startsWith(reservationPrefix)) {
-        String id = path.substring(reservationPrefix.length());
-        Reservation r = FleetCodec.reservation(id, d.getData(), d.getStat());
-        if (r != null) {
-          reservations.put(id, r);
-        }
-      } else if (path.startsWith(drainPrefix)) {
-        String id = path.substring(drainPrefix.length());
-        DrainRequest r = FleetCodec.drain(id, d.getData(), d.getStat());
-        if (r != null) {
-          drains.put(id, r);
-        }
-      } else if (path.equals(paths.pause())) {
-        pause = Optional.ofNullable(FleetCodec.pause(d.getData(), d.getStat()));
+    } else if (drain) {
+      String id = path.substring(drainPrefix.length());
+      DrainRequest r = data == null ? null : FleetCodec.drain(id, data, stat);
+      if (r == null) {
+        drains.remove(id);
+      } else {
+        drains.put(id, r);
       }
+    } else {
+      pause = data == null ? Optional.empty() : Optional.ofNullable(FleetCodec.pause(data, stat));
     }
     state = new FleetState(reservations, pause, drains);
     onChange.run();
@@ -229,7 +261,7 @@ final class FleetWatch {
     } catch (KeeperException.NodeExistsException
         | KeeperException.BadVersionException
         | KeeperException.NoNodeException raced) {
-      // The leader ended or rewrote it meanwhile: the cache event that follows decides again.
+      // The leader ended or rewrote it meanwhile: the watch event that follows decides again.
     } catch (Exception e) {
       log.warn("could not update the reservation of {}: {}", self.id(), e.toString());
       scheduler.apply(() -> reconcile(draining), Duration.ofMillis(200));
@@ -386,7 +418,7 @@ final class FleetWatch {
       return; // leaving for a restart: the reservation stays
     }
     leaving = true;
-    if (cache == null || !client.getZookeeperClient().isConnected()) {
+    if (watcher == null || !client.getZookeeperClient().isConnected()) {
       // Never started, or cut off: no call that would wait for a connection. A reservation left
       // behind is marked absent and ended by the leader at its deadline.
       return;
