@@ -20,6 +20,9 @@ import java.util.Objects;
  *                                       asked back, so that holders need no watch per lock
  * &lt;namespace&gt;/&lt;group&gt;/lock-breaks/b-N     persistent sequential: who broke which lock, when
  *                                       (the newest 100, none over 7 days; see io.ringwork.lock)
+ * &lt;namespace&gt;/&lt;group&gt;/fleet/reservations/&lt;id&gt; persistent: a member's restart reservation
+ * &lt;namespace&gt;/&lt;group&gt;/fleet/pause         persistent: a maintenance pause and its deadline
+ * &lt;namespace&gt;/&lt;group&gt;/fleet/drain/&lt;id&gt;     persistent: an operator's request that a member drain
  * </pre>
  *
  * @param root the group's node, for example {@code /ringwork/conductors}
@@ -117,5 +120,35 @@ public record GroupPaths(String root) {
   /** Returns the parent of the records of forced lock breaks. */
   public String lockBreaks() {
     return root + "/lock-breaks";
+  }
+
+  /** Returns the parent of the operators' controls: reservations, the pause, drain requests. */
+  public String fleet() {
+    return root + "/fleet";
+  }
+
+  /** Returns the parent of the restart reservations. */
+  public String reservations() {
+    return fleet() + "/reservations";
+  }
+
+  /** Returns a member's restart reservation. */
+  public String reservation(String id) {
+    return reservations() + "/" + id;
+  }
+
+  /** Returns the maintenance pause's node. */
+  public String pause() {
+    return fleet() + "/pause";
+  }
+
+  /** Returns the parent of the drain requests. */
+  public String drainRequests() {
+    return fleet() + "/drain";
+  }
+
+  /** Returns the request that a member drain. */
+  public String drainRequest(String id) {
+    return drainRequests() + "/" + id;
   }
 }

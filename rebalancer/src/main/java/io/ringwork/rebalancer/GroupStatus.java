@@ -114,8 +114,8 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
   /**
    * Reads the table a live group has in force, for one-off lookups: the stored assignment of a
    * {@code balanced} group, or for {@code rendezvous} and {@code tooz} the table every worker
-   * computes from the live, non-draining workers (each computes the same one from the same view).
-   * Keys are routed with {@code router}, which must be the group's.
+   * computes from the live, non-draining workers and the reserved members (each computes the same
+   * one from the same view). Keys are routed with {@code router}, which must be the group's.
    *
    * @throws IllegalArgumentException if the group, its config or (balanced) its assignment does not
    *     exist, naming the path
@@ -151,7 +151,27 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
       }
       return stored.assignment();
     }
-    List<Member> live = liveWorkers(client, groupPath);
+    List<MemberInfo> workers = new ArrayList<>();
+    List<String> ids;
+    try {
+      ids = client.getChildren().forPath(paths.members());
+    } catch (KeeperException.NoNodeException e) {
+      ids = List.of();
+    }
+    for (String id : ids) {
+      Stat stat = new Stat();
+      try {
+        byte[] data = client.getData().storingStatIn(stat).forPath(paths.member(id));
+        MemberInfo m = Membership.readMember(id, data, stat);
+        if (m.isWorker()) {
+          workers.add(m);
+        }
+      } catch (KeeperException.NoNodeException | IllegalArgumentException gone) {
+        // left meanwhile, or unreadable: members leave it out of their views too
+      }
+    }
+    // As the workers place: with the reserved members, and only the paused set while paused.
+    List<Member> live = FleetState.read(client, paths).placed(workers);
     if (live.isEmpty()) {
       throw new IllegalArgumentException("no live workers under " + paths.members());
     }

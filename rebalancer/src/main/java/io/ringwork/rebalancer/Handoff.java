@@ -57,9 +57,13 @@ import org.slf4j.LoggerFactory;
  * after Y's acknowledgement of U (written before R'), so it saw Y's acknowledgement say T, or none:
  * Y had revoked p, or its session had ended. If R < R', symmetrically for X. If U == T, p has one
  * primary under T, so X and Y are one member id in two incarnations, and the older one ended with
- * its session. A deposed leader changes nothing: a barrier is true of the reads it was made from,
- * whoever writes it. Tokens rise: in the first case B was written after Y's hold ended, which was
- * after B' was written; so B's zxid is the larger.
+ * its session, or revoked and withdrew its acknowledgement before it left (B's read, which needs
+ * every acknowledgement of T to come from a live member's current session, found it gone). That is
+ * the case of a member back within its restart grace ({@link FleetWatch}): the state did not change
+ * while it was away, and it activates on a barrier read after its new acknowledgement. A deposed
+ * leader changes nothing: a barrier is true of the reads it was made from, whoever writes it.
+ * Tokens rise: in the first case B was written after Y's hold ended, which was after B' was
+ * written; so B's zxid is the larger.
  *
  * <p>A missing acknowledgement of a live worker blocks the barrier; it never counts as "holds
  * nothing", and an acknowledgement from a session that no live member node shares blocks too. An

@@ -88,6 +88,8 @@ public final class Rebalancer implements AutoCloseable {
   private final GroupSession session;
   private final Mode mode;
   private final Handoff handoff;
+  private final FleetWatch fleet;
+  private final Duration restartGrace;
   private volatile Duration revokeDeadline;
   private final Duration settleDelay;
   private final LongSupplier nanoTime;
@@ -133,6 +135,7 @@ public final class Rebalancer implements AutoCloseable {
   private long viewChangedNanos = -1;
   private long installedNanos = -1;
   private List<MemberInfo> eligibleOf;
+  private FleetState eligibleFleet;
   private List<Member> eligible = List.of();
 
   Rebalancer(RebalancerBuilder b, GroupSession session) {
@@ -178,6 +181,17 @@ public final class Rebalancer implements AutoCloseable {
         };
     this.handoff =
         new Handoff(session.client(), session.paths(), selfId, this::submit, this::handoffChanged);
+    this.restartGrace = b.restartGrace();
+    this.fleet =
+        new FleetWatch(
+            session.client(),
+            session.paths(),
+            b.member(),
+            restartGrace,
+            session,
+            this::submit,
+            this::schedule,
+            this::fleetChanged);
   }
 
   /** Returns a new builder. */
@@ -225,6 +239,7 @@ public final class Rebalancer implements AutoCloseable {
       guards = keyLocks.partitionGuards();
       guards.onReady(() -> submit(this::updateState));
       handoff.start();
+      fleet.start();
       mode.start();
       session.start(new SessionEvents());
     } catch (RuntimeException e) {
@@ -485,6 +500,7 @@ public final class Rebalancer implements AutoCloseable {
           draining = true;
           updateState();
           session.setDraining(true);
+          fleet.reconcile(true);
         })) {
       return false;
     }
@@ -517,6 +533,39 @@ public final class Rebalancer implements AutoCloseable {
             && !lost.get();
     close();
     return done;
+  }
+
+  /**
+   * Leaves the group to restart: as {@link #close()}, but this member's partitions stay reserved
+   * for it for the restart grace ({@link RebalancerBuilder#restartGrace(Duration)}): they are
+   * revoked here and acknowledged as on any leave, so nothing runs them, and no other member is
+   * given them until the grace has run out. A member with the same id that starts within the grace
+   * gets exactly them back, with higher fencing tokens, through the usual barrier. Called from a
+   * listener callback, it finishes in the background as {@link #close()} does.
+   *
+   * @return whether the reservation was written (never for a member an operator drained, which
+   *     holds nothing); when it could not be (no connection), this member leaves anyway and the
+   *     group's leader reserves its partitions when it sees it gone, from the reservation this
+   *     member holds while it is present
+   * @throws IllegalStateException if no restart grace is set, or if not started
+   */
+  public boolean closeForRestart() {
+    if (restartGrace.isZero()) {
+      throw new IllegalStateException(
+          "closeForRestart() needs a restart grace: set RebalancerBuilder.restartGrace(...) for "
+              + selfId);
+    }
+    requireStarted("closeForRestart");
+    boolean reserved = false;
+    if (!lifecycle.isClosed()) {
+      try {
+        reserved = fleet.leaveForRestart();
+      } catch (IllegalStateException e) {
+        log.warn("{}; leaving anyway", e.getMessage());
+      }
+    }
+    close();
+    return reserved;
   }
 
   /**
@@ -624,6 +673,9 @@ public final class Rebalancer implements AutoCloseable {
           .submit(
               () -> {
                 cancelDebounced();
+                // Before the member node goes: a leave for good ends this member's reservation.
+                fleet.leave(session.incarnation());
+                fleet.close();
                 Set<Integer> held = mode.dropAll();
                 ownership = mode.snapshot(paused);
                 syncGuards(ownership);
@@ -646,6 +698,7 @@ public final class Rebalancer implements AutoCloseable {
       // The event thread is stuck (or gone) before its withdraw: withdraw from here, or on a
       // caller's client the acknowledgement would block every barrier for the session's life.
       handoff.withdraw(session.sessionId());
+      fleet.close();
     }
     // Normally done on the event thread above (this finds the set empty). If that thread was stuck,
     // empty the set from here, so that standbyPartitions() is empty after close, and tell the
@@ -780,6 +833,7 @@ public final class Rebalancer implements AutoCloseable {
               handoff.follow();
             }
             mode.leadershipChanged(leader);
+            fleet.reconcile(draining);
             leaderCheck();
           });
     }
@@ -895,23 +949,36 @@ public final class Rebalancer implements AutoCloseable {
     }
   }
 
-  /** The eligible members, computed once per list of workers (so once per view). */
+  /**
+   * The members placed: the live workers that are not draining and the members that hold a
+   * reservation, as the operators' controls say ({@link FleetState#placed}); computed once per list
+   * of workers and controls (so once per view or control change).
+   */
   private List<Member> eligible() {
     List<MemberInfo> workers = session.workers();
-    if (workers != eligibleOf) {
-      List<Member> members = new ArrayList<>();
-      for (MemberInfo m : workers) {
-        if (!m.draining()) {
-          members.add(m.member());
-        }
+    FleetState controls = fleet.state();
+    if (workers != eligibleOf || controls != eligibleFleet) {
+      List<Member> next = controls.placed(workers);
+      if (!next.equals(eligible)) {
+        eligible = next;
       }
-      eligible = Collections.unmodifiableList(members);
       eligibleOf = workers;
+      eligibleFleet = controls;
     }
     return eligible;
   }
 
+  /** A reservation, the pause or a drain request changed: as a view change. */
+  private void fleetChanged() {
+    fleet.reconcile(draining);
+    updateState();
+    mode.viewChanged();
+    tryActivate();
+    leaderCheck();
+  }
+
   private void viewChanged() {
+    fleet.reconcile(draining);
     viewChangedNanos = nanoTime.getAsLong();
     if (newIncarnation() && !mode.state().isEmpty()) {
       acknowledge();
@@ -1176,7 +1243,7 @@ public final class Rebalancer implements AutoCloseable {
     if (lifecycle.isClosed()) {
       return;
     }
-    if (draining) {
+    if (draining || fleet.remoteDrained()) {
       state = State.DRAINING;
     } else if (lostSession) {
       state = State.LOST;

@@ -31,6 +31,9 @@ public final class RebalancerBuilder {
   /** The namespace under which groups live. */
   public static final String DEFAULT_NAMESPACE = "/ringwork";
 
+  /** The restart grace when none is set: off, a member's partitions move as soon as it is gone. */
+  public static final Duration DEFAULT_RESTART_GRACE = Duration.ZERO;
+
   private String group;
   private Member member;
   private CuratorFramework client;
@@ -53,6 +56,7 @@ public final class RebalancerBuilder {
   private LongSupplier nanoTime;
   private OwnershipListener listener;
   private RingworkClient ringOf;
+  private Duration restartGrace;
 
   RebalancerBuilder() {}
 
@@ -272,6 +276,27 @@ public final class RebalancerBuilder {
   }
 
   /**
+   * Sets the restart grace: how long this member's partitions stay reserved for it once it has left
+   * with {@link Rebalancer#closeForRestart()} or its session has ended without a drain. While the
+   * grace lasts nobody runs them (they are revoked and acknowledged as on any leave) and nobody
+   * else is given them; the same id back within the grace gets exactly them again, with higher
+   * tokens, through the usual barrier. {@link Rebalancer#drain(Duration)} and {@link
+   * Rebalancer#close()} still move them at once. {@link #DEFAULT_RESTART_GRACE} (off) by default.
+   *
+   * @throws IllegalArgumentException if it is negative
+   * @throws IllegalStateException if it was already set
+   */
+  public RebalancerBuilder restartGrace(Duration grace) {
+    requireUnset(restartGrace == null, "restartGrace");
+    Objects.requireNonNull(grace, "restartGrace");
+    if (grace.isNegative()) {
+      throw new IllegalArgumentException("restartGrace must not be negative, got " + grace);
+    }
+    this.restartGrace = grace;
+    return this;
+  }
+
+  /**
    * Builds the rebalancer; call {@link Rebalancer#start()} to join.
    *
    * @throws IllegalStateException if the group, member or ZooKeeper source is missing
@@ -414,6 +439,10 @@ public final class RebalancerBuilder {
 
   OwnershipListener listener() {
     return listener == null ? new OwnershipListener() {} : listener;
+  }
+
+  Duration restartGrace() {
+    return restartGrace == null ? DEFAULT_RESTART_GRACE : restartGrace;
   }
 
   private static Duration positive(Duration d, String what) {

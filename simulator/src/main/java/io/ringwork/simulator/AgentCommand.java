@@ -155,6 +155,16 @@ final class AgentCommand implements Callable<Integer> {
       description = "How long SIGTERM waits for the handoff (default 30000).")
   long drainTimeoutMs = 30_000;
 
+  @Option(
+      names = "--restart-grace",
+      paramLabel = "DURATION",
+      description =
+          "Keep this worker's partitions reserved for DURATION (e.g. 30s) when it stops on"
+              + " SIGTERM/SIGINT or its session ends without a drain: nobody else is given them, and"
+              + " the same --id started within DURATION gets them back. SIGTERM then leaves for a"
+              + " restart instead of draining. Default: off.")
+  String restartGrace;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   static boolean keepsRunning(String[] args) {
@@ -189,6 +199,8 @@ final class AgentCommand implements Callable<Integer> {
         waitForId == null ? null : DemoCommand.parseDuration("--wait-for-id", waitForId);
     Duration settle =
         settleDelay == null ? null : DemoCommand.parseDuration("--settle-delay", settleDelay);
+    Duration grace =
+        restartGrace == null ? null : DemoCommand.parseDuration("--restart-grace", restartGrace);
     PrintWriter out = spec.commandLine().getOut();
     Events events = new Events(out, partitionLists);
     RebalancerBuilder b;
@@ -209,6 +221,9 @@ final class AgentCommand implements Callable<Integer> {
       }
       if (settle != null) {
         b.settleDelay(settle);
+      }
+      if (grace != null) {
+        b.restartGrace(grace);
       }
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage());
@@ -262,25 +277,30 @@ final class AgentCommand implements Callable<Integer> {
         new Thread(
             () -> {
               try {
-                boolean handedOver = rebalancer.drain(Duration.ofMillis(drainTimeoutMs));
-                boolean lost = !handedOver && events.sessionLost();
-                if (lost) {
-                  // drain() returns at once then: nothing can be handed over from a lost session.
-                  spec.commandLine()
-                      .getErr()
-                      .println(
-                          "ringwork: could not hand over: the session is lost; the others take"
-                              + " its partitions once ZooKeeper has ended it");
-                  spec.commandLine().getErr().flush();
+                if (grace != null && !grace.isZero()) {
+                  boolean reserved = rebalancer.closeForRestart();
+                  events.emit("restarting", n -> n.put("reserved", reserved));
+                } else {
+                  boolean handedOver = rebalancer.drain(Duration.ofMillis(drainTimeoutMs));
+                  boolean lost = !handedOver && events.sessionLost();
+                  if (lost) {
+                    // drain() returns at once then: nothing can be handed over from a lost session.
+                    spec.commandLine()
+                        .getErr()
+                        .println(
+                            "ringwork: could not hand over: the session is lost; the others take"
+                                + " its partitions once ZooKeeper has ended it");
+                    spec.commandLine().getErr().flush();
+                  }
+                  events.emit(
+                      "drained",
+                      n -> {
+                        n.put("complete", handedOver);
+                        if (lost) {
+                          n.put("reason", "session lost");
+                        }
+                      });
                 }
-                events.emit(
-                    "drained",
-                    n -> {
-                      n.put("complete", handedOver);
-                      if (lost) {
-                        n.put("reason", "session lost");
-                      }
-                    });
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               } finally {

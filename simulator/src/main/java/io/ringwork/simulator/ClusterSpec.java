@@ -96,7 +96,7 @@ final class ClusterSpec {
             }
             spec.membersReport = true;
           }
-          case "group", "leader", "assignmentVersion" -> {
+          case "group", "leader", "assignmentVersion", "pause", "reservations", "drainRequests" -> {
             if (!spec.membersReport) {
               throw new InputException(
                   at(file, where)

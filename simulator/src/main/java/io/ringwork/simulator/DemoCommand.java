@@ -14,9 +14,11 @@ import io.ringwork.lock.LockState;
 import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.membership.EmbeddedZooKeeper;
 import io.ringwork.membership.GroupPaths;
+import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.GroupStatus;
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.rebalancer.RebalancerBuilder;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Partitioner;
@@ -91,6 +93,15 @@ final class DemoCommand implements Callable<Integer> {
   static final List<String> FAULTS =
       List.of("join", "drain", "crash", "pause", "leader", "connection");
 
+  /**
+   * Faults run only when asked for: {@code restart} restarts every live worker in turn with the
+   * same id (a rolling restart) under a restart grace, which the other faults would feel.
+   */
+  static final List<String> OPT_IN_FAULTS = List.of("restart");
+
+  /** The restart grace of the workers when {@code restart} is among the faults. */
+  static final Duration RESTART_GRACE = Duration.ofSeconds(30);
+
   @Option(names = "--workers", paramLabel = "N", description = "Workers at the start.")
   int workers = 5;
 
@@ -109,7 +120,10 @@ final class DemoCommand implements Callable<Integer> {
       split = ",",
       description =
           "Fault kinds to inject: join, drain, crash, pause, leader, connection (the embedded"
-              + " server restarts: every session is disconnected).")
+              + " server restarts: every session is disconnected); restart (only when asked"
+              + " for, in-process only: every worker in turn leaves for a restart and comes back"
+              + " with the same id under a 30 s restart grace; the report counts partitions moved"
+              + " to other workers).")
   List<String> faults = new ArrayList<>(FAULTS);
 
   @Option(names = "--session-timeout", paramLabel = "MS", description = "Workers' session timeout.")
@@ -209,10 +223,18 @@ final class DemoCommand implements Callable<Integer> {
       throw new InputException("--resources must be between 1 and 1000000, got " + resources);
     }
     for (String f : faults) {
-      if (!FAULTS.contains(f)) {
-        throw new InputException("--faults: unknown fault '" + f + "'; known: " + FAULTS);
+      if (!FAULTS.contains(f) && !OPT_IN_FAULTS.contains(f)) {
+        List<String> known = new ArrayList<>(FAULTS);
+        known.addAll(OPT_IN_FAULTS);
+        throw new InputException("--faults: unknown fault '" + f + "'; known: " + known);
       }
     }
+    if (processes && faults.contains("restart")) {
+      throw new InputException(
+          "--faults restart runs in-process only; for processes see 'ringwork agent"
+              + " --restart-grace'");
+    }
+    restartGrace = faults.contains("restart") ? RESTART_GRACE : null;
     if (sessionMs < 1000 || sessionMs > 60_000) {
       throw new InputException("--session-timeout must be between 1000 and 60000 ms");
     }
@@ -369,6 +391,17 @@ final class DemoCommand implements Callable<Integer> {
     return processes ? new ChildWorker(id) : new LocalWorker(id);
   }
 
+  /** The restart grace of the workers, or null (off). */
+  private Duration restartGrace;
+
+  /** Partitions activated per worker id, counted from the callbacks (for the restart fault). */
+  private final Map<String, AtomicLong> activated = new ConcurrentHashMap<>();
+
+  /** Partitions moved to another worker by restarts: each counted when it is activated there. */
+  private final AtomicLong restartMoves = new AtomicLong();
+
+  private int restarts;
+
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
@@ -424,6 +457,9 @@ final class DemoCommand implements Callable<Integer> {
     /** Dies: kill -9 for a process; an in-process worker's session is ended on the server. */
     void crash() throws Exception;
 
+    /** Leaves for a restart: its partitions stay reserved for its id for the restart grace. */
+    void leaveForRestart() throws Exception;
+
     /** Freezes past its session timeout: SIGSTOP, or its thread held and its session ended. */
     void freeze() throws Exception;
 
@@ -452,8 +488,17 @@ final class DemoCommand implements Callable<Integer> {
 
   /** Builds a demo member's rebalancer. */
   static Rebalancer rebalancer(String id, CuratorFramework client, OwnershipListener listener) {
-    return Rebalancer.newBuilder()
-        .group(GROUP)
+    return rebalancer(id, client, listener, null);
+  }
+
+  /** Builds a demo member's rebalancer with a restart grace (null: off). */
+  static Rebalancer rebalancer(
+      String id, CuratorFramework client, OwnershipListener listener, Duration restartGrace) {
+    RebalancerBuilder b = Rebalancer.newBuilder();
+    if (restartGrace != null) {
+      b.restartGrace(restartGrace);
+    }
+    return b.group(GROUP)
         .member(Member.of(id))
         .curator(client)
         .partitions(PARTITIONS)
@@ -580,7 +625,14 @@ final class DemoCommand implements Callable<Integer> {
                   LocalWorker.this.parked.add(Map.entry(key, token));
                 }
               });
-      rebalancer = rebalancer(id, client, work);
+      OwnershipListener counting =
+          new OwnershipListener() {
+            @Override
+            public void onAssigned(List<Grant> grants) {
+              activated.computeIfAbsent(id, k -> new AtomicLong()).addAndGet(grants.size());
+            }
+          };
+      rebalancer = rebalancer(id, client, work.after(counting), restartGrace);
       rebalancer.start();
       thread = new Thread(this::work, "demo-" + id);
       thread.setDaemon(true);
@@ -631,6 +683,14 @@ final class DemoCommand implements Callable<Integer> {
       work.running = false;
       expire(client); // the server ends its session, as after a kill -9
       close();
+    }
+
+    @Override
+    public void leaveForRestart() {
+      work.running = false;
+      work.resume();
+      rebalancer.closeForRestart();
+      client.close();
     }
 
     @Override
@@ -793,6 +853,11 @@ final class DemoCommand implements Callable<Integer> {
     public void crash() throws Exception {
       process.destroyForcibly(); // SIGKILL
       process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void leaveForRestart() {
+      throw new IllegalStateException("the restart fault runs in-process only"); // refused above
     }
 
     @Override
@@ -990,12 +1055,46 @@ final class DemoCommand implements Callable<Integer> {
         w.thaw();
         return;
       }
+      case "restart" -> {
+        rollingRestart(t0);
+        return;
+      }
       default -> throw new IllegalStateException("unknown fault " + kind);
     }
     awaitStable(Duration.ofSeconds(30));
     handoffMillis
         .computeIfAbsent(kind, k -> new ArrayList<>())
         .add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+  }
+
+  /**
+   * Restarts every live worker in turn with the same id: it leaves for a restart (its partitions
+   * stay reserved for it), a new worker with its id starts, the group settles. Counts every
+   * partition activated on another worker meanwhile as moved, and each restart's time from the
+   * leave to the settled group as its handoff.
+   */
+  private void rollingRestart(long t0) throws Exception {
+    restarts++;
+    for (int i = 0; i < live.size(); i++) {
+      Worker w = live.get(i);
+      lastFault = "restart " + w.id();
+      long start = System.nanoTime();
+      Map<String, Long> before = new HashMap<>();
+      activated.forEach((id, n) -> before.put(id, n.get()));
+      w.leaveForRestart();
+      Worker back = new LocalWorker(w.id());
+      live.set(i, back);
+      awaitStable(Duration.ofSeconds(30));
+      activated.forEach(
+          (id, n) -> {
+            if (!id.equals(w.id())) {
+              restartMoves.addAndGet(n.get() - before.getOrDefault(id, 0L));
+            }
+          });
+      handoffMillis
+          .computeIfAbsent("restart", k -> new ArrayList<>())
+          .add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    }
   }
 
   private Worker leader() throws Exception {
@@ -1221,6 +1320,13 @@ final class DemoCommand implements Callable<Integer> {
     }
     ObjectNode f = r.putObject("faults");
     faultCounts.forEach((k, v) -> f.put(k, v.get()));
+    if (restarts > 0) {
+      ObjectNode rr = r.putObject("restarts");
+      rr.put("rollingRestarts", restarts);
+      rr.put("workersRestarted", handoffMillis.getOrDefault("restart", List.of()).size());
+      rr.put("movedToOthers", restartMoves.get());
+      rr.put("graceMillis", RESTART_GRACE.toMillis());
+    }
     ObjectNode h = r.putObject("handoffMillis");
     handoffMillis.forEach(
         (k, v) -> {
@@ -1336,6 +1442,16 @@ final class DemoCommand implements Callable<Integer> {
           h.path("standby").path("count").asInt(),
           h.path("coldOwner").path("p50").asText("-"),
           h.path("coldOwner").path("count").asInt());
+    }
+    JsonNode rr = r.path("restarts");
+    if (rr.isObject()) {
+      out.printf(
+          "rolling restarts %d: %d workers restarted, %d partitions moved to other workers"
+              + " (restart grace %d s)%n",
+          rr.path("rollingRestarts").asInt(),
+          rr.path("workersRestarted").asInt(),
+          rr.path("movedToOthers").asLong(),
+          rr.path("graceMillis").asLong() / 1000);
     }
     out.printf(
         "%d workers at the end, peak/average %.2f; api locks %d held, %d timed out; %.1f s%n",

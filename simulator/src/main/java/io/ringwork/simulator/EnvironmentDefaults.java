@@ -29,7 +29,7 @@ final class EnvironmentDefaults implements CommandLine.IDefaultValueProvider {
 
   /** The commands whose flags do. */
   static final Set<String> COMMANDS =
-      Set.of("agent", "join", "members", "inspect", "lock", "locks");
+      Set.of("agent", "join", "members", "inspect", "lock", "locks", "pause", "resume", "drain");
 
   private final Map<String, String> env;
 

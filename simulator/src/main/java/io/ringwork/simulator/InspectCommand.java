@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.lock.KeyLockState;
 import io.ringwork.lock.KeyLocks;
 import io.ringwork.lock.LockInfo;
+import io.ringwork.membership.GroupPaths;
+import io.ringwork.rebalancer.FleetState;
 import io.ringwork.rebalancer.GroupInspection;
 import io.ringwork.rebalancer.GroupStatus;
 import io.ringwork.ring.Assignment;
@@ -192,6 +194,7 @@ final class InspectCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       ringProblem = e.getMessage();
     }
+    FleetState fleet = FleetState.read(client, new GroupPaths(groupPath));
     long now = System.currentTimeMillis();
     ObjectNode root = JSON.createObjectNode();
     root.put("format", Reports.FORMAT);
@@ -203,6 +206,11 @@ final class InspectCommand implements Callable<Integer> {
 
     List<String> workers = new ArrayList<>();
     double totalWeight = 0;
+    for (FleetState.Reservation res : fleet.reservations().values()) {
+      if (res.state() != FleetState.Reservation.State.PRESENT) {
+        totalWeight += res.member().weight(); // a reserved member counts for quotas
+      }
+    }
     for (GroupStatus.Row r : status.members()) {
       JsonNode d = r.data();
       if (!d.path("role").asText("worker").equals("observer")) {
@@ -255,10 +263,12 @@ final class InspectCommand implements Callable<Integer> {
       }
       GroupInspection.AckRow ack = handoff.ack(r.id());
       putNullable(o, "acknowledged", ack == null ? null : ack.state());
+      o.put("drainRequested", fleet.drainRequested(r.id(), r.incarnation()));
       if (d.has("corrupt")) {
         o.put("problem", "unreadable member data: " + d.path("corrupt").asText());
       }
     }
+    FleetReports.fill(root, fleet, ring, now);
 
     List<KeyLockState> states = key != null ? List.of(locks.inspect(key)) : locks.inspectAll();
     if (key != null) {
@@ -344,12 +354,15 @@ final class InspectCommand implements Callable<Integer> {
           "stable: every worker acknowledged %s (since %s)%n",
           h.path("state").asText(), Instant.ofEpochMilli(h.path("since").asLong()));
     }
+    FleetReports.table(out, r);
     out.printf(
         "%-20s %6s %-8s %-8s %10s %-24s %-8s %6s %10s %7s%n",
         "member", "weight", "zone", "role", "incarn.", "since", "flags", "parts", "quota", "ack");
     for (JsonNode m : r.path("members")) {
       String flags =
-          (m.path("leader").asBoolean() ? "L" : "") + (m.path("draining").asBoolean() ? "D" : "");
+          (m.path("leader").asBoolean() ? "L" : "")
+              + (m.path("draining").asBoolean() ? "D" : "")
+              + (m.path("drainRequested").asBoolean() ? "R" : "");
       out.printf(
           "%-20s %6s %-8s %-8s %10d %-24s %-8s %6s %10s %7s%n",
           m.path("id").asText(),

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.ToozGroup;
+import io.ringwork.rebalancer.FleetState;
 import io.ringwork.rebalancer.GroupStatus;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -118,6 +119,11 @@ final class MembersCommand implements Callable<Integer> {
           o.put("since", r.since());
           o.put("partitions", r.partitions());
         }
+        FleetReports.fill(
+            root,
+            FleetState.read(client, new GroupPaths(groupPath)),
+            FleetReports.ringOrNull(client, groupPath),
+            System.currentTimeMillis());
         out.println(root.toPrettyString());
       } else {
         out.printf(
@@ -140,6 +146,13 @@ final class MembersCommand implements Callable<Integer> {
               Instant.ofEpochMilli(r.since()),
               r.partitions());
         }
+        ObjectNode controls = new ObjectMapper().createObjectNode();
+        FleetReports.fill(
+            controls,
+            FleetState.read(client, new GroupPaths(groupPath)),
+            FleetReports.ringOrNull(client, groupPath),
+            System.currentTimeMillis());
+        FleetReports.table(out, controls);
       }
       out.flush();
       return 0;

@@ -96,6 +96,35 @@ final class DemoCommandTest {
   }
 
   @Test
+  void demo_rollingRestart_movesNothingToOtherWorkers_passes() throws Exception {
+    Cli.Result r =
+        Cli.runAlongside(
+            "demo",
+            "--workers",
+            "3",
+            "--resources",
+            "300",
+            "--duration",
+            "4s",
+            "--faults",
+            "restart",
+            "--format",
+            "json");
+    assertThat(r.status()).as("%s", r.out()).isZero();
+    JsonNode report = JSON.readTree(r.out());
+    JsonNode restarts = report.path("restarts");
+    assertThat(restarts.path("rollingRestarts").asInt()).isGreaterThanOrEqualTo(1);
+    assertThat(restarts.path("workersRestarted").asInt())
+        .isEqualTo(3 * restarts.path("rollingRestarts").asInt());
+    assertThat(restarts.path("movedToOthers").asLong()).isZero();
+    assertThat(report.path("overlaps").asLong()).isZero();
+    assertThat(report.path("staleWritesAccepted").asLong()).isZero();
+    assertThat(report.path("verdict").asText()).isEqualTo("pass");
+    assertThat(Cli.runAlongside("demo", "--processes", "--faults", "restart").status())
+        .isEqualTo(2);
+  }
+
+  @Test
   void demo_connectionLoss_withAChart_passes(@TempDir Path dir) throws Exception {
     Path chart = dir.resolve("demo.png");
     Cli.Result r =

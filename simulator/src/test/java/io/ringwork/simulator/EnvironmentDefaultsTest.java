@@ -61,7 +61,9 @@ final class EnvironmentDefaultsTest {
       Map.of(
           "agent", List.of("--id", "w"),
           "join", List.of("--id", "w"),
-          "lock", List.of("--id", "w", "--key", "k"));
+          "lock", List.of("--id", "w", "--key", "k"),
+          "pause", List.of("--for", "1m"),
+          "drain", List.of("--member", "w"));
 
   @Test
   void everyLiveCommand_readsEachOfItsConnectionAndGroupFlags() {

@@ -122,6 +122,9 @@ public class RingworkAutoConfiguration {
     if (p.getRouteUntil() != null) {
       b.router(KeyRouter.upTo(p.getRouteUntil()));
     }
+    if (p.getRestartGrace() != null) {
+      b.restartGrace(p.getRestartGrace());
+    }
     Rebalancer r = b.build();
     listener.source(r);
     return r;
@@ -130,7 +133,10 @@ public class RingworkAutoConfiguration {
   /** Starts the member when the context has started and drains it on shutdown. */
   @Bean
   public RingworkLifecycle ringworkLifecycle(Rebalancer rebalancer, RingworkProperties p) {
-    return new RingworkLifecycle(rebalancer, p.getDrainTimeout());
+    return new RingworkLifecycle(
+        rebalancer,
+        p.getDrainTimeout(),
+        p.getRestartGrace() != null && !p.getRestartGrace().isZero());
   }
 
   /**

@@ -22,13 +22,23 @@ public final class RingworkLifecycle implements SmartLifecycle {
 
   private final Rebalancer rebalancer;
   private final Duration drainTimeout;
+  private final boolean forRestart;
   private volatile boolean running;
   private volatile boolean drained;
 
   /** A lifecycle of {@code rebalancer} that drains for at most {@code drainTimeout}. */
   public RingworkLifecycle(Rebalancer rebalancer, Duration drainTimeout) {
+    this(rebalancer, drainTimeout, false);
+  }
+
+  /**
+   * A lifecycle of {@code rebalancer}; with {@code forRestart} (a restart grace is set) it leaves
+   * for a restart on shutdown ({@link Rebalancer#closeForRestart()}) instead of draining.
+   */
+  public RingworkLifecycle(Rebalancer rebalancer, Duration drainTimeout, boolean forRestart) {
     this.rebalancer = rebalancer;
     this.drainTimeout = drainTimeout;
+    this.forRestart = forRestart;
   }
 
   @Override
@@ -63,6 +73,14 @@ public final class RingworkLifecycle implements SmartLifecycle {
       return;
     }
     running = false;
+    if (forRestart) {
+      boolean reserved = rebalancer.closeForRestart();
+      log.info(
+          "member {} left for a restart; its partitions {} reserved for its id",
+          rebalancer.memberId(),
+          reserved ? "stay" : "could not be");
+      return;
+    }
     try {
       drained = rebalancer.drain(drainTimeout);
       if (drained) {

@@ -68,6 +68,13 @@ public class RingworkProperties {
   /** Digest credentials USER:PASSWORD for the ZooKeeper client the starter creates. */
   private String auth;
 
+  /**
+   * Restart grace (e.g. 30s): on shutdown the member leaves for a restart instead of draining, and
+   * its partitions stay reserved for its id for this long (also when its session ends without a
+   * drain). Off when not set.
+   */
+  private Duration restartGrace;
+
   public boolean isEnabled() {
     return enabled;
   }
@@ -194,5 +201,13 @@ public class RingworkProperties {
 
   public void setAuth(String auth) {
     this.auth = auth;
+  }
+
+  public Duration getRestartGrace() {
+    return restartGrace;
+  }
+
+  public void setRestartGrace(Duration restartGrace) {
+    this.restartGrace = restartGrace;
   }
 }

@@ -54,6 +54,7 @@ final class RingworkMetadataTest {
             "ringwork.session-timeout",
             "ringwork.revoke-deadline",
             "ringwork.drain-timeout",
+            "ringwork.restart-grace",
             "ringwork.auth",
             "ringwork.enabled");
   }

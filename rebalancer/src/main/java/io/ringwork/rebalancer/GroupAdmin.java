@@ -1,0 +1,181 @@
+package io.ringwork.rebalancer;
+
+import io.ringwork.membership.GroupPaths;
+import io.ringwork.membership.MemberInfo;
+import io.ringwork.membership.Membership;
+import io.ringwork.rebalancer.FleetState.Pause;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * An operator's controls over a live group, on the admin side (the {@code ringwork pause}, {@code
+ * resume} and {@code drain} commands use it): a maintenance pause that ends by itself, and the
+ * drain of another member. It writes only under {@code <group>/fleet}; the members act on what it
+ * writes. It never creates a group.
+ *
+ * <p>A pause freezes placement: until its deadline (the server's time) the group places only the
+ * members present when it began, so joiners get nothing and nothing moves, except the partitions of
+ * members that are gone (no live node and no reservation), which are re-owned at once (availability
+ * first). A drained member hands its partitions over and stays in the group with none until it
+ * leaves or is undrained.
+ */
+public final class GroupAdmin {
+
+  private final CuratorFramework client;
+  private final GroupPaths paths;
+  private final String by;
+
+  private GroupAdmin(CuratorFramework client, GroupPaths paths, String by) {
+    this.client = client;
+    this.paths = paths;
+    this.by = by;
+  }
+
+  /**
+   * Returns the controls of the group at {@code groupPath} ({@code <namespace>/<group>}) over a
+   * started client; {@code by} names the operator in what it writes ("" for none).
+   *
+   * @throws IllegalArgumentException if the group does not exist (no config), naming the path
+   * @throws Exception if ZooKeeper cannot be read
+   */
+  public static GroupAdmin of(CuratorFramework client, String groupPath, String by)
+      throws Exception {
+    GroupPaths paths = new GroupPaths(groupPath);
+    if (client.checkExists().forPath(paths.config()) == null) {
+      throw new IllegalArgumentException(
+          "no group at " + groupPath + " (no " + paths.config() + ")");
+    }
+    return new GroupAdmin(client, paths, Objects.requireNonNull(by, "by"));
+  }
+
+  /**
+   * Pauses the group for {@code duration}, replacing a pause in place (its deadline starts again).
+   * The members placed while it lasts are those placed now: the live workers that are not draining
+   * and the reserved members.
+   *
+   * @return the pause as stored
+   * @throws IllegalArgumentException if the duration is not positive
+   * @throws Exception if ZooKeeper cannot be written
+   */
+  public Pause pause(Duration duration, String reason) throws Exception {
+    Objects.requireNonNull(duration, "duration");
+    if (duration.isNegative() || duration.isZero()) {
+      throw new IllegalArgumentException("a pause must last a positive time, got " + duration);
+    }
+    List<String> members = new ArrayList<>();
+    for (var m : FleetState.read(client, paths).placed(liveWorkers())) {
+      members.add(m.id());
+    }
+    byte[] data = FleetCodec.pause(reason == null ? "" : reason, by, duration.toMillis(), members);
+    Stat stat = new Stat();
+    try {
+      client.create().creatingParentsIfNeeded().storingStatIn(stat).forPath(paths.pause(), data);
+    } catch (KeeperException.NodeExistsException e) {
+      stat = client.setData().forPath(paths.pause(), data);
+    }
+    return FleetCodec.pause(data, stat);
+  }
+
+  /**
+   * Ends the pause now.
+   *
+   * @return whether there was one
+   * @throws Exception if ZooKeeper cannot be written
+   */
+  public boolean resume() throws Exception {
+    try {
+      client.delete().forPath(paths.pause());
+      return true;
+    } catch (KeeperException.NoNodeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Asks a live worker to drain: it hands its partitions over and stays, with none, until it leaves
+   * or {@link #undrain(String)}. The request holds for the member's current incarnation.
+   *
+   * @throws IllegalArgumentException if no live worker has that id
+   * @throws Exception if ZooKeeper cannot be written
+   */
+  public void drain(String member) throws Exception {
+    MemberInfo target = liveWorker(member);
+    byte[] data = FleetCodec.drain(target.incarnation(), by);
+    try {
+      client.create().creatingParentsIfNeeded().forPath(paths.drainRequest(member), data);
+    } catch (KeeperException.NodeExistsException e) {
+      client.setData().forPath(paths.drainRequest(member), data);
+    }
+  }
+
+  /**
+   * Withdraws a drain request: the member takes work again.
+   *
+   * @return whether there was one
+   * @throws Exception if ZooKeeper cannot be written
+   */
+  public boolean undrain(String member) throws Exception {
+    try {
+      client.delete().forPath(paths.drainRequest(member));
+      return true;
+    } catch (KeeperException.NoNodeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Reads the group's controls.
+   *
+   * @throws Exception if ZooKeeper cannot be read
+   */
+  public FleetState controls() throws Exception {
+    return FleetState.read(client, paths);
+  }
+
+  /** Returns the pause in place, if any. */
+  public Optional<Pause> pauseInPlace() throws Exception {
+    return controls().pause();
+  }
+
+  private MemberInfo liveWorker(String id) throws Exception {
+    for (MemberInfo m : liveWorkers()) {
+      if (m.id().equals(id)) {
+        return m;
+      }
+    }
+    TreeSet<String> ids = new TreeSet<>();
+    liveWorkers().forEach(m -> ids.add(m.id()));
+    throw new IllegalArgumentException(
+        "no live worker '" + id + "' in " + paths.root() + "; live workers: " + ids);
+  }
+
+  private List<MemberInfo> liveWorkers() throws Exception {
+    List<MemberInfo> out = new ArrayList<>();
+    List<String> ids;
+    try {
+      ids = client.getChildren().forPath(paths.members());
+    } catch (KeeperException.NoNodeException e) {
+      return out;
+    }
+    for (String id : ids) {
+      Stat stat = new Stat();
+      try {
+        byte[] data = client.getData().storingStatIn(stat).forPath(paths.member(id));
+        MemberInfo m = Membership.readMember(id, data, stat);
+        if (m.isWorker()) {
+          out.add(m);
+        }
+      } catch (KeeperException.NoNodeException | IllegalArgumentException gone) {
+        // left meanwhile, or unreadable: members leave it out of their views too
+      }
+    }
+    return out;
+  }
+}
