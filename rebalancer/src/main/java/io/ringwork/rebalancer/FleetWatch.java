@@ -76,7 +76,8 @@ final class FleetWatch {
   private volatile FleetState state = FleetState.NONE;
   private volatile boolean closed;
   private volatile boolean leaving;
-  private boolean remoteDrained;
+  // Written on the event thread, read by closeForRestart()'s caller.
+  private volatile boolean remoteDrained;
   private long checkScheduledFor = Long.MAX_VALUE;
 
   FleetWatch(
@@ -383,10 +384,12 @@ final class FleetWatch {
    * @throws IllegalStateException if the reservation could not be written
    */
   boolean leaveForRestart() {
-    leaving = true;
     if (remoteDrained) {
-      return false; // drained: it holds nothing, and a reservation would pull partitions back
+      // Drained: it holds nothing, and a reservation would pull partitions back. Not marked as
+      // leaving, so that the close that follows leaves for good and deletes the drain request.
+      return false;
     }
+    leaving = true;
     if (!client.getZookeeperClient().isConnected()) {
       throw new IllegalStateException(
           "not connected: the partitions of "

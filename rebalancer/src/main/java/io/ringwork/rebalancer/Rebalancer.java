@@ -698,6 +698,9 @@ public final class Rebalancer implements AutoCloseable {
       // The event thread is stuck (or gone) before its withdraw: withdraw from here, or on a
       // caller's client the acknowledgement would block every barrier for the session's life.
       handoff.withdraw(session.sessionId());
+      // A leave for good ends the reservation from here too (a no-op if the task got that far, or
+      // when leaving for a restart); otherwise the partitions would stay unowned for the grace.
+      fleet.leave(session.incarnation());
       fleet.close();
     }
     // Normally done on the event thread above (this finds the set empty). If that thread was stuck,

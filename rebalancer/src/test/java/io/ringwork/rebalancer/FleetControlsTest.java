@@ -365,4 +365,21 @@ final class FleetControlsTest {
         .isEmpty();
     history.assertExclusiveAndFenced();
   }
+
+  /** A drained member that then leaves for a restart reserves nothing and leaves no request. */
+  @Test
+  void remotelyDrained_thenCloseForRestart_reservesNothing_andItsDrainRequestGoes()
+      throws Exception {
+    worker("a", "balanced", Duration.ofSeconds(30));
+    Rebalancer b = worker("b", "balanced", Duration.ofSeconds(30));
+    awaitAllStable();
+    GroupAdmin.of(zk.client(), GROUP_PATH, "ops").drain("b");
+    await().atMost(STABLE).until(() -> b.state() == Rebalancer.State.DRAINING);
+    assertThat(b.closeForRestart()).isFalse();
+    assertThat(reservation("b")).isNull();
+    assertThat(zk.client().checkExists().forPath(GROUP_PATH + "/fleet/drain/b"))
+        .as("the drain request of a member that left")
+        .isNull();
+    history.assertExclusiveAndFenced();
+  }
 }
