@@ -14,6 +14,8 @@ import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
+import io.ringwork.test.StrictHistory;
+import io.ringwork.test.StrictHistory.Incarnation;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -373,6 +375,10 @@ final class GuardTest {
     AtomicInteger foreignHolds = new AtomicInteger();
     AtomicInteger fastHolds = new AtomicInteger();
     keys.forEach(k -> inUse.put(k, new AtomicInteger()));
+    // Every hold per incarnation; no session ends here, so no overlap is excused at all.
+    StrictHistory history = StrictHistory.create();
+    Incarnation ownerIncarnation =
+        new Incarnation("w1", owner.curator().getZookeeperClient().getZooKeeper().getSessionId());
     long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
     List<Future<?>> runs = new ArrayList<>();
     for (int t = 0; t < 2; t++) {
@@ -386,7 +392,16 @@ final class GuardTest {
                 while (System.nanoTime() < end) {
                   String k = mine.get(rnd.nextInt(2));
                   try (KeyGuard g = owner.guard(k, LockMode.EXCLUSIVE, w(10_000))) {
+                    StrictHistory.Hold hold =
+                        history.guardOpened(
+                            ownerIncarnation,
+                            k,
+                            g.partition(),
+                            StrictHistory.Mode.EXCLUSIVE,
+                            g.token(),
+                            g.fastPath());
                     work(k, g.token(), inUse, ledger, overlaps, stale);
+                    hold.close();
                     if (g.fastPath()) {
                       fastHolds.incrementAndGet();
                     }
@@ -403,7 +418,14 @@ final class GuardTest {
                 while (System.nanoTime() < end) {
                   String k = keys.get(rnd.nextInt(keys.size()));
                   try (LockHandle h = api.acquire(k, LockMode.EXCLUSIVE, w(10_000))) {
+                    StrictHistory.Hold hold =
+                        history.lockAcquired(
+                            new Incarnation(api.memberId(), 0),
+                            k,
+                            StrictHistory.Mode.EXCLUSIVE,
+                            h.token());
                     work(k, h.token(), inUse, ledger, overlaps, stale);
+                    hold.close();
                     foreignHolds.incrementAndGet();
                   }
                   Thread.sleep(rnd.nextInt(20));
@@ -415,6 +437,7 @@ final class GuardTest {
       f.get(60, TimeUnit.SECONDS);
     }
     assertThat(overlaps).as("owner and foreign holds on one key at once").hasValue(0);
+    history.assertStrict(Duration.ZERO);
     assertThat(stale).as("writes the ledger refused").hasValue(0);
     assertThat(foreignHolds.get()).isGreaterThan(10);
     assertThat(fastHolds.get()).isGreaterThan(10);
