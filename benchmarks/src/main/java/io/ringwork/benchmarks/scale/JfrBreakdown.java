@@ -20,7 +20,7 @@ import jdk.jfr.consumer.RecordingFile;
  * (a {@code HashMap.get} called by Curator is Curator's time), and to {@link Owner#JDK} only when
  * every frame is the JDK's (selector loops, GC helpers, thread starts).
  */
-final class JfrBreakdown {
+public final class JfrBreakdown {
 
   /** Whose code a sample belongs to. */
   enum Owner {
@@ -58,6 +58,29 @@ final class JfrBreakdown {
       counts.put(p.name(), new EnumMap<>(Owner.class));
       ours.put(p.name(), new java.util.HashMap<>());
     }
+  }
+
+  /**
+   * Prints the breakdown of every sample in the recordings given (files, or directories of {@code
+   * .jfr} files), for a run whose phases were not recorded: {@code JfrBreakdown PATH...}.
+   */
+  public static void main(String[] args) throws IOException {
+    JfrBreakdown all =
+        new JfrBreakdown(List.of(new Phase("whole recording", Instant.MIN, Instant.MAX)));
+    for (String arg : args) {
+      Path p = Path.of(arg);
+      if (java.nio.file.Files.isDirectory(p)) {
+        try (var files = java.nio.file.Files.list(p)) {
+          for (Path f : files.filter(x -> x.toString().endsWith(".jfr")).sorted().toList()) {
+            all.add(f);
+          }
+        }
+      } else {
+        all.add(p);
+      }
+    }
+    System.out.println(all.table());
+    System.out.println(all.hottest(15));
   }
 
   /** Adds every execution sample of one recording that falls into a phase. */
