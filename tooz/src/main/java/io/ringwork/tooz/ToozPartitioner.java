@@ -1,9 +1,8 @@
-package io.ringwork.rebalancer;
+package io.ringwork.tooz;
 
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
-import io.ringwork.membership.ToozGroup;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.ToozRing;
 import java.util.ArrayList;
