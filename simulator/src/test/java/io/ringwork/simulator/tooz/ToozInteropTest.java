@@ -166,7 +166,7 @@ final class ToozInteropTest {
     awaitRing(c1, all);
     awaitRing(c3, all);
     await().atMost(Duration.ofSeconds(10)).until(() -> java.snapshot().members().size() == 3);
-    // The spec's test vectors (section 5.6).
+    // The test vectors of docs/tooz.md, section 5.4.
     assertThat(java.membersForObject("node-0", 1)).containsExactly("conductor-2");
     assertThat(java.membersForObject("node-1", 1)).containsExactly("conductor-1");
     assertThat(java.membersForObject("node-14", 1)).containsExactly("conductor-3");
