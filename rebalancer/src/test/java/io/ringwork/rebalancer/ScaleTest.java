@@ -30,9 +30,9 @@ final class ScaleTest {
             new Scale(
                 server, strategy, strategy.equals("tooz") ? 32 : 1024, Duration.ofSeconds(30))) {
       group.startAll(N, Duration.ofSeconds(120));
-      double idle = group.idlePacketsPerSecond(Duration.ofSeconds(3));
+      double idle = group.idlePacketsPerSecond(Duration.ofSeconds(2));
       Scale.Change join = group.join(Duration.ofSeconds(60));
-      double idleAfterJoin = group.idlePacketsPerSecond(Duration.ofSeconds(3));
+      double idleAfterJoin = group.idlePacketsPerSecond(Duration.ofSeconds(2));
       Scale.Change leave = group.leave(Duration.ofSeconds(60));
       long joinCaused = caused(join, idle);
       long leaveCaused = caused(leave, idleAfterJoin);
