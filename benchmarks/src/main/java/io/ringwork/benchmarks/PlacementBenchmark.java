@@ -6,6 +6,7 @@ import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Placement;
 import io.ringwork.ring.RendezvousPlacement;
+import io.ringwork.ring.Strategy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -118,7 +119,7 @@ public class PlacementBenchmark {
       placement =
           (RendezvousPlacement)
               Placement.newBuilder()
-                  .strategy(Placement.RENDEZVOUS)
+                  .strategy(Strategy.RENDEZVOUS)
                   .partitions(Integer.parseInt(nxp[1]))
                   .build();
       List<Member> before = new ArrayList<>();

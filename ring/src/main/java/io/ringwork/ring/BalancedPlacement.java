@@ -63,8 +63,8 @@ public final class BalancedPlacement implements PartitionPlacement {
   }
 
   @Override
-  public String name() {
-    return BALANCED;
+  public Strategy strategy() {
+    return Strategy.BALANCED;
   }
 
   @Override
@@ -264,7 +264,8 @@ public final class BalancedPlacement implements PartitionPlacement {
       new Standbys(ms, seed, partitions, stride, table, prevTable, prevStride, prevMap).place();
     }
     long version = previous == null ? 1 : previous.version() + 1;
-    return new Assignment(BALANCED, version, partitioner, replicas, ms, index, table, count);
+    return new Assignment(
+        Strategy.BALANCED, version, partitioner, replicas, ms, index, table, count);
   }
 
   /**

@@ -330,7 +330,7 @@ final class BalancedStep {
     }
     Assignment next =
         new Assignment(
-            Placement.BALANCED,
+            Strategy.BALANCED,
             version,
             placement.partitioner(),
             placement.replicas(),
@@ -424,7 +424,7 @@ final class BalancedStep {
     }
     Assignment next =
         new Assignment(
-            Placement.BALANCED,
+            Strategy.BALANCED,
             version,
             placement.partitioner(),
             placement.replicas(),

@@ -33,7 +33,7 @@ public interface PartitionPlacement extends Placement {
     if (previous != null && !(previous instanceof Assignment)) {
       throw new IllegalArgumentException(
           "the "
-              + name()
+              + strategy()
               + " strategy continues from an Assignment, got a ring of strategy '"
               + previous.strategy()
               + "'");

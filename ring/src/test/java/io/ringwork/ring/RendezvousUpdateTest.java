@@ -26,7 +26,7 @@ final class RendezvousUpdateTest {
     RendezvousPlacement placement =
         (RendezvousPlacement)
             Placement.newBuilder()
-                .strategy(Placement.RENDEZVOUS)
+                .strategy(Strategy.RENDEZVOUS)
                 .partitions(1 << bits)
                 .replicas(replicas)
                 .build();
@@ -58,7 +58,7 @@ final class RendezvousUpdateTest {
     RendezvousPlacement placement =
         (RendezvousPlacement)
             Placement.newBuilder()
-                .strategy(Placement.RENDEZVOUS)
+                .strategy(Strategy.RENDEZVOUS)
                 .partitions(4096)
                 .replicas(2)
                 .build();
