@@ -129,6 +129,40 @@ public final class BalancedPlacement implements PartitionPlacement {
   }
 
   /**
+   * Computes the next assignment from {@code previous} and a change to its members, rather than
+   * from the whole member list: the same table as {@link #assign}{@code (previous, members)} for
+   * the members of {@code previous} less {@code left} plus {@code joined}, without the O(N) work on
+   * the ids of the members that stay (the list's order and duplicate checks, its sort, the merge
+   * with the previous members). A member both leaving and joining (by id) stays, with what {@code
+   * joined} says about it: that is how a weight or zone change is given.
+   *
+   * @param previous the assignment in force
+   * @param joined the members that join, in any order
+   * @param left the ids of the members that leave
+   * @throws IllegalArgumentException if {@code previous} has another partition count, a leaver is
+   *     not a member of it, a joiner already is one and does not leave, an id repeats within a
+   *     list, or no member is left
+   */
+  public Assignment step(Assignment previous, Collection<Member> joined, Collection<String> left) {
+    java.util.Objects.requireNonNull(previous, "previous");
+    checkPrevious(previous);
+    BalancedStep.Change change = BalancedStep.Change.apply(previous, joined, left);
+    Assignment next = null;
+    if (previous.replicas() == replicas && BalancedStep.applies(previous, change.members)) {
+      next =
+          new BalancedStep(
+                  this,
+                  previous,
+                  change.members,
+                  change.prevIndex,
+                  change.newIndexOfPrev,
+                  change.joiners)
+              .next();
+    }
+    return next != null ? next : recompute(previous, Arrays.asList(change.members));
+  }
+
+  /**
    * Computes the next assignment by a full pass over the previous table, O(P * r + N log N): the
    * reference that the incremental step of {@link #assign} equals, used for a first table and when
    * the replica count changed.
