@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The sticky, exactly balanced placement: the default strategy.
@@ -129,24 +130,17 @@ public final class BalancedPlacement implements PartitionPlacement {
   }
 
   /**
-   * Computes the next assignment from {@code previous} and a change to its members, rather than
-   * from the whole member list: the same table as {@link #assign}{@code (previous, members)} for
-   * the members of {@code previous} less {@code left} plus {@code joined}, without the O(N) work on
-   * the ids of the members that stay (the list's order and duplicate checks, its sort, the merge
-   * with the previous members). A member both leaving and joining (by id) stays, with what {@code
-   * joined} says about it: that is how a weight or zone change is given.
+   * {@inheritDoc}
    *
-   * @param previous the assignment in force
-   * @param joined the members that join, in any order
-   * @param left the ids of the members that leave
-   * @throws IllegalArgumentException if {@code previous} has another partition count, a leaver is
-   *     not a member of it, a joiner already is one and does not leave, an id repeats within a
-   *     list, or no member is left
+   * <p>Here the step is taken from the change itself: the joiners are placed among the previous
+   * assignment's sorted members by binary search, so the ids of the members that stay are not
+   * checked, sorted or merged again.
    */
+  @Override
   public Assignment step(Assignment previous, Collection<Member> joined, Collection<String> left) {
-    java.util.Objects.requireNonNull(previous, "previous");
+    Objects.requireNonNull(previous, "previous");
     checkPrevious(previous);
-    BalancedStep.Change change = BalancedStep.Change.apply(previous, joined, left);
+    MemberChange change = MemberChange.apply(previous, joined, left);
     Assignment next = null;
     if (previous.replicas() == replicas && BalancedStep.applies(previous, change.members)) {
       next =

@@ -1,8 +1,6 @@
 package io.ringwork.ring;
 
 import java.util.Arrays;
-import java.util.Collection;
-import java.util.Objects;
 
 /**
  * One incremental step of {@link BalancedPlacement}: the same table as {@link
@@ -26,6 +24,10 @@ import java.util.Objects;
  * k) for k moved partitions, and copies at most k chunks. With standbys ({@code replicas > 1}) the
  * primaries are found the same way, but the standby pass stays the full O(P * r) one of {@link
  * BalancedPlacement.Standbys}: its caps and loads are global.
+ *
+ * <p>{@link BalancedPlacement#step} hands over the change ({@link MemberChange}) instead of the
+ * whole member list, which spares the O(N) string work on the ids of the members that stay
+ * (checking, sorting and merging them with the previous members).
  *
  * <p>Members keep their slot while they stay; joiners take slots that were free in the previous
  * assignment (never a slot freed in this step: the standby pass reads the previous table by slot).
@@ -74,8 +76,8 @@ final class BalancedStep {
   }
 
   /**
-   * A step whose member mapping is already known, as {@link Change#apply} finds it from a change
-   * without comparing the ids of the members that stay.
+   * A step whose member mapping is already known, as {@link MemberChange#apply} finds it from a
+   * change without comparing the ids of the members that stay.
    *
    * @param prevIndex new index to previous index, -1 for a joiner; null to find it by merging
    * @param newIndexOfPrev previous index to new index, -1 for a member that left
@@ -458,135 +460,5 @@ final class BalancedStep {
             table,
             count);
     return next;
-  }
-
-  /**
-   * A change to the members of a previous assignment, applied without touching the members that
-   * stay: the joiners are sorted and placed by binary search among the previous members, which are
-   * sorted already, and the new member array is copied around them. So no id of a staying member is
-   * compared, hashed or checked again, which a full member list needs at every step.
-   */
-  static final class Change {
-    final Member[] members;
-    final int[] prevIndex;
-    final int[] newIndexOfPrev;
-    final int joiners;
-
-    private Change(Member[] members, int[] prevIndex, int[] newIndexOfPrev, int joiners) {
-      this.members = members;
-      this.prevIndex = prevIndex;
-      this.newIndexOfPrev = newIndexOfPrev;
-      this.joiners = joiners;
-    }
-
-    /**
-     * Applies {@code left} then {@code joined} to the members of {@code previous}. A member in both
-     * (by id) stays, with what {@code joined} says about it (a weight or zone change).
-     *
-     * @throws IllegalArgumentException if a leaver is not a member, a joiner is already a member
-     *     and is not leaving, an id repeats within a list, or no member is left
-     */
-    static Change apply(Assignment previous, Collection<Member> joined, Collection<String> left) {
-      Objects.requireNonNull(joined, "joined");
-      Objects.requireNonNull(left, "left");
-      Member[] pm = previous.memberArray();
-      int[] newIndexOfPrev = new int[pm.length];
-      for (String id : left) {
-        Objects.requireNonNull(id, "left member id");
-        int i = find(pm, id);
-        if (i < 0) {
-          throw new IllegalArgumentException(
-              "member '"
-                  + id
-                  + "' cannot leave: it is not a member of version "
-                  + previous.version());
-        }
-        if (newIndexOfPrev[i] == -1) {
-          throw new IllegalArgumentException("member '" + id + "' is listed twice as leaving");
-        }
-        newIndexOfPrev[i] = -1;
-      }
-      Member[] js = joined.toArray(new Member[0]);
-      for (int k = 0; k < js.length; k++) {
-        if (js[k] == null) {
-          throw new NullPointerException("joined member at position " + k);
-        }
-      }
-      Arrays.sort(js, (a, b) -> a.id().compareTo(b.id()));
-      // Where each joiner goes among the previous members; one that replaces a leaver of the same
-      // id takes its place (it stays), any other already there is an error.
-      int[] at = new int[js.length];
-      boolean[] replaces = new boolean[js.length];
-      int replacing = 0;
-      for (int k = 0; k < js.length; k++) {
-        if (k > 0 && js[k].id().equals(js[k - 1].id())) {
-          throw new IllegalArgumentException(
-              "member '" + js[k].id() + "' is listed twice as joining");
-        }
-        int i = find(pm, js[k].id());
-        if (i >= 0) {
-          if (newIndexOfPrev[i] != -1) {
-            throw new IllegalArgumentException(
-                "member '" + js[k].id() + "' cannot join: it is already a member");
-          }
-          replaces[k] = true;
-          replacing++;
-          at[k] = i;
-        } else {
-          at[k] = -i - 1;
-        }
-      }
-      int n = pm.length - left.size() + js.length;
-      if (n == 0) {
-        throw new IllegalArgumentException("members must not be empty: a ring needs one member");
-      }
-      if (n > Placements.MAX_MEMBERS) {
-        throw new IllegalArgumentException(
-            "at most " + Placements.MAX_MEMBERS + " members are supported, got " + n);
-      }
-      Member[] ms = new Member[n];
-      int[] prevIndex = new int[n];
-      int j = 0;
-      int i = 0;
-      for (int k = 0; k <= js.length; k++) {
-        int until = k < js.length ? at[k] : pm.length;
-        for (; i < until; i++) {
-          if (newIndexOfPrev[i] == -1) {
-            continue;
-          }
-          ms[j] = pm[i];
-          prevIndex[j] = i;
-          newIndexOfPrev[i] = j++;
-        }
-        if (k < js.length) {
-          ms[j] = js[k];
-          if (replaces[k]) {
-            prevIndex[j] = i;
-            newIndexOfPrev[i++] = j++;
-          } else {
-            prevIndex[j++] = -1;
-          }
-        }
-      }
-      return new Change(ms, prevIndex, newIndexOfPrev, js.length - replacing);
-    }
-
-    /** Binary search by id among members sorted by id: the index, or -(insertion point) - 1. */
-    private static int find(Member[] sorted, String id) {
-      int lo = 0;
-      int hi = sorted.length - 1;
-      while (lo <= hi) {
-        int mid = (lo + hi) >>> 1;
-        int c = sorted[mid].id().compareTo(id);
-        if (c < 0) {
-          lo = mid + 1;
-        } else if (c > 0) {
-          hi = mid - 1;
-        } else {
-          return mid;
-        }
-      }
-      return -(lo + 1);
-    }
   }
 }
