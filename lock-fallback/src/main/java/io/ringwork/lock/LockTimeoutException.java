@@ -9,7 +9,14 @@ public final class LockTimeoutException extends LockException {
 
   private final String blocker;
 
-  LockTimeoutException(String message, String blocker) {
+  /**
+   * Creates the exception; public so that other lock implementations (ringwork-tooz's) report a
+   * timeout with the same type.
+   *
+   * @param message what was not granted, and within what time
+   * @param blocker what the request waited for (see {@link #blocker()})
+   */
+  public LockTimeoutException(String message, String blocker) {
     super(message);
     this.blocker = blocker;
   }

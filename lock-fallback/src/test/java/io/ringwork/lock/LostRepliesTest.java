@@ -1,7 +1,6 @@
 package io.ringwork.lock;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.ringwork.membership.LostReplyZooKeeper;
 import io.ringwork.membership.LostReplyZooKeeper.Call;
@@ -15,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
-import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -133,38 +131,5 @@ final class LostRepliesTest {
     assertThat(reader).isPresent();
     reader.get().release();
     u.release();
-  }
-
-  @Test
-  void toozLock_createReplyLost_tokenIsTheNodesCzxid() throws Exception {
-    ToozLocks locks = ToozLocks.newBuilder().client(lossyClient()).memberId("a").build();
-    open.add(0, locks);
-    lost.loseReply(Call.CREATE, path -> path.contains("__lock__"));
-
-    ToozLock lock = locks.acquire("res", LockMode.EXCLUSIVE, w(5000));
-
-    assertThat(lost.lost()).as("replies lost").isEqualTo(1);
-    Stat node = zk.client().checkExists().forPath(lock.path());
-    assertThat(node).isNotNull();
-    assertThat(lock.token()).isEqualTo(node.getCzxid()).isPositive();
-    assertThat(ToozLocks.contenders(zk.client(), locks.lockPath("res"))).hasSize(1);
-    lock.release();
-  }
-
-  @Test
-  void toozElection_createReplyLost_leadershipTokenIsTheNodesCzxid() throws Exception {
-    CuratorFramework c = lossyClient();
-    lost.loseReply(Call.CREATE, path -> path.contains("__lock__"));
-    ToozElection election = ToozElection.newBuilder().client(c).group("g").memberId("a").build();
-    open.add(0, election);
-    election.start();
-
-    await().atMost(w(10_000)).until(election::isLeader);
-
-    assertThat(lost.lost()).as("replies lost").isEqualTo(1);
-    ToozLock lock = election.leadership().orElseThrow();
-    Stat node = zk.client().checkExists().forPath(lock.path());
-    assertThat(node).isNotNull();
-    assertThat(lock.token()).isEqualTo(node.getCzxid()).isPositive();
   }
 }

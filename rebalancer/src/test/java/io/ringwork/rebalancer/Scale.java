@@ -181,6 +181,18 @@ final class Scale implements AutoCloseable {
     }
   }
 
+  /**
+   * Packets the server sends per second while nothing changes: session pings and lease renewals (a
+   * {@code sync} every T/5 per member), which run during a change as well.
+   */
+  double idlePacketsPerSecond(Duration window) throws Exception {
+    Traffic before = traffic();
+    long t0 = System.nanoTime();
+    Thread.sleep(window.toMillis()); // a measurement window, not a test wait
+    Traffic after = traffic();
+    return (after.packetsSent() - before.packetsSent()) / ((System.nanoTime() - t0) / 1e9);
+  }
+
   Traffic traffic() throws Exception {
     long sent = -1;
     long received = -1;

@@ -323,8 +323,15 @@ final class DemoCommand implements Callable<Integer> {
       ticker.scheduleAtFixedRate(() -> status(err), 0, 1, TimeUnit.SECONDS);
       ticker.scheduleAtFixedRate(this::sampleOwnership, 0, 250, TimeUnit.MILLISECONDS);
       int faultIndex = 0;
-      while (System.nanoTime() < end) {
-        if (!faults.isEmpty() && System.nanoTime() >= nextFault) {
+      // Every requested kind is injected at least once even when slow faults (a pause waits for the
+      // group to settle; a JVM per worker starts slowly on a loaded machine) used up the duration:
+      // past the end, the kinds not yet injected follow one another without spacing, up to one
+      // more duration at most so that a run never hangs.
+      long overtime = end + length.toNanos();
+      while (System.nanoTime() < end
+          || (faultIndex < faults.size() && System.nanoTime() < overtime)) {
+        boolean late = System.nanoTime() >= end;
+        if (!faults.isEmpty() && (late || System.nanoTime() >= nextFault)) {
           String kind = schedule.get(faultIndex++ % schedule.size());
           nextFault = System.nanoTime() + spacing; // from the start: a slow fault delays no other
           inject(kind, rnd);

@@ -2,14 +2,14 @@ package io.ringwork.simulator;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.ringwork.membership.GroupPaths;
-import io.ringwork.membership.ToozGroup;
 import io.ringwork.rebalancer.GroupStatus;
-import io.ringwork.rebalancer.ToozPartitioner;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Ring;
 import io.ringwork.ring.ToozRing;
+import io.ringwork.tooz.ToozGroup;
+import io.ringwork.tooz.ToozPartitioner;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.FileInputStream;

@@ -105,7 +105,7 @@ final class ToozCommandsTest {
                     "central",
                     "node-0")
                 .out())
-        .isEqualTo("node-0\tconductor-2\n"); // the spec's vector
+        .isEqualTo("node-0\tconductor-2\n"); // docs/tooz.md, section 5.4
     // A child Python members fail on: members flags it, lookup warns and answers.
     try (CuratorFramework c = ZooKeeperClients.connect(server.getConnectString())) {
       c.create()

@@ -7,12 +7,12 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockState;
-import io.ringwork.lock.ToozElection;
-import io.ringwork.lock.ToozLock;
-import io.ringwork.lock.ToozLocks;
-import io.ringwork.membership.ToozGroup;
 import io.ringwork.membership.ZooKeeperExtension;
-import io.ringwork.rebalancer.ToozPartitioner;
+import io.ringwork.tooz.ToozElection;
+import io.ringwork.tooz.ToozGroup;
+import io.ringwork.tooz.ToozLock;
+import io.ringwork.tooz.ToozLocks;
+import io.ringwork.tooz.ToozPartitioner;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -166,7 +166,7 @@ final class ToozInteropTest {
     awaitRing(c1, all);
     awaitRing(c3, all);
     await().atMost(Duration.ofSeconds(10)).until(() -> java.snapshot().members().size() == 3);
-    // The spec's test vectors (section 5.6).
+    // The test vectors of docs/tooz.md, section 5.4.
     assertThat(java.membersForObject("node-0", 1)).containsExactly("conductor-2");
     assertThat(java.membersForObject("node-1", 1)).containsExactly("conductor-1");
     assertThat(java.membersForObject("node-14", 1)).containsExactly("conductor-3");

@@ -2,9 +2,9 @@ package io.ringwork.simulator.tooz;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ringwork.lock.LockMode;
-import io.ringwork.lock.ToozLock;
-import io.ringwork.lock.ToozLocks;
-import io.ringwork.rebalancer.ToozPartitioner;
+import io.ringwork.tooz.ToozLock;
+import io.ringwork.tooz.ToozLocks;
+import io.ringwork.tooz.ToozPartitioner;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,9 +1,14 @@
-package io.ringwork.lock;
+package io.ringwork.tooz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.ringwork.lock.LockLostException;
+import io.ringwork.lock.LockMode;
+import io.ringwork.lock.LockState;
+import io.ringwork.lock.LockTimeoutException;
+import io.ringwork.lock.ReleaseOutcome;
 import io.ringwork.membership.ZooKeeperExtension;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

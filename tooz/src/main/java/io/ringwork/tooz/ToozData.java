@@ -1,4 +1,4 @@
-package io.ringwork.membership;
+package io.ringwork.tooz;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.ringwork.membership;
+package io.ringwork.tooz;
 
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -413,6 +413,9 @@ public final class ToozGroup implements AutoCloseable {
       names = client.getChildren().usingWatcher(w).forPath(groupPath);
     }
     Snapshot next = read(client, groupPath, names);
+    // Published after the snapshot that shows it, so that a caller who sees a conflict also sees
+    // joined() false (ToozGroupTest.idTakenOverByAnotherProcess_isNotClaimed caught the reverse).
+    String nextConflict = conflict;
     if (joined && memberId != null) {
       // Whatever happens to our node, the children watch set above wakes us again.
       Child own = null;
@@ -424,13 +427,13 @@ public final class ToozGroup implements AutoCloseable {
       if (own == null) {
         try {
           create(); // our session was lost or the node deleted: join again
-          conflict = null;
+          nextConflict = null;
           next = read(client, groupPath, client.getChildren().usingWatcher(w).forPath(groupPath));
         } catch (KeeperException.NodeExistsException e) {
           // made since the listing: its event is on the way
         }
       } else if (own.owner() == currentSession()) {
-        conflict = null;
+        nextConflict = null;
       } else if (!ourSessions.contains(own.owner())) {
         // (An old session of ours holds it until the server expires it: wait for that quietly.)
         String why =
@@ -444,7 +447,7 @@ public final class ToozGroup implements AutoCloseable {
         if (!why.equals(conflict)) {
           log.error(why);
         }
-        conflict = why;
+        nextConflict = why;
       }
     }
     for (Child c : next.children()) {
@@ -458,8 +461,12 @@ public final class ToozGroup implements AutoCloseable {
             flag);
       }
     }
-    if (!next.children().equals(snapshot.children())) {
+    boolean changed = !next.children().equals(snapshot.children());
+    if (changed) {
       snapshot = new Snapshot(next.children(), ++version);
+    }
+    conflict = nextConflict;
+    if (changed) {
       for (Consumer<Snapshot> l : listeners) {
         try {
           l.accept(snapshot);

@@ -1,9 +1,10 @@
-package io.ringwork.membership;
+package io.ringwork.tooz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.ringwork.membership.ZooKeeperExtension;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;

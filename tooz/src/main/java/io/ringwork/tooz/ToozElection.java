@@ -1,6 +1,8 @@
-package io.ringwork.lock;
+package io.ringwork.tooz;
 
-import io.ringwork.membership.ToozGroup;
+import io.ringwork.lock.LockMode;
+import io.ringwork.lock.LockState;
+import io.ringwork.lock.LockTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;

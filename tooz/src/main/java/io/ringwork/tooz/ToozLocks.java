@@ -1,7 +1,9 @@
-package io.ringwork.lock;
+package io.ringwork.tooz;
 
+import io.ringwork.lock.LockMode;
+import io.ringwork.lock.LockState;
+import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.membership.SessionLease;
-import io.ringwork.membership.ToozGroup;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;

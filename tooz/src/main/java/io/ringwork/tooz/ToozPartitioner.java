@@ -1,9 +1,8 @@
-package io.ringwork.rebalancer;
+package io.ringwork.tooz;
 
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
-import io.ringwork.membership.ToozGroup;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.ToozRing;
 import java.util.ArrayList;
@@ -26,13 +25,13 @@ import org.apache.curator.framework.CuratorFramework;
  * with {@code pointsPerWeight} points per unit of weight (tooz's {@code partitions}, 32 by default
  * as in Ceilometer; it is not stored in ZooKeeper, so configure the same value everywhere). A key
  * hashes as the UTF-8 of its string, as tooz hashes {@code str(obj)}. The ring is rebuilt from the
- * whole child list on every change.
+ * whole child list on every change. The rules are those of {@code docs/tooz.md}, section 5.
  *
  * <p>What holds across languages: Python members see a change only when they poll ({@code
  * run_watchers()}), so a Java and a Python member agree on every key once both have seen the same
  * member set, and may disagree in between. There is no handoff protocol with Python members (they
- * take part in none): exclusive work needs {@link io.ringwork.lock.ToozLocks} locks on the
- * resource, which tooz's own locks respect.
+ * take part in none): exclusive work needs {@link ToozLocks} locks on the resource, which tooz's
+ * own locks respect.
  *
  * <p>Metrics under {@code ringwork.tooz.<group>.<member>.}: {@code badChildren} (children Python
  * members fail on, or zombies), {@code members}, {@code ringChanges}.

@@ -1,5 +1,9 @@
-package io.ringwork.lock;
+package io.ringwork.tooz;
 
+import io.ringwork.lock.LockLostException;
+import io.ringwork.lock.LockMode;
+import io.ringwork.lock.LockState;
+import io.ringwork.lock.ReleaseOutcome;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
