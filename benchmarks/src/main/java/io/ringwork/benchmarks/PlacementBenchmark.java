@@ -3,11 +3,15 @@ package io.ringwork.benchmarks;
 import io.ringwork.benchmarks.peers.PlacementCase;
 import io.ringwork.benchmarks.peers.Placer;
 import io.ringwork.ring.Assignment;
+import io.ringwork.ring.BalancedPlacement;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Placement;
 import io.ringwork.ring.RendezvousPlacement;
+import io.ringwork.ring.Strategy;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -43,7 +47,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * PlacementBenchmark.rendezvousFull -f 1 -wi 1 -i 3}; {@code -p size=1000x65536} picks a size. The
  * fork gets an 8 GB heap for the Kafka inputs at the largest size. The rendezvous step: {@code java
  * -jar benchmarks/target/benchmarks.jar PlacementBenchmark.rendezvousStep -f 1 -wi 3 -w 1s -i 5 -r
- * 1s}.
+ * 1s}. {@link #balancedStep} times our balanced step given as a change ({@code
+ * BalancedPlacement.step}) against the same step given the whole member list: {@code java -jar
+ * benchmarks/target/benchmarks.jar PlacementBenchmark.balancedStep -f 1 -wi 3 -i 5}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -118,7 +124,7 @@ public class PlacementBenchmark {
       placement =
           (RendezvousPlacement)
               Placement.newBuilder()
-                  .strategy(Placement.RENDEZVOUS)
+                  .strategy(Strategy.RENDEZVOUS)
                   .partitions(Integer.parseInt(nxp[1]))
                   .build();
       List<Member> before = new ArrayList<>();
@@ -129,6 +135,57 @@ public class PlacementBenchmark {
       after = new ArrayList<>(before);
       after.add(Member.of("joiner-0"));
     }
+  }
+
+  /**
+   * Our balanced step after a change, given as the change ({@code change}: {@link
+   * BalancedPlacement#step}, the joined members and the ids that left) or as the whole member list
+   * after it ({@code list}: {@link BalancedPlacement#assign}), from the same previous assignment.
+   */
+  @State(Scope.Benchmark)
+  public static class BalancedChangeInput {
+
+    @Param({"1000x65536", "10000x1048576"})
+    public String size;
+
+    @Param({"join", "leave", "churn10"})
+    public String op;
+
+    @Param({"change", "list"})
+    public String api;
+
+    BalancedPlacement placement;
+    Assignment previous;
+    List<Member> after;
+    List<Member> joined;
+    List<String> left;
+
+    /** Computes the table before the change, and the change. */
+    @Setup(Level.Trial)
+    public void setUp() {
+      PlacementCase c = caseOf(size, op);
+      placement =
+          (BalancedPlacement) Placement.newBuilder().partitions(c.partitions()).buildPartitioned();
+      previous = placement.assign(null, c.before());
+      after = c.after();
+      Set<String> beforeIds = new HashSet<>();
+      c.before().forEach(m -> beforeIds.add(m.id()));
+      Set<String> afterIds = new HashSet<>();
+      after.forEach(m -> afterIds.add(m.id()));
+      joined = after.stream().filter(m -> !beforeIds.contains(m.id())).toList();
+      left = beforeIds.stream().filter(id -> !afterIds.contains(id)).sorted().toList();
+      // The per-member partition lists are built once here, as a leader's previous step hands
+      // them to the next, rather than in the first timed call.
+      placement.assign(previous, after);
+    }
+  }
+
+  /** Computes our balanced step after a change, from the change or from the member list. */
+  @Benchmark
+  public Object balancedStep(BalancedChangeInput in) {
+    return in.api.equals("change")
+        ? in.placement.step(in.previous, in.joined, in.left)
+        : in.placement.assign(in.previous, in.after);
   }
 
   /** Computes a sticky placer's assignment. */

@@ -4,6 +4,7 @@ import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Partitioner;
+import io.ringwork.ring.Strategy;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -48,7 +49,7 @@ final class AssignmentCodec {
         out -> {
           out.writeInt(SNAPSHOT_MAGIC);
           out.writeLong(a.version());
-          out.writeUTF(a.strategy());
+          out.writeUTF(a.strategy().configName());
           out.writeInt(a.partitions());
           out.writeInt(a.replicas());
           writeMembers(out, a.members());
@@ -73,7 +74,7 @@ final class AssignmentCodec {
         in -> {
           expectMagic(in, SNAPSHOT_MAGIC, "snapshot");
           long version = in.readLong();
-          String strategy = in.readUTF();
+          Strategy strategy = Strategy.parse(in.readUTF());
           int partitions = in.readInt();
           int replicas = in.readInt();
           List<Member> members = readMembers(in);
@@ -95,7 +96,7 @@ final class AssignmentCodec {
     if (before.partitions() != after.partitions()
         || before.replicas() != after.replicas()
         || before.ownersPerPartition() != after.ownersPerPartition()
-        || !before.strategy().equals(after.strategy())) {
+        || before.strategy() != after.strategy()) {
       return null;
     }
     Map<String, Member> old = new HashMap<>();

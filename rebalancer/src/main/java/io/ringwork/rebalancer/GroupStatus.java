@@ -179,7 +179,7 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
       return ToozRing.of(live, partitions, replicas);
     }
     return Placement.newBuilder()
-        .strategy(strategy.configName())
+        .strategy(strategy)
         .partitions(partitions)
         .replicas(replicas)
         .router(router)

@@ -369,7 +369,7 @@ public final class RebalancerBuilder {
     }
     Placement.Builder b =
         Placement.newBuilder()
-            .strategy(strategyOrDefault().configName())
+            .strategy(strategyOrDefault())
             .partitions(partitions < 0 ? Placement.Builder.DEFAULT_PARTITIONS : partitions)
             .replicas(replicas < 0 ? 1 : replicas);
     if (router != null) {

@@ -9,6 +9,7 @@ import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Placement;
+import io.ringwork.ring.Strategy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -119,7 +120,7 @@ final class ModeRulesTest {
   @Test
   void leaderless_keepsWhatStays_revokesWhatMoves_activatesOnlyWhatIsNew() {
     PartitionPlacement placement =
-        Placement.newBuilder().strategy("rendezvous").partitions(64).buildPartitioned();
+        Placement.newBuilder().strategy(Strategy.RENDEZVOUS).partitions(64).buildPartitioned();
     FakeHost host = new FakeHost();
     LeaderlessMode a = new LeaderlessMode(host, placement, "a");
     host.eligible = List.of(Member.of("a"));

@@ -33,7 +33,7 @@ public final class Assignment implements Ring {
 
   private static final int CHUNK_MASK = CHUNK - 1;
 
-  private final String strategy;
+  private final Strategy strategy;
   private final long version;
   private final Partitioner partitioner;
   private final int replicas;
@@ -71,7 +71,7 @@ public final class Assignment implements Ring {
 
   /** Trusted constructor: the arrays are owned by the new instance and already valid. */
   Assignment(
-      String strategy,
+      Strategy strategy,
       long version,
       Partitioner partitioner,
       int replicas,
@@ -86,7 +86,7 @@ public final class Assignment implements Ring {
    * to the indices; it also takes the primary counts when the caller has them.
    */
   Assignment(
-      String strategy,
+      Strategy strategy,
       long version,
       Partitioner partitioner,
       int replicas,
@@ -123,7 +123,7 @@ public final class Assignment implements Ring {
    * @param primaryCounts the primary count of each member, by index
    */
   Assignment(
-      String strategy,
+      Strategy strategy,
       long version,
       Partitioner partitioner,
       int replicas,
@@ -179,7 +179,7 @@ public final class Assignment implements Ring {
   /**
    * Rebuilds an assignment from its table, for example one read back from storage.
    *
-   * @param strategy the name of the strategy that computed it
+   * @param strategy the strategy that computed it
    * @param version the version, non-negative
    * @param partitioner the key partitioner, which fixes P
    * @param replicas the requested owners per partition, at least 1
@@ -190,7 +190,7 @@ public final class Assignment implements Ring {
    *     wrong length, an index out of range, or a member twice in one partition
    */
   public static Assignment fromTable(
-      String strategy,
+      Strategy strategy,
       long version,
       Partitioner partitioner,
       int replicas,
@@ -248,7 +248,7 @@ public final class Assignment implements Ring {
   }
 
   @Override
-  public String strategy() {
+  public Strategy strategy() {
     return strategy;
   }
 

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The sticky, exactly balanced placement: the default strategy.
@@ -63,8 +64,8 @@ public final class BalancedPlacement implements PartitionPlacement {
   }
 
   @Override
-  public String name() {
-    return BALANCED;
+  public Strategy strategy() {
+    return Strategy.BALANCED;
   }
 
   @Override
@@ -99,12 +100,6 @@ public final class BalancedPlacement implements PartitionPlacement {
   }
 
   /**
-   * {@inheritDoc}
-   *
-   * <p>From a previous assignment, this is an incremental step ({@code BalancedStep}) whose cost is
-   * proportional to what moves; its result is the same table as {@link #recompute}'s.
-   */
-  /**
    * Returns each member's primary quota for a member set, as {@link #quotas} does, as an array in
    * the order of {@code members} sorted by id (the order of {@link Assignment#members()}).
    *
@@ -135,6 +130,33 @@ public final class BalancedPlacement implements PartitionPlacement {
   }
 
   /**
+   * {@inheritDoc}
+   *
+   * <p>Here the step is taken from the change itself: the joiners are placed among the previous
+   * assignment's sorted members by binary search, so the ids of the members that stay are not
+   * checked, sorted or merged again.
+   */
+  @Override
+  public Assignment step(Assignment previous, Collection<Member> joined, Collection<String> left) {
+    Objects.requireNonNull(previous, "previous");
+    checkPrevious(previous);
+    MemberChange change = MemberChange.apply(previous, joined, left);
+    Assignment next = null;
+    if (previous.replicas() == replicas && BalancedStep.applies(previous, change.members)) {
+      next =
+          new BalancedStep(
+                  this,
+                  previous,
+                  change.members,
+                  change.prevIndex,
+                  change.newIndexOfPrev,
+                  change.joiners)
+              .next();
+    }
+    return next != null ? next : recompute(previous, Arrays.asList(change.members));
+  }
+
+  /**
    * Computes the next assignment by a full pass over the previous table, O(P * r + N log N): the
    * reference that the incremental step of {@link #assign} equals, used for a first table and when
    * the replica count changed.
@@ -145,39 +167,96 @@ public final class BalancedPlacement implements PartitionPlacement {
    */
   public Assignment recompute(Assignment previous, Collection<Member> members) {
     checkPrevious(previous);
-    Member[] ms = Placements.sortedMembers(members);
-    Map<String, Integer> index = Placements.indexById(ms);
-    int n = ms.length;
-    int partitions = partitioner.partitions();
-    int stride = Math.min(replicas, n);
-    int[] quota = Placements.quotas(ms, partitions);
-    long[] seed = new long[n];
-    for (int i = 0; i < n; i++) {
-      seed[i] = Placements.seedOf(ms[i]);
-    }
+    return new Recompute(previous, Placements.sortedMembers(members)).run();
+  }
 
-    // Map the previous table onto the new member indices (-1: departed).
-    int[] prevTable = null;
-    int prevStride = 0;
-    int[] prevMap = null;
-    if (previous != null) {
-      Member[] prevMembers = previous.memberArray();
-      prevMap = new int[prevMembers.length];
-      for (int i = 0; i < prevMembers.length; i++) {
-        Integer j = index.get(prevMembers[i].id());
-        prevMap[i] = j == null ? -1 : j;
+  /**
+   * One full recomputation, phase by phase, each phase a method (after Kafka's {@code
+   * UniformHomogeneousAssignmentBuilder}): {@link #keepPreviousPrimaries}, {@link #releaseSurplus},
+   * {@link #failOverToStandbys}, {@link #fillDeficits}, {@link #placeStandbys}. The fields are the
+   * state the phases hand on; an instance computes one table.
+   */
+  private final class Recompute {
+    private final Assignment previous;
+    private final Member[] ms;
+    private final Map<String, Integer> index;
+    private final int n;
+    private final int partitions;
+    private final int[] quota;
+    private final long[] seed;
+
+    /** The previous table and its owners per partition; null and 0 without a previous table. */
+    private final int[] prevTable;
+
+    private final int prevStride;
+
+    /** Each previous member's index among {@link #ms}, -1 for a member that left. */
+    private final int[] prevMap;
+
+    /** Each partition's primary, -1 while it has none. */
+    private final int[] primary;
+
+    /** Each member's count of primaries. */
+    private final int[] count;
+
+    /** The partitions without a primary: the first {@link #orphanCount} entries. */
+    private int[] orphans;
+
+    private int orphanCount;
+
+    /** Each member's primaries still missing to reach its quota. */
+    private int[] deficit;
+
+    Recompute(Assignment previous, Member[] ms) {
+      this.previous = previous;
+      this.ms = ms;
+      this.index = Placements.indexById(ms);
+      this.n = ms.length;
+      this.partitions = partitioner.partitions();
+      this.quota = Placements.quotas(ms, partitions);
+      this.seed = new long[n];
+      for (int i = 0; i < n; i++) {
+        seed[i] = Placements.seedOf(ms[i]);
       }
-      prevTable = previous.table();
-      prevStride = previous.ownersPerPartition();
+      if (previous == null) {
+        prevTable = null;
+        prevStride = 0;
+        prevMap = null;
+      } else {
+        Member[] prevMembers = previous.memberArray();
+        prevMap = new int[prevMembers.length];
+        for (int i = 0; i < prevMembers.length; i++) {
+          Integer j = index.get(prevMembers[i].id());
+          prevMap[i] = j == null ? -1 : j;
+        }
+        prevTable = previous.table();
+        prevStride = previous.ownersPerPartition();
+      }
+      this.primary = new int[partitions];
+      this.count = new int[n];
     }
 
-    int[] primary = new int[partitions];
-    int[] count = new int[n];
-    int departed = 0;
-    if (previous == null) {
-      Arrays.fill(primary, -1);
-      departed = partitions;
-    } else {
+    Assignment run() {
+      int departed = keepPreviousPrimaries();
+      releaseSurplus(departed);
+      failOverToStandbys();
+      fillDeficits();
+      int[] table = placeStandbys();
+      long version = previous == null ? 1 : previous.version() + 1;
+      return new Assignment(
+          Strategy.BALANCED, version, partitioner, replicas, ms, index, table, count);
+    }
+
+    /**
+     * Phase 1: every partition keeps its previous primary if that member stayed. Returns how many
+     * partitions lost their primary (all of them without a previous table).
+     */
+    private int keepPreviousPrimaries() {
+      if (previous == null) {
+        Arrays.fill(primary, -1);
+        return partitions;
+      }
+      int departed = 0;
       for (int p = 0; p < partitions; p++) {
         int m = prevMap[prevTable[p * prevStride]];
         primary[p] = m;
@@ -187,36 +266,46 @@ public final class BalancedPlacement implements PartitionPlacement {
           count[m]++;
         }
       }
+      return departed;
     }
 
-    // Release surplus, throttled; largest surplus first so a plan converges fastest.
-    int[] release = surplusToRelease(count, quota, seed);
-    int released = 0;
-    for (int r : release) {
-      released += r;
-    }
-    int[] orphans = new int[departed + released];
-    int orphanCount = 0;
-    for (int p = 0; p < partitions; p++) {
-      int m = primary[p];
-      if (m < 0) {
-        orphans[orphanCount++] = p;
-      } else if (release[m] > 0) {
-        release[m]--;
-        count[m]--;
-        primary[p] = -1;
-        orphans[orphanCount++] = p;
+    /**
+     * Phase 2: each member over its quota releases its surplus (throttled, largest surplus first so
+     * a plan converges fastest), its lowest partitions; with the departed members' partitions these
+     * are the orphans. Then each member's deficit is what it lacks to reach its quota.
+     */
+    private void releaseSurplus(int departed) {
+      int[] release = surplusToRelease(count, quota, seed);
+      int released = 0;
+      for (int r : release) {
+        released += r;
+      }
+      orphans = new int[departed + released];
+      for (int p = 0; p < partitions; p++) {
+        int m = primary[p];
+        if (m < 0) {
+          orphans[orphanCount++] = p;
+        } else if (release[m] > 0) {
+          release[m]--;
+          count[m]--;
+          primary[p] = -1;
+          orphans[orphanCount++] = p;
+        }
+      }
+      deficit = new int[n];
+      for (int i = 0; i < n; i++) {
+        deficit[i] = Math.max(0, quota[i] - count[i]);
       }
     }
 
-    int[] deficit = new int[n];
-    for (int i = 0; i < n; i++) {
-      deficit[i] = Math.max(0, quota[i] - count[i]);
-    }
-
-    // Failover: a warm standby with room takes over the partition it was standing by for.
-    int remaining = orphanCount;
-    if (previous != null && prevStride > 1) {
+    /**
+     * Phase 3, failover: an orphan goes to its previous standby, in rank order, when that member
+     * stayed and has room; the other orphans stay, in order, for phase 4.
+     */
+    private void failOverToStandbys() {
+      if (previous == null || prevStride <= 1) {
+        return;
+      }
       int kept = 0;
       for (int k = 0; k < orphanCount; k++) {
         int p = orphans[k];
@@ -236,35 +325,46 @@ public final class BalancedPlacement implements PartitionPlacement {
           orphans[kept++] = p;
         }
       }
-      remaining = kept;
+      orphanCount = kept;
     }
 
-    // Fill deficits in seeded member order: independent of the order members were given in.
-    int[] order = seededOrder(seed);
-    int next = 0;
-    for (int k = 0; k < n && next < remaining; k++) {
-      int m = order[k];
-      while (deficit[m] > 0 && next < remaining) {
-        primary[orphans[next++]] = m;
-        deficit[m]--;
-        count[m]++;
+    /**
+     * Phase 4: the remaining orphans fill the deficits, members visited in seeded order, which is
+     * independent of the order the members were given in.
+     */
+    private void fillDeficits() {
+      int[] order = seededOrder(seed);
+      int next = 0;
+      for (int k = 0; k < n && next < orphanCount; k++) {
+        int m = order[k];
+        while (deficit[m] > 0 && next < orphanCount) {
+          primary[orphans[next++]] = m;
+          deficit[m]--;
+          count[m]++;
+        }
+      }
+      if (next < orphanCount) {
+        throw new IllegalStateException(
+            "internal error: " + (orphanCount - next) + " partitions left without an owner");
       }
     }
-    if (next < remaining) {
-      throw new IllegalStateException(
-          "internal error: " + (remaining - next) + " partitions left without an owner");
-    }
 
-    int[] table = primary;
-    if (stride > 1) {
-      table = new int[partitions * stride];
+    /**
+     * Phase 5: with more than one owner per partition, the standbys are chosen around the settled
+     * primaries ({@link Standbys}). Returns the table, primary first in each partition's entries.
+     */
+    private int[] placeStandbys() {
+      int stride = Math.min(replicas, n);
+      if (stride == 1) {
+        return primary;
+      }
+      int[] table = new int[partitions * stride];
       for (int p = 0; p < partitions; p++) {
         table[p * stride] = primary[p];
       }
       new Standbys(ms, seed, partitions, stride, table, prevTable, prevStride, prevMap).place();
+      return table;
     }
-    long version = previous == null ? 1 : previous.version() + 1;
-    return new Assignment(BALANCED, version, partitioner, replicas, ms, index, table, count);
   }
 
   /**

@@ -25,6 +25,10 @@ import java.util.Arrays;
  * primaries are found the same way, but the standby pass stays the full O(P * r) one of {@link
  * BalancedPlacement.Standbys}: its caps and loads are global.
  *
+ * <p>{@link BalancedPlacement#step} hands over the change ({@link MemberChange}) instead of the
+ * whole member list, which spares the O(N) string work on the ids of the members that stay
+ * (checking, sorting and merging them with the previous members).
+ *
  * <p>Members keep their slot while they stay; joiners take slots that were free in the previous
  * assignment (never a slot freed in this step: the standby pass reads the previous table by slot).
  * When free slots outnumber members by far, {@link #applies} sends the step to the full pass, which
@@ -68,6 +72,24 @@ final class BalancedStep {
   }
 
   BalancedStep(BalancedPlacement placement, Assignment previous, Member[] sortedMembers) {
+    this(placement, previous, sortedMembers, null, null, -1);
+  }
+
+  /**
+   * A step whose member mapping is already known, as {@link MemberChange#apply} finds it from a
+   * change without comparing the ids of the members that stay.
+   *
+   * @param prevIndex new index to previous index, -1 for a joiner; null to find it by merging
+   * @param newIndexOfPrev previous index to new index, -1 for a member that left
+   * @param joiners how many members joined
+   */
+  BalancedStep(
+      BalancedPlacement placement,
+      Assignment previous,
+      Member[] sortedMembers,
+      int[] prevIndex,
+      int[] newIndexOfPrev,
+      int joiners) {
     this.placement = placement;
     this.previous = previous;
     this.ms = sortedMembers;
@@ -75,9 +97,14 @@ final class BalancedStep {
     this.partitions = placement.partitioner().partitions();
     this.stride = Math.min(placement.replicas(), n);
     this.prevStride = previous.ownersPerPartition();
-    this.prevIndex = new int[n];
-    this.newIndexOfPrev = new int[previous.memberArray().length];
-    int joiners = mapMembers();
+    if (prevIndex == null) {
+      this.prevIndex = new int[n];
+      this.newIndexOfPrev = new int[previous.memberArray().length];
+      joiners = mapMembers();
+    } else {
+      this.prevIndex = prevIndex;
+      this.newIndexOfPrev = newIndexOfPrev;
+    }
     Member[] prevSlots = previous.slotMembers();
     int free = 0;
     for (Member m : prevSlots) {
@@ -330,7 +357,7 @@ final class BalancedStep {
     }
     Assignment next =
         new Assignment(
-            Placement.BALANCED,
+            Strategy.BALANCED,
             version,
             placement.partitioner(),
             placement.replicas(),
@@ -424,7 +451,7 @@ final class BalancedStep {
     }
     Assignment next =
         new Assignment(
-            Placement.BALANCED,
+            Strategy.BALANCED,
             version,
             placement.partitioner(),
             placement.replicas(),

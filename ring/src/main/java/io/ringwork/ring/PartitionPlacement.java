@@ -1,6 +1,8 @@
 package io.ringwork.ring;
 
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.Objects;
 
 /**
  * A placement that assigns keys through a fixed set of partitions and yields an {@link Assignment}.
@@ -24,6 +26,27 @@ public interface PartitionPlacement extends Placement {
   Assignment assign(Assignment previous, Collection<Member> members);
 
   /**
+   * Computes the next assignment from {@code previous} and a change to its members: the same as
+   * {@link #assign}{@code (previous, members)} for the members of {@code previous} less {@code
+   * left} plus {@code joined}. A member both leaving and joining (by id) stays, with what {@code
+   * joined} says about it: that is how a weight or zone change is given. {@link BalancedPlacement}
+   * takes the step without the O(N) work on the ids of the members that stay; this default builds
+   * the member list and assigns.
+   *
+   * @param previous the assignment in force
+   * @param joined the members that join, in any order
+   * @param left the ids of the members that leave
+   * @throws IllegalArgumentException if {@code previous} has another partition count, a leaver is
+   *     not a member of it, a joiner already is one and does not leave, an id repeats within a
+   *     list, or no member is left
+   */
+  default Assignment step(Assignment previous, Collection<Member> joined, Collection<String> left) {
+    Objects.requireNonNull(previous, "previous");
+    checkPrevious(previous);
+    return assign(previous, Arrays.asList(MemberChange.apply(previous, joined, left).members));
+  }
+
+  /**
    * {@inheritDoc}
    *
    * @throws IllegalArgumentException also if {@code previous} is not an {@link Assignment}
@@ -33,7 +56,7 @@ public interface PartitionPlacement extends Placement {
     if (previous != null && !(previous instanceof Assignment)) {
       throw new IllegalArgumentException(
           "the "
-              + name()
+              + strategy()
               + " strategy continues from an Assignment, got a ring of strategy '"
               + previous.strategy()
               + "'");

@@ -1,40 +1,26 @@
 package io.ringwork.ring;
 
 import java.util.Collection;
-import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
  * A strategy that computes the next {@link Ring} from the previous one and the live members.
  *
- * <p>Three strategies exist, chosen by name with {@link #newBuilder()}:
+ * <p>Three strategies exist, chosen with {@link Builder#strategy(Strategy)}:
  *
  * <ul>
- *   <li>{@value #BALANCED} (the default): sticky, exact weighted quotas, minimal movement, zone
- *       aware standbys. See {@link BalancedPlacement}.
- *   <li>{@value #RENDEZVOUS}: stateless weighted highest-random-weight; every worker computes the
- *       same table from the member set alone. See {@link RendezvousPlacement}.
- *   <li>{@value #TOOZ}: the ring of OpenStack tooz's {@code HashRing}, key for key, for fleets that
- *       mix Ringwork with Python services. See {@link ToozRing}.
+ *   <li>{@link Strategy#BALANCED} (the default): sticky, exact weighted quotas, minimal movement,
+ *       zone aware standbys. See {@link BalancedPlacement}.
+ *   <li>{@link Strategy#RENDEZVOUS}: stateless weighted highest-random-weight; every worker
+ *       computes the same table from the member set alone. See {@link RendezvousPlacement}.
+ *   <li>{@link Strategy#TOOZ}: the ring of OpenStack tooz's {@code HashRing}, key for key, for
+ *       fleets that mix Ringwork with Python services. See {@link ToozRing}.
  * </ul>
  */
 public interface Placement {
 
-  /** The name of the sticky, exactly balanced strategy. */
-  String BALANCED = "balanced";
-
-  /** The name of the stateless rendezvous strategy. */
-  String RENDEZVOUS = "rendezvous";
-
-  /** The name of the tooz-compatible strategy. */
-  String TOOZ = "tooz";
-
-  /** The strategy names, default first. */
-  List<String> NAMES = List.of(BALANCED, RENDEZVOUS, TOOZ);
-
-  /** Returns the strategy's name, as accepted by {@link Builder#strategy(String)}. */
-  String name();
+  /** Returns the strategy this placement implements. */
+  Strategy strategy();
 
   /**
    * Computes the ring for {@code members}, starting from {@code previous} when there is one.
@@ -45,7 +31,10 @@ public interface Placement {
    */
   Ring place(Ring previous, Collection<Member> members);
 
-  /** Returns a new builder; by default it builds {@value #BALANCED} over 4096 partitions. */
+  /**
+   * Returns a new builder; by default it builds {@link Strategy#BALANCED} over {@value
+   * Builder#DEFAULT_PARTITIONS} partitions.
+   */
   static Builder newBuilder() {
     return new Builder();
   }
@@ -56,7 +45,10 @@ public interface Placement {
    */
   final class Builder {
 
-    /** The partition count of the partitioned strategies when none is set. */
+    /**
+     * The partition count of the partitioned strategies when none is set: the one definition of
+     * that default, which the CLI, the rebalancer and the group config read from here.
+     */
     public static final int DEFAULT_PARTITIONS = 4096;
 
     /** The points per node of the tooz strategy when none is set (tooz's {@code 2**5}). */
@@ -65,7 +57,7 @@ public interface Placement {
     /** The replica count when none is set. */
     public static final int DEFAULT_REPLICAS = 1;
 
-    private String strategy;
+    private Strategy strategy;
     private int partitions = -1;
     private int replicas = -1;
     private KeyRouter router;
@@ -74,26 +66,20 @@ public interface Placement {
     Builder() {}
 
     /**
-     * Sets the strategy by name: {@value #BALANCED}, {@value #RENDEZVOUS} or {@value #TOOZ}.
+     * Sets the strategy; {@link Strategy#BALANCED} by default. A name from a file or a command line
+     * is turned into a {@link Strategy} at that edge, by {@link Strategy#parse(String)}.
      *
-     * @throws IllegalArgumentException if the name is unknown
      * @throws IllegalStateException if the strategy was already set
      */
-    public Builder strategy(String name) {
-      Objects.requireNonNull(name, "strategy");
+    public Builder strategy(Strategy value) {
       requireUnset(strategy == null, "strategy");
-      String normalized = name.trim().toLowerCase(Locale.ROOT);
-      if (!NAMES.contains(normalized)) {
-        throw new IllegalArgumentException(
-            "unknown strategy '" + name + "', expected one of " + NAMES);
-      }
-      this.strategy = normalized;
+      this.strategy = Objects.requireNonNull(value, "strategy");
       return this;
     }
 
     /**
      * Sets P for the partitioned strategies (a power of two from 1 to 2^24), or the points per node
-     * for {@value #TOOZ} (tooz's {@code partitions} argument, at least 1).
+     * for {@link Strategy#TOOZ} (tooz's {@code partitions} argument, at least 1).
      *
      * @throws IllegalArgumentException if it is less than 1
      * @throws IllegalStateException if it was already set
@@ -133,7 +119,7 @@ public interface Placement {
     }
 
     /**
-     * Limits how many partitions {@value #BALANCED} moves per step to restore balance. The
+     * Limits how many partitions {@link Strategy#BALANCED} moves per step to restore balance. The
      * partitions of departed members are always re-homed at once, whatever this says.
      *
      * @throws IllegalArgumentException if it is less than 1
@@ -152,13 +138,13 @@ public interface Placement {
      * Builds the placement.
      *
      * @throws IllegalArgumentException if a setting does not apply to the strategy: P not a power
-     *     of two for a partitioned strategy, a router or a throttle for {@value #TOOZ}, a throttle
-     *     for {@value #RENDEZVOUS}
+     *     of two for a partitioned strategy, a router or a throttle for {@link Strategy#TOOZ}, a
+     *     throttle for {@link Strategy#RENDEZVOUS}
      */
     public Placement build() {
-      String name = strategy == null ? BALANCED : strategy;
+      Strategy chosen = strategy == null ? Strategy.BALANCED : strategy;
       int r = replicas < 0 ? DEFAULT_REPLICAS : replicas;
-      if (name.equals(TOOZ)) {
+      if (chosen == Strategy.TOOZ) {
         if (router != null) {
           throw new IllegalArgumentException(
               "a key router does not apply to the tooz strategy, which hashes whole keys");
@@ -173,7 +159,7 @@ public interface Placement {
           Partitioner.of(
               partitions < 0 ? DEFAULT_PARTITIONS : partitions,
               router == null ? KeyRouter.wholeKey() : router);
-      if (name.equals(RENDEZVOUS)) {
+      if (chosen == Strategy.RENDEZVOUS) {
         if (maxMovesPerStep > 0) {
           throw new IllegalArgumentException(
               "maxMovesPerStep applies only to the balanced strategy, not rendezvous");
@@ -185,13 +171,14 @@ public interface Placement {
     }
 
     /**
-     * Builds a partitioned placement ({@value #BALANCED} or {@value #RENDEZVOUS}), typed so that no
-     * caller casts.
+     * Builds a partitioned placement ({@link Strategy#BALANCED} or {@link Strategy#RENDEZVOUS}),
+     * typed so that no caller casts.
      *
-     * @throws IllegalArgumentException if the strategy is {@value #TOOZ}, or as {@link #build()}
+     * @throws IllegalArgumentException if the strategy is {@link Strategy#TOOZ}, or as {@link
+     *     #build()}
      */
     public PartitionPlacement buildPartitioned() {
-      if (TOOZ.equals(strategy)) {
+      if (strategy == Strategy.TOOZ) {
         throw new IllegalArgumentException(
             "the tooz strategy maps keys directly and has no partitions; use build() for it");
       }

@@ -54,8 +54,8 @@ public final class RendezvousPlacement implements PartitionPlacement {
   }
 
   @Override
-  public String name() {
-    return RENDEZVOUS;
+  public Strategy strategy() {
+    return Strategy.RENDEZVOUS;
   }
 
   @Override
@@ -82,7 +82,7 @@ public final class RendezvousPlacement implements PartitionPlacement {
     Scores scores = new Scores(ms, Math.min(replicas, ms.length));
     int[] table = null;
     if (previous != null
-        && previous.strategy().equals(RENDEZVOUS)
+        && previous.strategy() == Strategy.RENDEZVOUS
         && previous.replicas() == replicas
         && previous.ownersPerPartition() == scores.stride) {
       table = scores.update(previous, partitioner.partitions());
@@ -92,7 +92,7 @@ public final class RendezvousPlacement implements PartitionPlacement {
     }
     long version = previous == null ? 1 : previous.version() + 1;
     return new Assignment(
-        RENDEZVOUS, version, partitioner, replicas, ms, Placements.indexById(ms), table);
+        Strategy.RENDEZVOUS, version, partitioner, replicas, ms, Placements.indexById(ms), table);
   }
 
   /**
@@ -109,7 +109,7 @@ public final class RendezvousPlacement implements PartitionPlacement {
     int[] table = new Scores(ms, Math.min(replicas, ms.length)).fullTable(partitioner.partitions());
     long version = previous == null ? 1 : previous.version() + 1;
     return new Assignment(
-        RENDEZVOUS, version, partitioner, replicas, ms, Placements.indexById(ms), table);
+        Strategy.RENDEZVOUS, version, partitioner, replicas, ms, Placements.indexById(ms), table);
   }
 
   /** The scores of one member set, and the choice of owners from them. */

@@ -6,13 +6,13 @@ import java.util.List;
  * A computed mapping from keys to their ordered owners.
  *
  * <p>Implementations are immutable snapshots: {@link Assignment} for the partitioned strategies
- * ({@code balanced}, {@code rendezvous}) and {@link ToozRing} for tooz parity, which maps keys
- * directly.
+ * ({@link Strategy#BALANCED}, {@link Strategy#RENDEZVOUS}) and {@link ToozRing} for tooz parity,
+ * which maps keys directly.
  */
 public interface Ring {
 
-  /** Returns the name of the strategy that computed this ring. */
-  String strategy();
+  /** Returns the strategy that computed this ring. */
+  Strategy strategy();
 
   /** Returns the members this ring was computed for, sorted by id. */
   List<Member> members();

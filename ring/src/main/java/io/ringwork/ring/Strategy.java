@@ -4,14 +4,17 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
 
-/** The placement strategies, parsed once at the edge from their names. */
+/**
+ * The placement strategies. Below the edges (the CLI, the group config and the wire codecs), a
+ * strategy is always this type; {@link #parse(String)} is the one place a name becomes a strategy.
+ */
 public enum Strategy {
   /** Sticky, exact weighted quotas, minimal movement; a leader publishes the table. */
-  BALANCED(Placement.BALANCED),
+  BALANCED("balanced"),
   /** Stateless weighted highest-random-weight; every worker computes the same table. */
-  RENDEZVOUS(Placement.RENDEZVOUS),
+  RENDEZVOUS("rendezvous"),
   /** OpenStack tooz's {@code HashRing}, key for key. */
-  TOOZ(Placement.TOOZ);
+  TOOZ("tooz");
 
   private final String configName;
 
@@ -22,6 +25,22 @@ public enum Strategy {
   /** Returns the lower-case name used in group configs, cluster files and the CLI. */
   public String configName() {
     return configName;
+  }
+
+  /**
+   * Returns what {@link Placement.Builder#partitions(int)} defaults to for this strategy: P
+   * ({@value Placement.Builder#DEFAULT_PARTITIONS}) for the partitioned strategies, the points per
+   * node ({@value Placement.Builder#DEFAULT_TOOZ_POINTS}) for {@link #TOOZ}.
+   */
+  public int defaultPartitions() {
+    return this == TOOZ
+        ? Placement.Builder.DEFAULT_TOOZ_POINTS
+        : Placement.Builder.DEFAULT_PARTITIONS;
+  }
+
+  /** Returns whether keys go through a fixed set of partitions: all but {@link #TOOZ}. */
+  public boolean partitioned() {
+    return this != TOOZ;
   }
 
   /**

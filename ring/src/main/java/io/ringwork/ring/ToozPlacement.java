@@ -14,8 +14,8 @@ final class ToozPlacement implements Placement {
   }
 
   @Override
-  public String name() {
-    return TOOZ;
+  public Strategy strategy() {
+    return Strategy.TOOZ;
   }
 
   /**

@@ -126,8 +126,8 @@ public final class ToozRing implements Ring {
   }
 
   @Override
-  public String strategy() {
-    return Placement.TOOZ;
+  public Strategy strategy() {
+    return Strategy.TOOZ;
   }
 
   @Override

@@ -54,7 +54,7 @@ final class AssignmentTest {
   void fromTable_roundTrips() {
     Assignment copy =
         Assignment.fromTable(
-            "balanced", 7, assignment.partitioner(), 2, members, assignment.table());
+            Strategy.BALANCED, 7, assignment.partitioner(), 2, members, assignment.table());
     assertThat(copy.table()).isEqualTo(assignment.table());
     assertThat(copy.version()).isEqualTo(7);
     assertThat(copy.primaryCounts()).isEqualTo(assignment.primaryCounts());
@@ -66,16 +66,20 @@ final class AssignmentTest {
     assertThatThrownBy(
             () ->
                 Assignment.fromTable(
-                    "balanced", 1, assignment.partitioner(), 2, members, new int[3]))
+                    Strategy.BALANCED, 1, assignment.partitioner(), 2, members, new int[3]))
         .hasMessageContaining("128 entries, got 3");
     table[10] = 9;
     assertThatThrownBy(
-            () -> Assignment.fromTable("balanced", 1, assignment.partitioner(), 2, members, table))
+            () ->
+                Assignment.fromTable(
+                    Strategy.BALANCED, 1, assignment.partitioner(), 2, members, table))
         .hasMessageContaining("owner index 9 out of range [0, 3) at partition 5");
     int[] twice = assignment.table();
     twice[11] = twice[10];
     assertThatThrownBy(
-            () -> Assignment.fromTable("balanced", 1, assignment.partitioner(), 2, members, twice))
+            () ->
+                Assignment.fromTable(
+                    Strategy.BALANCED, 1, assignment.partitioner(), 2, members, twice))
         .hasMessageContaining("listed twice as an owner of partition 5");
   }
 

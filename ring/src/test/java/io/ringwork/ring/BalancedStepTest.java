@@ -2,9 +2,13 @@ package io.ringwork.ring;
 
 import static io.ringwork.ring.BalancedPlacementTest.balanced;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -51,6 +55,82 @@ final class BalancedStepTest {
       }
       current = step1;
     }
+  }
+
+  /**
+   * A step given as a change (joined members, left ids) equals the full recomputation for the
+   * member list the change leads to: the same table, so the same quotas, primary counts and number
+   * of moves, over chains of random joins, leaves, weight and zone changes (a changed member is
+   * given as leaving and joining), several at once, with standbys in zones and with a throttle.
+   */
+  @Property(tries = 300)
+  void changeStep_equalsFullRecomputation(
+      @ForAll long seed,
+      @ForAll @IntRange(min = 0, max = 12) int bits,
+      @ForAll @IntRange(min = 1, max = 3) int replicas,
+      @ForAll @IntRange(min = 0, max = 60) int maxMoves) {
+    Random random = new Random(seed);
+    BalancedPlacement placement = balanced(1 << bits, replicas, maxMoves);
+    BalancedPlacementTest.Fleet fleet = new BalancedPlacementTest.Fleet(random);
+    fleet.grow(1 + random.nextInt(40));
+    Assignment current = placement.assign(null, fleet.members());
+    for (int step = 0; step < 25; step++) {
+      int changes = random.nextInt(4) == 0 ? 1 + random.nextInt(8) : random.nextInt(2);
+      for (int c = 0; c < changes; c++) {
+        fleet.change();
+      }
+      List<Member> members = fleet.members();
+      Map<String, Member> before = new HashMap<>();
+      for (Member m : current.members()) {
+        before.put(m.id(), m);
+      }
+      List<Member> joined = new ArrayList<>();
+      List<String> left = new ArrayList<>();
+      for (Member m : members) {
+        Member was = before.remove(m.id());
+        if (!m.equals(was)) {
+          joined.add(m);
+          if (was != null) {
+            left.add(m.id());
+          }
+        }
+      }
+      left.addAll(before.keySet());
+      Collections.shuffle(joined, random);
+      Assignment full = placement.recompute(current, members);
+      Assignment next = placement.step(current, joined, left);
+      assertSame(next, full);
+      assertThat(next.primaryCounts()).isEqualTo(full.primaryCounts());
+      assertThat(AssignmentDelta.between(current, next).moved())
+          .isEqualTo(AssignmentDelta.between(current, full).moved());
+      if (maxMoves == 0) {
+        BalancedPlacementTest.checkQuotas(placement, next, members);
+        BalancedPlacementTest.checkMinimalMovement(placement, current, next);
+      }
+      current = next;
+    }
+  }
+
+  @Test
+  void changeStep_badChanges_nameTheMember() {
+    BalancedPlacement placement = balanced(64, 1, 0);
+    Assignment a = placement.assign(null, List.of(Member.of("a"), Member.of("b")));
+    assertThatThrownBy(() -> placement.step(a, List.of(), List.of("c")))
+        .hasMessage("member 'c' cannot leave: it is not a member of version 1");
+    assertThatThrownBy(() -> placement.step(a, List.of(Member.of("b")), List.of()))
+        .hasMessage("member 'b' cannot join: it is already a member");
+    assertThatThrownBy(() -> placement.step(a, List.of(), List.of("a", "a")))
+        .hasMessage("member 'a' is listed twice as leaving");
+    assertThatThrownBy(() -> placement.step(a, List.of(Member.of("c"), Member.of("c")), List.of()))
+        .hasMessage("member 'c' is listed twice as joining");
+    assertThatThrownBy(() -> placement.step(a, List.of(), List.of("a", "b")))
+        .hasMessageContaining("must not be empty");
+    assertThatThrownBy(() -> balanced(128, 1, 0).step(a, List.of(), List.of("a")))
+        .hasMessageContaining("the partition count of a group is fixed");
+    // A member leaving and joining again stays, with its new weight.
+    Assignment b = placement.step(a, List.of(Member.of("b", 3)), List.of("b"));
+    assertThat(b.primaryCount("b")).isEqualTo(48);
+    assertThat(b.members()).extracting(Member::id).containsExactly("a", "b");
   }
 
   @Test

@@ -77,7 +77,7 @@ final class RendezvousPlacementTest {
   static RendezvousPlacement rendezvous(int partitions, int replicas) {
     return (RendezvousPlacement)
         Placement.newBuilder()
-            .strategy("rendezvous")
+            .strategy(Strategy.RENDEZVOUS)
             .partitions(partitions)
             .replicas(replicas)
             .build();

@@ -26,7 +26,7 @@ final class RendezvousUpdateTest {
     RendezvousPlacement placement =
         (RendezvousPlacement)
             Placement.newBuilder()
-                .strategy(Placement.RENDEZVOUS)
+                .strategy(Strategy.RENDEZVOUS)
                 .partitions(1 << bits)
                 .replicas(replicas)
                 .build();
@@ -58,7 +58,7 @@ final class RendezvousUpdateTest {
     RendezvousPlacement placement =
         (RendezvousPlacement)
             Placement.newBuilder()
-                .strategy(Placement.RENDEZVOUS)
+                .strategy(Strategy.RENDEZVOUS)
                 .partitions(4096)
                 .replicas(2)
                 .build();
@@ -73,5 +73,35 @@ final class RendezvousUpdateTest {
     List<Member> result = new ArrayList<>();
     members.forEach(m -> result.add(m.withWeight(1)));
     return result;
+  }
+
+  @Test
+  void stepFromAChange_equalsAssignFromTheList() {
+    PartitionPlacement placement =
+        Placement.newBuilder()
+            .strategy(Strategy.RENDEZVOUS)
+            .partitions(256)
+            .replicas(2)
+            .buildPartitioned();
+    List<Member> members = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      members.add(Member.of("m-" + i, 1, "z" + (i % 3)));
+    }
+    Assignment before = placement.assign(null, members);
+    List<Member> after = new ArrayList<>(members);
+    after.removeIf(m -> m.id().equals("m-3") || m.id().equals("m-7"));
+    after.removeIf(m -> m.id().equals("m-9"));
+    after.add(Member.of("m-9", 2, "z0"));
+    after.add(Member.of("a-new", 1, "z1"));
+    Assignment step =
+        placement.step(
+            before,
+            List.of(Member.of("a-new", 1, "z1"), Member.of("m-9", 2, "z0")),
+            List.of("m-3", "m-7", "m-9"));
+    Assignment full = placement.assign(before, after);
+    assertThat(step.members()).isEqualTo(full.members());
+    assertThat(step.table()).isEqualTo(full.table());
+    assertThat(step.version()).isEqualTo(2);
+    assertThat(step.strategy()).isEqualTo(Strategy.RENDEZVOUS);
   }
 }

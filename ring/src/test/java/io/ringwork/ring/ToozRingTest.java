@@ -68,10 +68,13 @@ final class ToozRingTest {
   @Test
   void placement_tooz_buildsTheSameRing() {
     Ring viaPlacement =
-        Placement.newBuilder().strategy("tooz").build().place(null, new ArrayList<>(FOO_BAR_BAZ));
+        Placement.newBuilder()
+            .strategy(Strategy.TOOZ)
+            .build()
+            .place(null, new ArrayList<>(FOO_BAR_BAZ));
     assertThat(viaPlacement).isInstanceOf(ToozRing.class);
     assertThat(viaPlacement.primary("1234").id()).isEqualTo("baz");
-    assertThat(viaPlacement.strategy()).isEqualTo("tooz");
+    assertThat(viaPlacement.strategy()).isEqualTo(Strategy.TOOZ);
   }
 
   @Property(tries = 200)

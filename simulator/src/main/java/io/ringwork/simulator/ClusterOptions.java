@@ -4,10 +4,10 @@ import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Partitioner;
 import io.ringwork.ring.Placement;
+import io.ringwork.ring.Strategy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /** The options that describe a cluster: a file, members, and settings that override it. */
@@ -45,12 +45,15 @@ final class ClusterOptions {
   /** The resolved settings and members. */
   record Setup(String strategy, int partitions, int replicas, List<Member> members) {
     boolean partitioned() {
-      return !strategy.equals(Placement.TOOZ);
+      return Strategy.parse(strategy).partitioned();
     }
 
     Placement placement(Integer maxMoves) {
       Placement.Builder b =
-          Placement.newBuilder().strategy(strategy).partitions(partitions).replicas(replicas);
+          Placement.newBuilder()
+              .strategy(Strategy.parse(strategy))
+              .partitions(partitions)
+              .replicas(replicas);
       if (maxMoves != null) {
         b.maxMovesPerStep(maxMoves);
       }
@@ -60,7 +63,10 @@ final class ClusterOptions {
     /** The placement of a partitioned strategy (not tooz), typed. */
     PartitionPlacement partitionPlacement(Integer maxMoves) {
       Placement.Builder b =
-          Placement.newBuilder().strategy(strategy).partitions(partitions).replicas(replicas);
+          Placement.newBuilder()
+              .strategy(Strategy.parse(strategy))
+              .partitions(partitions)
+              .replicas(replicas);
       if (maxMoves != null) {
         b.maxMovesPerStep(maxMoves);
       }
@@ -77,22 +83,25 @@ final class ClusterOptions {
     ClusterSpec spec =
         preset != null ? preset : cluster != null ? ClusterSpec.read(cluster) : new ClusterSpec();
     spec.addMembers(members);
-    String s =
-        strategy != null ? strategy : spec.strategy != null ? spec.strategy : Placement.BALANCED;
-    s = s.trim().toLowerCase(Locale.ROOT);
-    if (!Placement.NAMES.contains(s)) {
-      throw new InputException(
-          "unknown strategy '" + s + "', expected one of " + Placement.NAMES + where("strategy"));
+    Strategy chosen;
+    try {
+      chosen =
+          strategy != null
+              ? Strategy.parse(strategy)
+              : spec.strategy != null ? Strategy.parse(spec.strategy) : Strategy.BALANCED;
+    } catch (IllegalArgumentException e) {
+      throw new InputException(e.getMessage() + where("strategy"));
     }
+    String s = chosen.configName();
     int p;
     if (partitions != null) {
       p = partitions;
     } else if (spec.partitions != null) {
       p = spec.partitions;
     } else {
-      p = s.equals(Placement.TOOZ) ? 32 : 4096;
+      p = chosen.defaultPartitions();
     }
-    if (s.equals(Placement.TOOZ)) {
+    if (!chosen.partitioned()) {
       if (p < 1) {
         throw new InputException(
             "partitions (points per node) must be at least 1, got " + p + where("partitions"));

@@ -178,7 +178,7 @@ final class PlanCommand implements Callable<Integer> {
         err.flush();
         return new Live(
             new ClusterOptions.Setup(
-                ring.strategy(), tooz.pointsPerNode(), tooz.replicas(), workers),
+                ring.strategy().configName(), tooz.pointsPerNode(), tooz.replicas(), workers),
             null);
       }
       Assignment a = (Assignment) ring;
@@ -188,7 +188,9 @@ final class PlanCommand implements Callable<Integer> {
           group, connect, workers.size(), a.strategy(), a.version(), a.members().size());
       err.flush();
       return new Live(
-          new ClusterOptions.Setup(a.strategy(), a.partitions(), a.replicas(), workers), a);
+          new ClusterOptions.Setup(
+              a.strategy().configName(), a.partitions(), a.replicas(), workers),
+          a);
     }
   }
 }

@@ -8,6 +8,7 @@ import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Partitioner;
 import io.ringwork.ring.Placement;
+import io.ringwork.ring.Strategy;
 import io.ringwork.ring.ToozRing;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -307,7 +308,12 @@ final class Planner {
           (members, keys, registry) -> {
             long t0 = System.nanoTime();
             ToozRing ring =
-                ToozRing.of(members, setup.strategy().equals("tooz") ? setup.partitions() : 32, 1);
+                ToozRing.of(
+                    members,
+                    setup.partitioned()
+                        ? Placement.Builder.DEFAULT_TOOZ_POINTS
+                        : setup.partitions(),
+                    1);
             nanos[0] = System.nanoTime() - t0;
             int[] owners = new int[keys.length];
             for (int k = 0; k < keys.length; k++) {
@@ -348,9 +354,13 @@ final class Planner {
 
   private static KeyMapper partitionMapper(
       String strategy, ClusterOptions.Setup setup, long[] nanos) {
-    int partitions = setup.partitioned() ? setup.partitions() : 4096;
+    int partitions =
+        setup.partitioned() ? setup.partitions() : Placement.Builder.DEFAULT_PARTITIONS;
     PartitionPlacement placement =
-        Placement.newBuilder().strategy(strategy).partitions(partitions).buildPartitioned();
+        Placement.newBuilder()
+            .strategy(Strategy.parse(strategy))
+            .partitions(partitions)
+            .buildPartitioned();
     Assignment[] previous = new Assignment[1];
     int[][] partitionOf = new int[1][];
     return (members, keys, registry) -> {

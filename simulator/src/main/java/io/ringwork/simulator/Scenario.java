@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.ringwork.ring.Member;
+import io.ringwork.ring.Placement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -144,7 +145,7 @@ final class Scenario {
   static ClusterSpec exampleCluster() {
     ClusterSpec spec = new ClusterSpec();
     spec.strategy = "balanced";
-    spec.partitions = 4096;
+    spec.partitions = Placement.Builder.DEFAULT_PARTITIONS;
     spec.replicas = 2;
     for (int i = 1; i <= 12; i++) {
       String zone = "zone-" + (char) ('a' + (i - 1) % 3);

@@ -4,6 +4,7 @@ import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Partitioner;
 import io.ringwork.ring.Placement;
+import io.ringwork.ring.Strategy;
 import io.ringwork.ring.ToozRing;
 import java.util.List;
 
@@ -32,7 +33,7 @@ public interface KeyRing {
       case "balanced", "rendezvous" -> {
         Assignment a =
             Placement.newBuilder()
-                .strategy(name)
+                .strategy(Strategy.parse(name))
                 .partitions(partitions)
                 .buildPartitioned()
                 .assign(null, members);

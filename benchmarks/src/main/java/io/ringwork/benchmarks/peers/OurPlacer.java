@@ -5,6 +5,7 @@ import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Partitioner;
 import io.ringwork.ring.Placement;
+import io.ringwork.ring.Strategy;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,10 +13,10 @@ import java.util.Map;
 /** Ringwork's own placements. */
 final class OurPlacer implements Placer {
 
-  private final String strategy;
+  private final Strategy strategy;
 
-  OurPlacer(String strategy) {
-    this.strategy = strategy;
+  OurPlacer(String name) {
+    this.strategy = Strategy.parse(name);
   }
 
   private record Input(PartitionPlacement placement, Assignment previous, List<Member> after) {}
@@ -44,7 +45,7 @@ final class OurPlacer implements Placer {
   @Override
   public Object compute(Object prepared) {
     Input in = (Input) prepared;
-    return in.placement().assign(strategy.equals("balanced") ? in.previous() : null, in.after());
+    return in.placement().assign(strategy == Strategy.BALANCED ? in.previous() : null, in.after());
   }
 
   @Override
