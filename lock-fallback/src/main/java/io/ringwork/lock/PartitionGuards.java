@@ -18,7 +18,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,7 +27,6 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.utils.ZKPaths;
-import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
@@ -92,7 +90,7 @@ public final class PartitionGuards {
   private static final int STRIPES = 4096;
   private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
-  private final KeyLocks locks;
+  private final KeyLockCore locks;
   private final CuratorFramework client;
   private final Partitioner partitioner;
   private final KeyRouter router;
@@ -122,13 +120,19 @@ public final class PartitionGuards {
   private long session;
 
   // Confined to the lock service's event thread.
-  private final Map<Integer, Watcher> watches = new HashMap<>();
+  private final Set<Integer> watches = new HashSet<>();
   private final Map<Integer, Map<String, List<LockNode>>> requests = new HashMap<>();
   private final Map<String, YieldDrain> drains = new LinkedHashMap<>();
 
-  PartitionGuards(KeyLocks locks, Partitioner partitioner, GroupPaths paths, LockMetrics metrics) {
+  PartitionGuards(
+      KeyLockCore locks,
+      CuratorFramework client,
+      SessionLease lease,
+      Partitioner partitioner,
+      GroupPaths paths,
+      LockMetrics metrics) {
     this.locks = locks;
-    this.client = locks.client();
+    this.client = client;
     this.partitioner = partitioner;
     this.router = partitioner.router();
     this.paths = paths;
@@ -138,7 +142,7 @@ public final class PartitionGuards {
     this.contested = new AtomicReferenceArray<>(partitions);
     this.resume = new AtomicReferenceArray<>(partitions);
     this.granted = new long[partitions];
-    this.lease = locks.lease();
+    this.lease = lease;
   }
 
   // ---------------------------------------------------------------- the fast path
@@ -487,20 +491,11 @@ public final class PartitionGuards {
     }
     String path = paths.lockPartition(p);
     try {
-      if (!watches.containsKey(p)) {
+      if (!watches.contains(p)) {
         // A persistent watch may be set on a node that does not exist yet. Set on ZooKeeper's
         // handle, not through Curator, whose events drop the zxid that a deletion is answered with.
-        Watcher w =
-            event ->
-                locks.submit(
-                    () ->
-                        changed(
-                            p,
-                            event.getPath() == null ? null : locks.unfix(event.getPath()),
-                            event.getType(),
-                            event.getZxid()));
-        locks.zk().addWatch(locks.fix(path), w, AddWatchMode.PERSISTENT_RECURSIVE);
-        watches.put(p, w);
+        locks.watchTree(path, (changed, type, zxid) -> changed(p, changed, type, zxid));
+        watches.add(p);
       }
       // Keep what we knew: a queue whose locks went while we were not listening must still give
       // its routing key a resume token.
@@ -547,18 +542,15 @@ public final class PartitionGuards {
           e.toString());
       pendingScans.incrementAndGet();
       try {
-        locks
-            .events()
-            .schedule(
-                () -> {
-                  try {
-                    scan(p);
-                  } finally {
-                    scanned();
-                  }
-                },
-                200,
-                TimeUnit.MILLISECONDS);
+        locks.schedule(
+            () -> {
+              try {
+                scan(p);
+              } finally {
+                scanned();
+              }
+            },
+            200);
       } catch (RejectedExecutionException closed) {
         pendingScans.decrementAndGet();
       }
@@ -577,7 +569,7 @@ public final class PartitionGuards {
    * created or reaped, an event without a zxid) lists the queue.
    */
   private void changed(int p, String path, Watcher.Event.EventType type, long zxid) {
-    if (!watches.containsKey(p) || path == null) {
+    if (!watches.contains(p) || path == null) {
       return;
     }
     String base = path;
@@ -607,7 +599,7 @@ public final class PartitionGuards {
       scanQueue(p, queue);
     } catch (Exception e) {
       log.warn("could not list lock queue {}; retrying: {}", queue, e.toString());
-      locks.events().schedule(() -> changed(p, path, null, 0), 200, TimeUnit.MILLISECONDS);
+      locks.schedule(() -> changed(p, path, null, 0), 200);
     }
     if (!drains.isEmpty()) {
       advanceDrains(); // a request may have gone that a yield waits to answer
@@ -996,18 +988,15 @@ public final class PartitionGuards {
       // yielded already, or the request and its queue are gone
     } catch (Exception e) {
       log.warn("could not yield {} to {}: {}", queue, request.name(), e.toString());
-      locks
-          .events()
-          .schedule(
-              () -> {
-                try {
-                  scanQueue(p, queue);
-                } catch (Exception ex) {
-                  log.debug("rescan of {} failed: {}", queue, ex.toString());
-                }
-              },
-              100,
-              TimeUnit.MILLISECONDS);
+      locks.schedule(
+          () -> {
+            try {
+              scanQueue(p, queue);
+            } catch (Exception ex) {
+              log.debug("rescan of {} failed: {}", queue, ex.toString());
+            }
+          },
+          100);
     }
   }
 
@@ -1017,10 +1006,9 @@ public final class PartitionGuards {
         return; // granted again meanwhile: its scan owns the partition's state
       }
     }
-    Watcher w = watches.remove(p);
+    boolean watched = watches.remove(p);
     Map<String, List<LockNode>> byQueue = requests.remove(p);
     contested.set(p, null);
-    boolean watched = w != null;
     String partitionPath = paths.lockPartition(p);
     List<String> queues = byQueue == null ? List.of() : List.copyOf(byQueue.keySet());
     long session = currentSession();
@@ -1088,7 +1076,7 @@ public final class PartitionGuards {
     wakeDrains();
     locks.submit(
         () -> {
-          for (int p : List.copyOf(watches.keySet())) {
+          for (int p : List.copyOf(watches)) {
             unwatch(p);
           }
         });
@@ -1103,7 +1091,7 @@ public final class PartitionGuards {
   }
 
   private long currentSession() {
-    return locks.sessionIdOrZero();
+    return locks.sessionId();
   }
 
   /** The keys of one partition that someone else locks: immutable, swapped whole. */
