@@ -1,6 +1,7 @@
 package io.ringwork.lock;
 
 import com.codahale.metrics.MetricRegistry;
+import io.ringwork.lock.internal.OwnerSide;
 import io.ringwork.membership.Membership;
 import io.ringwork.membership.SessionLease;
 import io.ringwork.ring.KeyRouter;
@@ -259,13 +260,34 @@ public final class KeyLocks implements AutoCloseable {
 
   // ---------------------------------------------------------------- owner side
 
+  static {
+    // The rebalancer's way in to the owner side, without a public method here.
+    OwnerSide.install(
+        new OwnerSide.Access() {
+          @Override
+          public PartitionGuards partitionGuards(KeyLocks locks) {
+            return locks.partitionGuards();
+          }
+
+          @Override
+          public boolean update(
+              PartitionGuards guards,
+              long[] tokens,
+              boolean connected,
+              long sessionId,
+              Duration drainTimeout) {
+            return guards.update(tokens, connected, sessionId, drainTimeout);
+          }
+        });
+  }
+
   /**
    * Returns the owner side for a member that owns partitions: its fast path and its yields. Made
-   * once, by the rebalancer.
+   * once, by the rebalancer, through {@link OwnerSide#partitionGuards}.
    *
    * @throws IllegalStateException if not started, or asked twice
    */
-  public synchronized PartitionGuards partitionGuards() {
+  synchronized PartitionGuards partitionGuards() {
     core.requireStarted("partitionGuards");
     if (guards != null) {
       throw new IllegalStateException("partitionGuards() was already made for " + core.selfId);

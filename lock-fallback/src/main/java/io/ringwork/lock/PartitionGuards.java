@@ -239,9 +239,10 @@ public final class PartitionGuards {
   // ---------------------------------------------------------------- driven by the rebalancer
 
   /**
-   * Takes the active grants: partitions with a non-zero token are this member's. Newly granted
-   * partitions get the fast path once their locks are listed; partitions no longer granted lose it
-   * at once, and this call waits (up to {@code drainTimeout}) for their fast guards in flight.
+   * Takes the active grants (the rebalancer calls it through {@code OwnerSide.update}): partitions
+   * with a non-zero token are this member's. Newly granted partitions get the fast path once their
+   * locks are listed; partitions no longer granted lose it at once, and this call waits (up to
+   * {@code drainTimeout}) for their fast guards in flight.
    *
    * @param tokens the active token per partition, 0 where none (an empty array: none at all)
    * @param connected whether the session is connected (grants are paused otherwise)
@@ -249,7 +250,7 @@ public final class PartitionGuards {
    * @return whether every fast guard in flight closed in time, when a grant was withdrawn
    * @throws IllegalArgumentException if {@code tokens} covers another number of partitions
    */
-  public boolean update(long[] tokens, boolean connected, long sessionId, Duration drainTimeout) {
+  boolean update(long[] tokens, boolean connected, long sessionId, Duration drainTimeout) {
     if (tokens.length != partitions && tokens.length != 0) {
       throw new IllegalArgumentException(
           "tokens cover " + tokens.length + " partitions, the locks " + partitions);
