@@ -261,24 +261,7 @@ public final class KeyLocks implements AutoCloseable {
   // ---------------------------------------------------------------- owner side
 
   static {
-    // The rebalancer's way in to the owner side, without a public method here.
-    OwnerSide.install(
-        new OwnerSide.Access() {
-          @Override
-          public PartitionGuards partitionGuards(KeyLocks locks) {
-            return locks.partitionGuards();
-          }
-
-          @Override
-          public boolean update(
-              PartitionGuards guards,
-              long[] tokens,
-              boolean connected,
-              long sessionId,
-              Duration drainTimeout) {
-            return guards.update(tokens, connected, sessionId, drainTimeout);
-          }
-        });
+    OwnerSide.install(new OwnerSideAccess()); // the rebalancer's way in, with no public method
   }
 
   /**
