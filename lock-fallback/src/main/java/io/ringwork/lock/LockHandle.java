@@ -16,7 +16,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class LockHandle implements AutoCloseable {
 
-  private final KeyLocks locks;
+  private final HandleHost locks;
   private final LockRequest request;
   private final int partition;
   private final String queue;
@@ -37,7 +37,7 @@ public final class LockHandle implements AutoCloseable {
   private String lostReason;
   private long revokeSeenAt;
 
-  LockHandle(KeyLocks locks, LockRequest request, int partition, String queue, String requestId) {
+  LockHandle(HandleHost locks, LockRequest request, int partition, String queue, String requestId) {
     this.locks = locks;
     this.request = request;
     this.partition = partition;
@@ -274,7 +274,7 @@ public final class LockHandle implements AutoCloseable {
         + "]";
   }
 
-  // ---------------------------------------------------------------- used by KeyLocks
+  // ---------------------------------------------------------------- used by the lock service
 
   LockRequest request() {
     return request;

@@ -24,10 +24,11 @@ import java.util.Set;
  * queue, as EXCLUSIVE: every later overlapping request waits for it, whenever it was created (the
  * fix of CURATOR-621 for downgrades, applied to upgrades). The upgrade itself is granted when no
  * node other than {@code b} overlaps it, except later requests that could not be granted without
- * it; those stay blocked by it, so they need not be waited for, and the upgrade cannot deadlock
- * with them. Earlier overlapping requests are always waited for: they are compatible with {@code b}
- * and do not see the upgrade. A request whose upgrade is granted and the upgrade node are deleted
- * together (one {@code multi}), so an upgrade never outlives its base.
+ * it, and requests created after the upgrade node (it blocks them from their creation); those stay
+ * blocked by it, so they need not be waited for, and the upgrade cannot deadlock with them. Earlier
+ * overlapping requests are always waited for: they are compatible with {@code b} and do not see the
+ * upgrade. A request whose upgrade is granted and the upgrade node are deleted together (one {@code
+ * multi}), so an upgrade never outlives its base.
  *
  * <p>Modes are read from names; a request lowered by a downgrade has its real mode in its data,
  * supplied as an override. A name's mode is never weaker than the real one, so a verdict from names
@@ -167,6 +168,13 @@ final class LockQueue {
    * holds, or null when the upgrade is granted.
    */
   LockNode upgradeBlocker(LockNode base, Map<String, LockMode> overrides) {
+    // Requests after the upgrade node were blocked by it from their creation: never holders.
+    long upgradeSeq = Long.MAX_VALUE;
+    for (LockNode u : upgrades) {
+      if (u.base().equals(base.request())) {
+        upgradeSeq = Math.min(upgradeSeq, u.seq());
+      }
+    }
     LockNode queued = null;
     for (LockNode m : requests) {
       if (m == base || !LockKeys.overlap(m.key(), m.subtree(), base.key(), base.subtree())) {
@@ -177,7 +185,7 @@ final class LockQueue {
           return m;
         }
         queued = queued == null ? m : queued;
-      } else if (blocker(m, overrides, base.request()) == null) {
+      } else if (m.seq() < upgradeSeq && blocker(m, overrides, base.request()) == null) {
         return m; // granted before this upgrade (or would be without it): wait for it to go
       }
     }

@@ -253,6 +253,40 @@ final class KeyLocksTest {
     assertThat(lockNodes()).isEmpty();
   }
 
+  /**
+   * A shared request that queues behind a waiting upgrade does not hold the upgrade up: it waits
+   * for the upgrade (which stands at its base's place as EXCLUSIVE), so the upgrade must not wait
+   * for it. Found by {@code LockQueuePropertiesTest.upgrades_*}: both waited until one timed out.
+   */
+  @Test
+  void upgradeWaitingForAHolder_sharedRequestQueuesBehindIt_upgradeIsGrantedWhenTheHolderGoes()
+      throws Exception {
+    KeyLocks a = fx.locks("a");
+    KeyLocks b = fx.locks("b");
+    KeyLocks c = fx.locks("c");
+    LockHandle ua = a.acquire("k", LockMode.UPGRADABLE);
+    LockHandle sb = b.acquire("k", LockMode.SHARED, w(2000));
+    Future<?> up =
+        pool.submit(
+            () -> {
+              ua.upgrade(w(30_000));
+              return null;
+            });
+    await().during(Duration.ofMillis(200)).atMost(w(2000)).until(() -> !up.isDone());
+    Future<LockHandle> sc = pool.submit(() -> c.acquire("k", LockMode.SHARED, w(30_000)));
+    await().atMost(w(5000)).until(() -> a.inspect("k").waiters().size() == 1);
+    sb.release();
+    // Margins for a loaded machine: the grant takes a few round trips, the timeouts are 30 s.
+    up.get(w(10_000).toMillis(), TimeUnit.MILLISECONDS);
+    assertThat(ua.mode()).isEqualTo(LockMode.EXCLUSIVE);
+    assertThat(sc.isDone()).isFalse();
+    ua.release();
+    LockHandle hc = sc.get(w(10_000).toMillis(), TimeUnit.MILLISECONDS);
+    assertThat(hc.token()).isGreaterThan(ua.token());
+    hc.release();
+    assertThat(lockNodes()).isEmpty();
+  }
+
   @Test
   void sharedHolders_raceToUpgrade_neverBothWin_neverHang() throws Exception {
     KeyLocks a = fx.locks("a");

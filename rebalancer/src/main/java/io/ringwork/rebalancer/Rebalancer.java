@@ -7,6 +7,7 @@ import io.ringwork.lock.KeyLocks;
 import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.lock.PartitionGuards;
+import io.ringwork.lock.internal.OwnerSide;
 import io.ringwork.membership.Lifecycle;
 import io.ringwork.membership.MemberInfo;
 import io.ringwork.membership.SessionLease;
@@ -236,7 +237,7 @@ public final class Rebalancer implements AutoCloseable {
       KeyLocks keyLocks = lb.build();
       keyLocks.start();
       locks = keyLocks;
-      guards = keyLocks.partitionGuards();
+      guards = OwnerSide.partitionGuards(keyLocks);
       guards.onReady(() -> submit(this::updateState));
       handoff.start();
       fleet.start();
@@ -583,7 +584,7 @@ public final class Rebalancer implements AutoCloseable {
       calledFromCallback = true;
       PartitionGuards g = guards;
       if (g != null) {
-        g.update(new long[0], false, 0, Duration.ZERO); // no fast path from now on
+        OwnerSide.update(g, new long[0], false, 0, Duration.ZERO); // no fast path from now on
       }
       Thread t = new Thread(this::shutdown, "ringwork-close-" + selfId);
       t.setDaemon(true);
@@ -1237,7 +1238,7 @@ public final class Rebalancer implements AutoCloseable {
     long[] tokens = o.rings() != null ? new long[0] : o.tokens();
     // The session the grants were activated in (their acknowledgement's), not the membership's
     // current one: a rejoin in a new session must not lend its lease to grants of the old one.
-    if (!g.update(tokens, !o.paused(), o.session(), revokeDeadline)) {
+    if (!OwnerSide.update(g, tokens, !o.paused(), o.session(), revokeDeadline)) {
       log.warn("guards of {} still open past the revoke deadline; handing over anyway", selfId);
     }
   }
