@@ -128,6 +128,26 @@ final class LockQueue {
    * @param ignoreUpgradesOf a request id whose upgrade is left out, or null
    */
   LockNode blocker(LockNode request, Map<String, LockMode> overrides, String ignoreUpgradesOf) {
+    return blocker(request, overrides, ignoreUpgradesOf, Long.MAX_VALUE);
+  }
+
+  /**
+   * The blocker of a request as it could have been when the request was decided: upgrade nodes
+   * created after the request ({@code seq > request.seq()}) are left out, because the request may
+   * have been granted before they existed, and an upgrade node never takes a grant back. A request
+   * with no such blocker may hold; one with a blocker that is still there has waited all along
+   * (that blocker existed when it was created, and modes only get weaker, by downgrades).
+   */
+  LockNode blockerWhenDecided(
+      LockNode request, Map<String, LockMode> overrides, String ignoreUpgradesOf) {
+    return blocker(request, overrides, ignoreUpgradesOf, request.seq());
+  }
+
+  private LockNode blocker(
+      LockNode request,
+      Map<String, LockMode> overrides,
+      String ignoreUpgradesOf,
+      long upgradesUpTo) {
     LockMode mine = mode(request, overrides);
     LockNode nearest = null;
     long nearestPos = Long.MIN_VALUE;
@@ -146,7 +166,8 @@ final class LockQueue {
       if (base == null
           || base == request
           || base.request().equals(ignoreUpgradesOf)
-          || base.seq() >= request.seq()) {
+          || base.seq() >= request.seq()
+          || u.seq() > upgradesUpTo) {
         continue;
       }
       if (LockKeys.overlap(base.key(), base.subtree(), request.key(), request.subtree())
@@ -185,8 +206,12 @@ final class LockQueue {
           return m;
         }
         queued = queued == null ? m : queued;
-      } else if (m.seq() < upgradeSeq && blocker(m, overrides, base.request()) == null) {
-        return m; // granted before this upgrade (or would be without it): wait for it to go
+      } else if (m.seq() < upgradeSeq && blockerWhenDecided(m, overrides, base.request()) == null) {
+        // It may have been granted before this upgrade and before any other holder's upgrade
+        // node that blocks it now: wait for it to go. (Asking whether it would be granted now
+        // counted such later upgrade nodes, and let two upgrades past a shared holder of a
+        // subtree above both keys.)
+        return m;
       }
     }
     if (queued != null) {
@@ -207,19 +232,10 @@ final class LockQueue {
    * Returns whether a request is a holder for inspection: granted, or granted before an upgrade.
    */
   boolean holds(LockNode request, Map<String, LockMode> overrides) {
-    if (granted(request, overrides)) {
-      return true;
-    }
-    for (LockNode u : upgrades) {
-      LockNode base = baseOf(u);
-      if (base != null
-          && base.seq() < request.seq()
-          && u.seq() > request.seq()
-          && blocker(request, overrides, base.request()) == null) {
-        return true;
-      }
-    }
-    return false;
+    // Granted now, or granted before the upgrade nodes created after it (see blockerWhenDecided).
+    // A request created just before an upgrade node and listed just after it is shown as a holder
+    // while it waits: inspection errs towards showing a holder, never hides one.
+    return blockerWhenDecided(request, overrides, null) == null;
   }
 
   /** Returns whether an upgrade node is granted. */

@@ -287,6 +287,48 @@ final class KeyLocksTest {
     assertThat(lockNodes()).isEmpty();
   }
 
+  /**
+   * Two upgradable holders of sibling keys and a shared holder of the subtree above both: neither
+   * upgrade may be granted while the subtree is held. The second one used to be (it took the
+   * subtree holder for a waiter because the first upgrade node blocks it now), so the key was held
+   * exclusive and shared at once. LockQueuePropertiesTest has the same history as an example.
+   */
+  @Test
+  void twoUpgradesUnderASharedSubtreeHolder_bothWaitForIt() throws Exception {
+    KeyLocks a = fx.locks("a", fx.client(4000), KeyRouter.upTo('/'));
+    KeyLocks b = fx.locks("b", fx.client(4000), KeyRouter.upTo('/'));
+    KeyLocks c = fx.locks("c", fx.client(4000), KeyRouter.upTo('/'));
+    LockHandle ua = a.acquire("v/b", LockMode.UPGRADABLE, w(2000));
+    LockHandle ub = b.acquire("v/a", LockMode.UPGRADABLE, w(2000));
+    LockHandle sc =
+        c.acquire(LockRequest.of("v", LockMode.SHARED).withSubtree().withTimeout(w(2000)));
+    Future<?> upA =
+        pool.submit(
+            () -> {
+              ua.upgrade(w(30_000));
+              return null;
+            });
+    await().during(Duration.ofMillis(200)).atMost(w(2000)).until(() -> !upA.isDone());
+    Future<?> upB =
+        pool.submit(
+            () -> {
+              ub.upgrade(w(30_000));
+              return null;
+            });
+    // A wrong grant takes a few round trips: 1 s of waiting covers them on a loaded machine.
+    await().during(Duration.ofMillis(1000)).atMost(w(3000)).until(() -> !upB.isDone());
+    assertThat(ub.mode()).isEqualTo(LockMode.UPGRADABLE);
+    assertThat(ua.mode()).isEqualTo(LockMode.UPGRADABLE);
+    sc.release();
+    upA.get(w(10_000).toMillis(), TimeUnit.MILLISECONDS);
+    upB.get(w(10_000).toMillis(), TimeUnit.MILLISECONDS);
+    assertThat(ua.mode()).isEqualTo(LockMode.EXCLUSIVE);
+    assertThat(ub.mode()).isEqualTo(LockMode.EXCLUSIVE);
+    ua.release();
+    ub.release();
+    assertThat(lockNodes()).isEmpty();
+  }
+
   @Test
   void sharedHolders_raceToUpgrade_neverBothWin_neverHang() throws Exception {
     KeyLocks a = fx.locks("a");

@@ -12,6 +12,7 @@ import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -128,6 +129,39 @@ final class LockQueuePropertiesTest {
         }
       }
     }
+  }
+
+  /**
+   * Two upgradable holders of sibling keys and a shared holder of the subtree above both, granted
+   * before either upgrade. The second upgrade used to ask whether the subtree holder "would be
+   * granted now", which counted the first holder's upgrade node (created after the subtree lock was
+   * granted) and so took the subtree holder for a waiter: the second upgrade was granted while the
+   * subtree was still held shared. Found by review; random histories reach it only rarely.
+   */
+  @Example
+  void upgrades_twoUpgradersUnderASharedSubtreeHolder_waitForIt() {
+    Model m = new Model();
+    m.request(new Req("v/b", false, LockMode.UPGRADABLE));
+    String a = m.lastRequest;
+    m.request(new Req("v/a", false, LockMode.UPGRADABLE));
+    String b = m.lastRequest;
+    m.request(new Req("v", true, LockMode.SHARED));
+    String c = m.lastRequest;
+    m.settle();
+    assertThat(m.nodes.get(c).held).as("the subtree lock is granted beside both").isTrue();
+    m.upgrade(a);
+    m.settle();
+    m.upgrade(b);
+    m.settle();
+    assertThat(m.upgradeNodeOf(a).held).as("first upgrade while %s holds", c).isFalse();
+    assertThat(m.upgradeNodeOf(b).held).as("second upgrade while %s holds", c).isFalse();
+    assertThat(m.queue().holds(m.queue().byName(c), Map.of()))
+        .as("inspection shows the subtree holder as holding")
+        .isTrue();
+    m.release(c);
+    m.settle();
+    assertThat(m.upgradeNodeOf(a).held).as("first upgrade once the subtree is free").isTrue();
+    assertThat(m.upgradeNodeOf(b).held).as("second upgrade once the subtree is free").isTrue();
   }
 
   @Property(tries = 300)
