@@ -128,7 +128,7 @@ final class CoordinatedMode extends PartitionMode {
       stored = read;
       Assignment current = current();
       if (current == null || read.assignment().version() > current.version()) {
-        install(read.assignment(), "v" + read.assignment().version());
+        install(read.assignment(), HandoffState.version(read.assignment().version()));
       }
     } catch (CorruptAssignmentException e) {
       log.error("stored assignment of {} is unreadable: {}", paths.root(), e.getMessage());

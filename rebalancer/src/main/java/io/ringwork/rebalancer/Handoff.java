@@ -83,17 +83,17 @@ final class Handoff {
   private static final int MAX_READS_PER_MULTI = 256;
 
   /** A barrier as read: the state it completes, its read point and its own zxid (the token). */
-  record Barrier(String state, long readZxid, long zxid) {
-    static final Barrier NONE = new Barrier("", 0, 0);
+  record Barrier(HandoffState state, long readZxid, long zxid) {
+    static final Barrier NONE = new Barrier(HandoffState.NONE, 0, 0);
 
     /** Whether it completes {@code state} for an acknowledgement written at {@code ackZxid}. */
-    boolean covers(String state, long ackZxid) {
+    boolean covers(HandoffState state, long ackZxid) {
       return ackZxid != 0 && this.state.equals(state) && ackZxid < readZxid;
     }
   }
 
   /** An acknowledgement as read. */
-  record Ack(String id, String state, long incarnation, long session, long zxid) {}
+  record Ack(String id, HandoffState state, long incarnation, long session, long zxid) {}
 
   /** What the leader's check concluded. */
   enum Check {
@@ -120,7 +120,7 @@ final class Handoff {
   // its last notification, not once per acknowledgement.
   private final AtomicInteger queuedNotes = new AtomicInteger();
   private final Set<String> blocking = new HashSet<>();
-  private String readTarget = "";
+  private HandoffState readTarget = HandoffState.NONE;
   // The barrier this leader last wrote or found current (its state and read point), or null.
   private Barrier confirmed;
   private List<MemberInfo> readWorkers = List.of();
@@ -128,7 +128,7 @@ final class Handoff {
   private int ackVersion = -1;
   private long ackCzxid;
   private long ackZxid;
-  private String ackState = "";
+  private HandoffState ackState = HandoffState.NONE;
 
   /**
    * Creates the protocol for one member; {@code eventThread} runs a task on the rebalancer's event
@@ -200,15 +200,37 @@ final class Handoff {
     return ackSession;
   }
 
-  /** The state this member last acknowledged. */
-  String ackState() {
+  /** The state this member last acknowledged, for diagnostics. */
+  HandoffState ackState() {
     return ackState;
+  }
+
+  /** Whether this member's last acknowledgement names {@code state}. */
+  boolean acknowledged(HandoffState state) {
+    return ackState.equals(state);
+  }
+
+  /**
+   * The barrier in place if it completes {@code state} for this member: this member has
+   * acknowledged {@code state} and the barrier names it with a read point after that
+   * acknowledgement; null otherwise. Its zxid is the token of what {@code state} grants.
+   */
+  Barrier completing(HandoffState state) {
+    Barrier barrier = barrier();
+    return ackState.equals(state) && barrier.covers(state, ackZxid) ? barrier : null;
+  }
+
+  /**
+   * Whether the barrier in place completes {@code state} for this member (see {@link #completing}).
+   */
+  boolean completes(HandoffState state) {
+    return completing(state) != null;
   }
 
   /** Forgets the acknowledgement: a new session or state must be acknowledged afresh. */
   void forgetAck() {
     ackZxid = 0;
-    ackState = "";
+    ackState = HandoffState.NONE;
   }
 
   /**
@@ -217,7 +239,7 @@ final class Handoff {
    *
    * @throws IllegalStateException if another live session holds this member's acknowledgement
    */
-  long acknowledge(String state, long incarnation, long session) throws Exception {
+  long acknowledge(HandoffState state, long incarnation, long session) throws Exception {
     byte[] data = ackJson(state, incarnation);
     String path = paths.ack(selfId);
     if (ackSession == session && ackVersion >= 0) {
@@ -277,7 +299,7 @@ final class Handoff {
     throw new IllegalStateException("could not write " + path + " after 5 attempts");
   }
 
-  private long acknowledged(long session, Stat written, String state) {
+  private long acknowledged(long session, Stat written, HandoffState state) {
     ackSession = session;
     ackCzxid = written.getCzxid();
     ackVersion = written.getVersion();
@@ -337,10 +359,6 @@ final class Handoff {
     }
   }
 
-  boolean leading() {
-    return ackWatcher != null;
-  }
-
   /** Makes the next check read again: after a reconnection, events may have been missed. */
   void invalidate() {
     needRead = true;
@@ -370,8 +388,8 @@ final class Handoff {
    * every earlier acknowledgement), never on a cache; it is repeated only when the target, the
    * workers, or every acknowledgement that blocked the last one has changed.
    */
-  Check complete(String target, List<MemberInfo> workers) throws Exception {
-    if (ackWatcher == null || target.isEmpty()) {
+  Check complete(HandoffState target, List<MemberInfo> workers) throws Exception {
+    if (ackWatcher == null || target.isNone()) {
       return Check.WAITING;
     }
     if (!target.equals(readTarget) || !workers.equals(readWorkers)) {
@@ -393,7 +411,7 @@ final class Handoff {
   }
 
   /** The direct read and, if it agrees, the barrier write. */
-  private Check confirm(String target, List<MemberInfo> workers) throws Exception {
+  private Check confirm(HandoffState target, List<MemberInfo> workers) throws Exception {
     long readPoint = tick();
     lastReadPoint = readPoint;
     List<String> children;
@@ -458,7 +476,7 @@ final class Handoff {
    * that names another state, one from a session that is not its worker's current one or of a
    * worker not in the view (yet), and a worker with none.
    */
-  static Set<String> disagreeing(String target, List<MemberInfo> workers, List<Ack> acks) {
+  static Set<String> disagreeing(HandoffState target, List<MemberInfo> workers, List<Ack> acks) {
     Set<String> ids = new HashSet<>();
     Map<String, Ack> byId = new HashMap<>();
     for (Ack ack : acks) {
@@ -511,10 +529,10 @@ final class Handoff {
 
   // ------------------------------------------------------------------ codecs
 
-  private static byte[] ackJson(String state, long incarnation) {
+  private static byte[] ackJson(HandoffState state, long incarnation) {
     ObjectNode node = JSON.createObjectNode();
     node.put("format", 1);
-    node.put("state", state);
+    node.put("state", state.wire());
     node.put("incarnation", incarnation);
     return node.toString().getBytes(StandardCharsets.UTF_8);
   }
@@ -527,7 +545,7 @@ final class Handoff {
       }
       return new Ack(
           id,
-          node.path("state").asText(),
+          HandoffState.parse(node.path("state").asText()),
           node.path("incarnation").asLong(),
           stat.getEphemeralOwner(),
           stat.getMzxid());
@@ -540,10 +558,10 @@ final class Handoff {
     }
   }
 
-  private static byte[] barrierJson(String state, long readZxid) {
+  private static byte[] barrierJson(HandoffState state, long readZxid) {
     ObjectNode node = JSON.createObjectNode();
     node.put("format", 1);
-    node.put("state", state);
+    node.put("state", state.wire());
     node.put("readZxid", readZxid);
     return node.toString().getBytes(StandardCharsets.UTF_8);
   }
@@ -554,7 +572,8 @@ final class Handoff {
       if (node == null || node.path("format").asInt() != 1) {
         throw new IllegalArgumentException("unknown format");
       }
-      return new Barrier(node.path("state").asText(""), node.path("readZxid").asLong(), zxid);
+      return new Barrier(
+          HandoffState.parse(node.path("state").asText("")), node.path("readZxid").asLong(), zxid);
     } catch (Exception e) {
       log.warn(
           "barrier {} is unreadable; waiting for the leader to rewrite it: {}",

@@ -39,7 +39,7 @@ final class LeaderlessMode extends PartitionMode {
     if (members.isEmpty()) {
       return;
     }
-    String digest = digestOf(members);
+    HandoffState digest = digestOf(members);
     if (!digest.equals(state())) {
       localVersion++;
       // From the installed table: only the partitions the change can reach are recomputed.
@@ -54,7 +54,7 @@ final class LeaderlessMode extends PartitionMode {
 
   private final Digests digests = new Digests();
 
-  private String digestOf(List<Member> members) {
+  private HandoffState digestOf(List<Member> members) {
     return digests.of(members);
   }
 
@@ -64,9 +64,9 @@ final class LeaderlessMode extends PartitionMode {
    */
   static final class Digests {
     private List<Member> list;
-    private String digest;
+    private HandoffState digest;
 
-    String of(List<Member> members) {
+    HandoffState of(List<Member> members) {
       if (members != list) {
         digest = LeaderlessMode.digest(members);
         list = members;
@@ -81,7 +81,7 @@ final class LeaderlessMode extends PartitionMode {
   }
 
   /** XXH3-64 of the canonical member list: equal digests mean equal stateless tables. */
-  static String digest(List<Member> members) {
+  static HandoffState digest(List<Member> members) {
     StringBuilder sb = new StringBuilder();
     for (Member m : sortById(members)) {
       sb.append(m.id())
@@ -91,6 +91,6 @@ final class LeaderlessMode extends PartitionMode {
           .append(m.zone().orElse(""))
           .append('\u0002');
     }
-    return "d" + Long.toHexString(Partitioner.hash(sb.toString()));
+    return HandoffState.digest(Partitioner.hash(sb.toString()));
   }
 }

@@ -52,8 +52,11 @@ interface Mode {
   /** Stops it. */
   void close();
 
-  /** The state applied, as acknowledged: a version or a digest; empty before the first. */
-  String state();
+  /**
+   * The state applied, as acknowledged: a version or a digest; {@link HandoffState#NONE} before the
+   * first.
+   */
+  HandoffState state();
 
   /** The view changed. */
   void viewChanged();

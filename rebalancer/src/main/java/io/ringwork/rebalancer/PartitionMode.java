@@ -22,7 +22,7 @@ abstract class PartitionMode implements Mode {
   final String selfId;
 
   private Assignment current;
-  private String state = "";
+  private HandoffState state = HandoffState.NONE;
   private long[] tokens = new long[0];
   private final BitSet pending = new BitSet();
 
@@ -35,7 +35,7 @@ abstract class PartitionMode implements Mode {
   /**
    * Puts {@code next} in force under {@code nextState}: stops what it takes away, tells the host.
    */
-  final void install(Assignment next, String nextState) {
+  final void install(Assignment next, HandoffState nextState) {
     if (tokens.length != next.partitions()) {
       tokens = new long[next.partitions()];
     }
@@ -67,7 +67,7 @@ abstract class PartitionMode implements Mode {
   }
 
   @Override
-  public final String state() {
+  public final HandoffState state() {
     return state;
   }
 

@@ -983,7 +983,7 @@ public final class Rebalancer implements AutoCloseable {
   private void viewChanged() {
     fleet.reconcile(draining);
     viewChangedNanos = nanoTime.getAsLong();
-    if (newIncarnation() && !mode.state().isEmpty()) {
+    if (newIncarnation() && !mode.state().isNone()) {
       acknowledge();
     }
     mode.viewChanged();
@@ -1010,7 +1010,7 @@ public final class Rebalancer implements AutoCloseable {
     lostSession = false;
     appliedIncarnation = session.incarnation();
     handoff.forgetAck();
-    if (!mode.state().isEmpty()) {
+    if (!mode.state().isNone()) {
       mode.reset();
       publish();
     }
@@ -1052,7 +1052,7 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   private void acknowledge() {
-    if (!session.joined() || mode.state().isEmpty()) {
+    if (!session.joined() || mode.state().isNone()) {
       return;
     }
     newIncarnation();
@@ -1066,7 +1066,7 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   private void retryAcknowledge() {
-    if (!handoff.ackState().equals(mode.state())) {
+    if (!handoff.acknowledged(mode.state())) {
       acknowledge();
       tryActivate();
       leaderCheck();
@@ -1098,10 +1098,8 @@ public final class Rebalancer implements AutoCloseable {
       updateState();
       return;
     }
-    Handoff.Barrier barrier = handoff.barrier();
-    if (!handoff.ackState().equals(mode.state())
-        || handoff.ackSessionOrZero() != session.sessionId()
-        || !barrier.covers(mode.state(), handoff.ackZxid())) {
+    Handoff.Barrier barrier = handoff.completing(mode.state());
+    if (barrier == null || handoff.ackSessionOrZero() != session.sessionId()) {
       updateState();
       return;
     }
@@ -1144,7 +1142,7 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   private boolean isStable() {
-    if (paused || !session.joined() || mode.state().isEmpty() || mode.pending()) {
+    if (paused || !session.joined() || mode.state().isNone() || mode.pending()) {
       return false;
     }
     if (!mode.matches(eligible())) {
@@ -1152,21 +1150,19 @@ public final class Rebalancer implements AutoCloseable {
     }
     PartitionGuards g = guards;
     Ownership o = ownership;
-    return handoff.ackState().equals(mode.state())
-        && handoff.barrier().covers(mode.state(), handoff.ackZxid())
+    return handoff.completes(mode.state())
         && (o.activeCount() == 0 || leaseEnd(o) != Long.MIN_VALUE)
         && (g == null || g.ready()); // the fast path of every grant decided
   }
 
   private boolean drained() {
-    if (mode.state().isEmpty()) {
+    if (mode.state().isNone()) {
       return !session.joined() || eligible().isEmpty();
     }
     if (mode.givesWork()) {
       return eligible().isEmpty();
     }
-    return handoff.ackState().equals(mode.state())
-        && handoff.barrier().covers(mode.state(), handoff.ackZxid());
+    return handoff.completes(mode.state());
   }
 
   private void suspended() {
@@ -1186,7 +1182,7 @@ public final class Rebalancer implements AutoCloseable {
     publish();
     callback(listener::onResumed);
     handoff.invalidate();
-    if (!handoff.ackState().equals(mode.state())) {
+    if (!handoff.acknowledged(mode.state())) {
       // A state installed while disconnected could not be acknowledged then.
       acknowledge();
     }

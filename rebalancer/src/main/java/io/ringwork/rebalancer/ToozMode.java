@@ -25,7 +25,7 @@ final class ToozMode implements Mode {
   private final int points;
   private final int replicas;
   private final List<ToozRing> rings = new ArrayList<>();
-  private String state = "";
+  private HandoffState state = HandoffState.NONE;
   private long ringToken;
   private boolean ringPending;
   private long localVersion;
@@ -44,7 +44,7 @@ final class ToozMode implements Mode {
   public void close() {}
 
   @Override
-  public String state() {
+  public HandoffState state() {
     return state;
   }
 
@@ -61,7 +61,7 @@ final class ToozMode implements Mode {
     if (members.isEmpty()) {
       return;
     }
-    String digest = digestOf(members);
+    HandoffState digest = digestOf(members);
     if (digest.equals(state)) {
       return;
     }
@@ -113,7 +113,7 @@ final class ToozMode implements Mode {
 
   private final LeaderlessMode.Digests digests = new LeaderlessMode.Digests();
 
-  private String digestOf(List<Member> members) {
+  private HandoffState digestOf(List<Member> members) {
     return digests.of(members);
   }
 
