@@ -1,8 +1,5 @@
 package io.ringwork.rebalancer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.MemberInfo;
 import io.ringwork.membership.Membership;
@@ -79,7 +76,6 @@ import org.slf4j.LoggerFactory;
 final class Handoff {
 
   private static final Logger log = LoggerFactory.getLogger(Handoff.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_READS_PER_MULTI = 256;
 
   /** A barrier as read: the state it completes, its read point and its own zxid (the token). */
@@ -240,7 +236,7 @@ final class Handoff {
    * @throws IllegalStateException if another live session holds this member's acknowledgement
    */
   long acknowledge(HandoffState state, long incarnation, long session) throws Exception {
-    byte[] data = ackJson(state, incarnation);
+    byte[] data = AckCodec.encode(state, incarnation);
     String path = paths.ack(selfId);
     if (ackSession == session && ackVersion >= 0) {
       // The usual case, one operation: our own node, at the version we last wrote.
@@ -460,7 +456,7 @@ final class Handoff {
       confirmed = stored;
       return Check.CURRENT;
     }
-    byte[] data = barrierJson(target, readPoint);
+    byte[] data = BarrierCodec.encode(target, readPoint);
     confirmed = new Barrier(target, readPoint, 0);
     try {
       client.setData().forPath(paths.barrier(), data);
@@ -527,29 +523,13 @@ final class Handoff {
     }
   }
 
-  // ------------------------------------------------------------------ codecs
-
-  private static byte[] ackJson(HandoffState state, long incarnation) {
-    ObjectNode node = JSON.createObjectNode();
-    node.put("format", 1);
-    node.put("state", state.wire());
-    node.put("incarnation", incarnation);
-    return node.toString().getBytes(StandardCharsets.UTF_8);
-  }
+  // ------------------------------------------------------------------ reading
 
   private Ack parseAck(String id, byte[] data, Stat stat) {
     try {
-      JsonNode node = JSON.readTree(data);
-      if (node == null || node.path("format").asInt() != 1 || !node.path("state").isTextual()) {
-        throw new IllegalArgumentException("unknown format");
-      }
-      return new Ack(
-          id,
-          HandoffState.parse(node.path("state").asText()),
-          node.path("incarnation").asLong(),
-          stat.getEphemeralOwner(),
-          stat.getMzxid());
-    } catch (Exception e) {
+      AckCodec.Written ack = AckCodec.decode(data);
+      return new Ack(id, ack.state(), ack.incarnation(), stat.getEphemeralOwner(), stat.getMzxid());
+    } catch (IllegalArgumentException e) {
       log.warn(
           "acknowledgement {} is unreadable and blocks the handoff until it goes: {}",
           paths.ack(id),
@@ -558,23 +538,11 @@ final class Handoff {
     }
   }
 
-  private static byte[] barrierJson(HandoffState state, long readZxid) {
-    ObjectNode node = JSON.createObjectNode();
-    node.put("format", 1);
-    node.put("state", state.wire());
-    node.put("readZxid", readZxid);
-    return node.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
   private Barrier parseBarrier(byte[] data, long zxid) {
     try {
-      JsonNode node = JSON.readTree(data);
-      if (node == null || node.path("format").asInt() != 1) {
-        throw new IllegalArgumentException("unknown format");
-      }
-      return new Barrier(
-          HandoffState.parse(node.path("state").asText("")), node.path("readZxid").asLong(), zxid);
-    } catch (Exception e) {
+      BarrierCodec.Written barrier = BarrierCodec.decode(data);
+      return new Barrier(barrier.state(), barrier.readZxid(), zxid);
+    } catch (IllegalArgumentException e) {
       log.warn(
           "barrier {} is unreadable; waiting for the leader to rewrite it: {}",
           paths.barrier(),

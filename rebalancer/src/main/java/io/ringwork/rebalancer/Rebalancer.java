@@ -7,9 +7,13 @@ import io.ringwork.lock.KeyLocks;
 import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.lock.PartitionGuards;
+import io.ringwork.membership.GroupAccessException;
+import io.ringwork.membership.GroupConfig;
+import io.ringwork.membership.GroupFacts;
 import io.ringwork.membership.Lifecycle;
 import io.ringwork.membership.MemberInfo;
 import io.ringwork.membership.SessionLease;
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
@@ -149,21 +153,10 @@ public final class Rebalancer implements AutoCloseable {
     int n = INSTANCES.incrementAndGet();
     String name = "ringwork-rebalancer-" + b.group() + "-" + selfId + "-" + n;
     this.events =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, name);
-              t.setDaemon(true);
-              eventThread = t;
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named(name, t -> eventThread = t));
     this.callbacks =
         Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, name + "-listener");
-              t.setDaemon(true);
-              listenerThread = t;
-              return t;
-            });
+            DaemonThreads.named(name + "-listener", t -> listenerThread = t));
     this.registry = b.metrics();
     this.router = b.routerOrDefault();
     this.group = b.group();
@@ -214,13 +207,10 @@ public final class Rebalancer implements AutoCloseable {
       lease = SessionLease.acquire(session.client());
       lease.onLeaseBegins(leaseBegins);
       checkRevokeDeadline();
-      GroupConfig.ensure(
-          session.client(),
-          session.paths(),
-          mode.strategy().configName(),
-          mode.partitions(),
-          mode.replicas(),
-          router);
+      GroupFacts.of(session.client(), session.paths())
+          .ensureConfig(
+              GroupConfig.of(
+                  mode.strategy().configName(), mode.partitions(), mode.replicas(), router));
       KeyLocks.Builder lb =
           KeyLocks.newBuilder()
               .client(session.client())
@@ -242,6 +232,11 @@ public final class Rebalancer implements AutoCloseable {
       fleet.start();
       mode.start();
       session.start(new SessionEvents());
+    } catch (GroupAccessException e) {
+      close();
+      Throwable cause = e.getCause();
+      throw new IllegalStateException(
+          "could not start the rebalancer: " + cause.getMessage(), cause);
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -505,19 +500,16 @@ public final class Rebalancer implements AutoCloseable {
       return false;
     }
     if (Thread.currentThread() == listenerThread) {
-      Thread t =
-          new Thread(
-              () -> {
-                try {
-                  waitFor(() -> drained() || lostSession, timeout);
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-                close();
-              },
-              "ringwork-drain-" + selfId);
-      t.setDaemon(true);
-      t.start();
+      DaemonThreads.start(
+          "ringwork-drain-" + selfId,
+          () -> {
+            try {
+              waitFor(() -> drained() || lostSession, timeout);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            close();
+          });
       return false;
     }
     // A lost session holds nothing to hand over: its partitions move once ZooKeeper has ended it,
@@ -585,9 +577,7 @@ public final class Rebalancer implements AutoCloseable {
       if (g != null) {
         g.update(new long[0], false, 0, Duration.ZERO); // no fast path from now on
       }
-      Thread t = new Thread(this::shutdown, "ringwork-close-" + selfId);
-      t.setDaemon(true);
-      t.start();
+      DaemonThreads.start("ringwork-close-" + selfId, this::shutdown);
       return;
     }
     shutdown();

@@ -1,6 +1,8 @@
 package io.ringwork.rebalancer;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ringwork.ring.Member;
 import java.util.List;
@@ -61,6 +63,28 @@ final class HandoffStateTest {
       assertThat(HandoffState.parse(HandoffState.digest(n).wire()))
           .isEqualTo(HandoffState.digest(n));
     }
+  }
+
+  @Test
+  void ackAndBarrierBytes_areTheStoredFormsOfEarlierReleases() {
+    assertThat(new String(AckCodec.encode(HandoffState.version(12), 345), UTF_8))
+        .isEqualTo("{\"format\":1,\"state\":\"v12\",\"incarnation\":345}");
+    assertThat(new String(BarrierCodec.encode(HandoffState.digest(0xbeefL), 678), UTF_8))
+        .isEqualTo("{\"format\":1,\"state\":\"dbeef\",\"readZxid\":678}");
+    assertThat(AckCodec.decode("{\"format\":1,\"state\":\"v12\",\"incarnation\":345}".getBytes()))
+        .isEqualTo(new AckCodec.Written(HandoffState.version(12), 345));
+    assertThat(
+            BarrierCodec.decode("{\"format\":1,\"state\":\"dbeef\",\"readZxid\":678}".getBytes()))
+        .isEqualTo(new BarrierCodec.Written(HandoffState.digest(0xbeef), 678));
+    // An acknowledgement without a textual state, or of another format, is unreadable (it blocks).
+    assertThatThrownBy(() -> AckCodec.decode("{\"format\":1,\"state\":3}".getBytes()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> AckCodec.decode("{\"format\":2,\"state\":\"v1\"}".getBytes()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> BarrierCodec.decode("[".getBytes()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(BarrierCodec.decode("{\"format\":1}".getBytes()).state())
+        .isSameAs(HandoffState.NONE);
   }
 
   private static String word(SplittableRandom random, String[] alphabet) {
