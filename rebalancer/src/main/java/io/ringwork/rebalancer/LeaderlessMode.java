@@ -5,6 +5,7 @@ import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Partitioner;
 import io.ringwork.ring.Strategy;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Leaderless partitioned mode ({@code rendezvous}): every worker computes the table from its own
@@ -34,17 +35,19 @@ final class LeaderlessMode extends PartitionMode {
   @Override
   public void leadershipChanged(boolean leader) {}
 
-  private void recompute() {
+  private Optional<Installed> recompute() {
     List<Member> members = host.eligible();
     if (members.isEmpty()) {
-      return;
+      return Optional.empty();
     }
     HandoffState digest = digestOf(members);
-    if (!digest.equals(state())) {
-      localVersion++;
-      // From the installed table: only the partitions the change can reach are recomputed.
-      install(placement.assign(current(), members).withVersion(localVersion), digest);
+    if (digest.equals(state())) {
+      return Optional.empty();
     }
+    localVersion++;
+    // From the installed table: only the partitions the change can reach are recomputed.
+    return Optional.of(
+        install(placement.assign(current(), members).withVersion(localVersion), digest));
   }
 
   @Override

@@ -302,11 +302,13 @@ public final class Rebalancer implements AutoCloseable {
   public Set<Integer> ownedPartitions() {
     Ownership o = ownership;
     Set<Integer> owned = new TreeSet<>();
-    if (o.paused() || leaseEnd(o) == Long.MIN_VALUE) {
+    if (!(o instanceof Ownership.Partitioned table)
+        || o.paused()
+        || leaseEnd(o) == Long.MIN_VALUE) {
       return owned;
     }
-    for (int p = 0; p < o.tokens().length; p++) {
-      if (o.tokens()[p] != 0) {
+    for (int p = 0; p < table.tokens().length; p++) {
+      if (table.tokens()[p] != 0) {
         owned.add(p);
       }
     }
@@ -328,7 +330,9 @@ public final class Rebalancer implements AutoCloseable {
 
   /** Returns the assignment in force, if one has been applied (never in tooz mode). */
   public Optional<Assignment> assignment() {
-    return Optional.ofNullable(ownership.assignment());
+    return ownership instanceof Ownership.Partitioned table
+        ? Optional.ofNullable(table.assignment())
+        : Optional.empty();
   }
 
   /** Returns whether the connection is suspended, which pauses every grant. */
@@ -845,24 +849,24 @@ public final class Rebalancer implements AutoCloseable {
     }
 
     @Override
-    public void installed(Set<Integer> revoked, Assignment table) {
-      Rebalancer.this.installed(revoked, table);
+    public void submit(Mode.Task task) {
+      Rebalancer.this.submit(() -> run(task));
     }
 
     @Override
-    public void submit(Runnable task) {
-      Rebalancer.this.submit(task);
+    public void schedule(Mode.Task task, Duration delay) {
+      Rebalancer.this.schedule(() -> run(task), delay);
     }
 
     @Override
-    public void schedule(Runnable task, Duration delay) {
-      Rebalancer.this.schedule(task, delay);
-    }
-
-    @Override
-    public void debounce(Runnable task, Duration delay) {
+    public void debounce(Mode.Task task, Duration delay) {
       cancelDebounced();
-      debounced = Rebalancer.this.schedule(task, delay);
+      debounced = Rebalancer.this.schedule(() -> run(task), delay);
+    }
+
+    /** Runs a mode's task and applies what it put in force. */
+    private void run(Mode.Task task) {
+      task.run().ifPresent(Rebalancer.this::installed);
     }
 
     @Override
@@ -966,8 +970,7 @@ public final class Rebalancer implements AutoCloseable {
     fleet.reconcile(draining);
     updateState();
     mode.viewChanged();
-    tryActivate();
-    leaderCheck();
+    reconcile();
   }
 
   private void viewChanged() {
@@ -977,8 +980,7 @@ public final class Rebalancer implements AutoCloseable {
       acknowledge();
     }
     mode.viewChanged();
-    tryActivate();
-    leaderCheck();
+    reconcile();
   }
 
   /**
@@ -1008,11 +1010,13 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   private void handoffChanged() {
-    tryActivate();
-    leaderCheck();
+    reconcile();
   }
 
-  private void installed(Set<Integer> revoked, Assignment table) {
+  /** A mode put a new state in force: revoke, acknowledge, activate what the barrier allows. */
+  private void installed(Mode.Installed change) {
+    Set<Integer> revoked = change.revoked();
+    Assignment table = change.table();
     installedNanos = nanoTime.getAsLong();
     publish();
     if (!revoked.isEmpty()) {
@@ -1023,8 +1027,7 @@ public final class Rebalancer implements AutoCloseable {
       callback(() -> listener.onAssignment(table));
     }
     acknowledge();
-    tryActivate();
-    leaderCheck();
+    reconcile();
   }
 
   /**
@@ -1058,8 +1061,7 @@ public final class Rebalancer implements AutoCloseable {
   private void retryAcknowledge() {
     if (!handoff.acknowledged(mode.state())) {
       acknowledge();
-      tryActivate();
-      leaderCheck();
+      reconcile();
     }
   }
 
@@ -1081,6 +1083,17 @@ public final class Rebalancer implements AutoCloseable {
     } catch (ExecutionException | RejectedExecutionException e) {
       log.warn("onRevoked could not run on {}", selfId, e);
     }
+  }
+
+  /**
+   * Ends every event that may move the handoff on: activates what the barrier completes for this
+   * member, then, as the leader, checks whether every worker has acknowledged the leader's state.
+   * (A suspension and a session loss only stop grants, and end without it; a leadership change only
+   * runs the leader's half.)
+   */
+  private void reconcile() {
+    tryActivate();
+    leaderCheck();
   }
 
   private void tryActivate() {
@@ -1176,8 +1189,7 @@ public final class Rebalancer implements AutoCloseable {
       // A state installed while disconnected could not be acknowledged then.
       acknowledge();
     }
-    tryActivate();
-    leaderCheck();
+    reconcile();
   }
 
   private void lost() {
@@ -1211,16 +1223,17 @@ public final class Rebalancer implements AutoCloseable {
    */
   private void syncGuards(Ownership o) {
     PartitionGuards g = guards;
+    // Tooz grants are not partitions: the fast path has no tokens then (every key locks).
+    long[] tokens = o instanceof Ownership.Partitioned table ? table.tokens() : new long[0];
     if (g == null
-        || (o.tokens() == guardedTokens
+        || (tokens == guardedTokens
             && o.paused() == guardedPaused
             && o.session() == guardedSession)) {
       return;
     }
-    guardedTokens = o.tokens();
+    guardedTokens = tokens;
     guardedPaused = o.paused();
     guardedSession = o.session();
-    long[] tokens = o.rings() != null ? new long[0] : o.tokens();
     // The session the grants were activated in (their acknowledgement's), not the membership's
     // current one: a rejoin in a new session must not lend its lease to grants of the old one.
     if (!g.update(tokens, !o.paused(), o.session(), revokeDeadline)) {

@@ -38,23 +38,18 @@ final class ModeRulesTest {
     }
 
     @Override
-    public void installed(Set<Integer> revoked, Assignment table) {
-      revocations.add(revoked);
+    public void submit(Mode.Task task) {
+      task.run().ifPresent(installed -> revocations.add(installed.revoked()));
     }
 
     @Override
-    public void submit(Runnable task) {
-      task.run();
+    public void schedule(Mode.Task task, Duration delay) {
+      submit(task);
     }
 
     @Override
-    public void schedule(Runnable task, Duration delay) {
-      task.run();
-    }
-
-    @Override
-    public void debounce(Runnable task, Duration delay) {
-      task.run();
+    public void debounce(Mode.Task task, Duration delay) {
+      submit(task);
     }
 
     @Override
@@ -136,7 +131,7 @@ final class ModeRulesTest {
     host.eligible = List.of(Member.of("a"), Member.of("b"));
     a.viewChanged();
     Set<Integer> revoked = host.revocations.get(host.revocations.size() - 1);
-    Ownership after = a.snapshot(false);
+    Ownership.Partitioned after = a.snapshot(false);
     Assignment two = after.assignment();
     assertThat(revoked).isNotEmpty();
     for (int p = 0; p < 64; p++) {
