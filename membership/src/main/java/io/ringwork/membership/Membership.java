@@ -1,6 +1,7 @@
 package io.ringwork.membership;
 
 import io.ringwork.membership.internal.DaemonThreads;
+import io.ringwork.membership.internal.ListenerGuard;
 import io.ringwork.ring.Member;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -90,6 +91,7 @@ public final class Membership implements AutoCloseable {
   private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
   private final Lifecycle lifecycle = new Lifecycle();
   private final Set<String> reportedCorrupt = ConcurrentHashMap.newKeySet();
+  private final ListenerGuard listenerGuard;
   private final ConnectionStateListener connectionListener = (c, s) -> submit(() -> onState(s));
 
   /** What a member does in its group. */
@@ -139,6 +141,7 @@ public final class Membership implements AutoCloseable {
     this.role = b.role;
     this.connectTimeout = ConnectionDefaults.connectTimeout(b.connectTimeout, b.sessionTimeout);
     this.listeners.addAll(b.listeners);
+    this.listenerGuard = new ListenerGuard(log, "membership " + paths.member(b.member.id()));
     String name = "ringwork-membership-" + b.group + "-" + b.member.id();
     this.events = Executors.newSingleThreadExecutor(DaemonThreads.named(name));
   }
@@ -788,14 +791,7 @@ public final class Membership implements AutoCloseable {
   }
 
   private void guarded(MembershipListener l, Consumer<MembershipListener> call) {
-    try {
-      call.accept(l);
-    } catch (RuntimeException e) {
-      log.error("membership listener {} of {} threw; ignored", l, memberPath(), e);
-    }
-    if (Thread.interrupted()) {
-      log.warn("membership listener {} interrupted the event thread; cleared", l);
-    }
+    listenerGuard.run(l, () -> call.accept(l));
   }
 
   /** Builds a {@link Membership}. Setters validate at once and may be called only once. */
