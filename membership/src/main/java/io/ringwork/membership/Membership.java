@@ -1,9 +1,7 @@
 package io.ringwork.membership;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.membership.internal.DaemonThreads;
+import io.ringwork.membership.internal.ListenerGuard;
 import io.ringwork.ring.Member;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -13,7 +11,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -28,7 +25,6 @@ import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
@@ -74,16 +70,15 @@ import org.slf4j.LoggerFactory;
 public final class Membership implements AutoCloseable {
 
   /** The namespace under which groups live when none is given. */
-  public static final String DEFAULT_NAMESPACE = "/ringwork";
+  public static final String DEFAULT_NAMESPACE = ConnectionDefaults.NAMESPACE;
 
   /** The session timeout of a client this membership makes itself, when none is given. */
-  public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_SESSION_TIMEOUT = ConnectionDefaults.SESSION_TIMEOUT;
 
   /** The member data format this version reads and writes. */
-  public static final int FORMAT = 1;
+  public static final int FORMAT = MemberCodec.FORMAT;
 
   private static final Logger log = LoggerFactory.getLogger(Membership.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final CuratorFramework client;
   private final boolean ownsClient;
@@ -96,6 +91,7 @@ public final class Membership implements AutoCloseable {
   private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
   private final Lifecycle lifecycle = new Lifecycle();
   private final Set<String> reportedCorrupt = ConcurrentHashMap.newKeySet();
+  private final ListenerGuard listenerGuard;
   private final ConnectionStateListener connectionListener = (c, s) -> submit(() -> onState(s));
 
   /** What a member does in its group. */
@@ -143,17 +139,11 @@ public final class Membership implements AutoCloseable {
     this.paths = GroupPaths.of(b.namespace, b.group);
     this.groupPath = paths.root();
     this.role = b.role;
-    this.connectTimeout =
-        b.connectTimeout != null ? b.connectTimeout : b.sessionTimeout.multipliedBy(2);
+    this.connectTimeout = ConnectionDefaults.connectTimeout(b.connectTimeout, b.sessionTimeout);
     this.listeners.addAll(b.listeners);
+    this.listenerGuard = new ListenerGuard(log, "membership " + paths.member(b.member.id()));
     String name = "ringwork-membership-" + b.group + "-" + b.member.id();
-    this.events =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, name);
-              t.setDaemon(true);
-              return t;
-            });
+    this.events = Executors.newSingleThreadExecutor(DaemonThreads.named(name));
   }
 
   /** Returns a new builder. */
@@ -511,18 +501,12 @@ public final class Membership implements AutoCloseable {
   }
 
   /**
-   * Returns the builder of a Curator client as a membership makes one for itself: the session
-   * timeout asked for, a connection timeout of half of it (at least a second), and exponential
-   * retries (100 ms doubling up to 2 s, 10 times).
+   * Returns the builder of a Curator client as a membership makes one for itself: {@link
+   * ConnectionDefaults#newClientBuilder}.
    */
   public static CuratorFrameworkFactory.Builder newClientBuilder(
       String connectString, Duration sessionTimeout) {
-    int timeout = (int) sessionTimeout.toMillis();
-    return CuratorFrameworkFactory.builder()
-        .connectString(connectString)
-        .sessionTimeoutMs(timeout)
-        .connectionTimeoutMs(Math.max(1000, timeout / 2))
-        .retryPolicy(new ExponentialBackoffRetry(100, 10, 2000));
+    return ConnectionDefaults.newClientBuilder(connectString, sessionTimeout);
   }
 
   // ------------------------------------------------------------------ internals
@@ -678,20 +662,7 @@ public final class Membership implements AutoCloseable {
   }
 
   private byte[] data() {
-    ObjectNode node = JSON.createObjectNode();
-    node.put("format", FORMAT);
-    node.put("weight", self.weight());
-    self.zone().ifPresent(z -> node.put("zone", z));
-    ArrayNode labels = node.putArray("labels");
-    self.labels().forEach(labels::add);
-    node.put("draining", draining);
-    if (role == Role.OBSERVER) {
-      node.put("role", "observer");
-    }
-    if (leading) {
-      node.put("leader", true);
-    }
-    return node.toString().getBytes(StandardCharsets.UTF_8);
+    return MemberCodec.encode(self, draining, role, leading);
   }
 
   private void writeData() {
@@ -741,45 +712,7 @@ public final class Membership implements AutoCloseable {
    *     format
    */
   public static MemberInfo readMember(String id, byte[] data, Stat stat) {
-    JsonNode node;
-    try {
-      node = JSON.readTree(data);
-    } catch (Exception e) {
-      throw new IllegalArgumentException("not JSON");
-    }
-    if (node == null || !node.isObject()) {
-      throw new IllegalArgumentException("not a JSON object");
-    }
-    int format = node.path("format").asInt(-1);
-    if (format != FORMAT) {
-      throw new IllegalArgumentException("unknown format " + node.path("format"));
-    }
-    TreeSet<String> labels = new TreeSet<>();
-    node.path("labels").forEach(l -> labels.add(l.asText()));
-    String zone = node.path("zone").asText("");
-    if (!node.path("weight").isNumber()) {
-      throw new IllegalArgumentException("weight is missing or not a number");
-    }
-    Member m =
-        new Member(
-            id,
-            node.path("weight").asDouble(),
-            zone.isEmpty() ? Optional.empty() : Optional.of(zone),
-            labels);
-    String roleName = node.path("role").asText("worker");
-    Role memberRole =
-        switch (roleName) {
-          case "worker" -> Role.WORKER;
-          case "observer" -> Role.OBSERVER;
-          default -> throw new IllegalArgumentException("unknown role '" + roleName + "'");
-        };
-    return new MemberInfo(
-        m,
-        node.path("draining").asBoolean(false),
-        stat == null ? 0 : stat.getCzxid(),
-        stat == null ? 0 : stat.getCtime(),
-        stat == null ? 0 : stat.getEphemeralOwner(),
-        memberRole);
+    return MemberCodec.decode(id, data, stat).info();
   }
 
   /** A member node as parsed, kept until its data changes. */
@@ -831,25 +764,12 @@ public final class Membership implements AutoCloseable {
   }
 
   private Parsed parseNode(String id, ChildData child) {
-    MemberInfo info = parse(id, child);
-    boolean leader = false;
-    if (info != null) {
-      try {
-        JsonNode node = JSON.readTree(child.getData());
-        leader = node.path("leader").asBoolean(false);
-      } catch (Exception e) {
-        leader = false;
-      }
-    }
-    long mzxid = child.getStat() == null ? 0 : child.getStat().getMzxid();
-    return new Parsed(mzxid, info, leader);
-  }
-
-  private MemberInfo parse(String id, ChildData child) {
     Stat stat = child.getStat();
-    String key = child.getPath() + "@" + (stat == null ? 0 : stat.getMzxid());
+    long mzxid = stat == null ? 0 : stat.getMzxid();
+    String key = child.getPath() + "@" + mzxid;
     try {
-      return readMember(id, child.getData(), stat);
+      MemberCodec.Decoded read = MemberCodec.decode(id, child.getData(), stat);
+      return new Parsed(mzxid, read.info(), read.leader());
     } catch (Exception e) {
       if (reportedCorrupt.add(key)) {
         String text =
@@ -860,7 +780,7 @@ public final class Membership implements AutoCloseable {
             e.getMessage(),
             text.length() > 120 ? text.substring(0, 120) + "..." : text);
       }
-      return null;
+      return new Parsed(mzxid, null, false);
     }
   }
 
@@ -871,14 +791,7 @@ public final class Membership implements AutoCloseable {
   }
 
   private void guarded(MembershipListener l, Consumer<MembershipListener> call) {
-    try {
-      call.accept(l);
-    } catch (RuntimeException e) {
-      log.error("membership listener {} of {} threw; ignored", l, memberPath(), e);
-    }
-    if (Thread.interrupted()) {
-      log.warn("membership listener {} interrupted the event thread; cleared", l);
-    }
+    listenerGuard.run(l, () -> call.accept(l));
   }
 
   /** Builds a {@link Membership}. Setters validate at once and may be called only once. */

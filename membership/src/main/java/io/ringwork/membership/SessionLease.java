@@ -1,5 +1,6 @@
 package io.ringwork.membership;
 
+import io.ringwork.membership.internal.DaemonThreads;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
@@ -112,8 +113,8 @@ public final class SessionLease {
 
   private SessionLease(CuratorFramework client) {
     this.client = client;
-    this.renewer = new Thread(this::renewLoop, "ringwork-lease-" + Integer.toHexString(hash()));
-    renewer.setDaemon(true);
+    this.renewer =
+        DaemonThreads.thread("ringwork-lease-" + Integer.toHexString(hash()), this::renewLoop);
   }
 
   private Thread renewerThread() {

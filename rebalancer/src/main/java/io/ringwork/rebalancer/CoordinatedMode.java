@@ -8,6 +8,7 @@ import io.ringwork.ring.Strategy;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
@@ -72,20 +73,20 @@ final class CoordinatedMode extends PartitionMode {
     }
   }
 
-  private void recompute() {
+  private Optional<Installed> recompute() {
     if (!host.session().isLeader()) {
-      return;
+      return Optional.empty();
     }
     List<Member> members = host.eligible();
     if (members.isEmpty()) {
-      return;
+      return Optional.empty();
     }
     try {
       stored = store.read(stored);
       Assignment previous = stored == null ? null : stored.assignment();
       Assignment next = placement.assign(previous, members);
       if (previous != null && sameTable(previous, next)) {
-        return;
+        return Optional.empty();
       }
       AssignmentStore.Published published = store.publish(stored, next);
       stored = published.stored();
@@ -96,11 +97,12 @@ final class CoordinatedMode extends PartitionMode {
           next.version(),
           members.size(),
           published.bytes());
-      readStored();
+      Optional<Installed> installed = readStored();
       // A throttled plan needs further steps; take the next one once this one is settled.
       if (!sameTable(next, placement.assign(next, members))) {
         host.debounce(this::recompute, host.settleDelay());
       }
+      return installed;
     } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
       log.info("leader {} lost a publish race; re-reading", selfId);
       stored = null;
@@ -111,9 +113,10 @@ final class CoordinatedMode extends PartitionMode {
       log.warn("leader {} could not publish an assignment; retrying", selfId, e);
       host.debounce(this::recompute, host.settleDelay().plusMillis(100));
     }
+    return Optional.empty();
   }
 
-  private void readStored() {
+  private Optional<Installed> readStored() {
     try {
       // Start from the cache's copy of the header: one read less per member and change.
       ChildData header =
@@ -123,12 +126,13 @@ final class CoordinatedMode extends PartitionMode {
               ? store.read(stored)
               : store.read(stored, header.getData(), header.getStat());
       if (read == null) {
-        return;
+        return Optional.empty();
       }
       stored = read;
       Assignment current = current();
       if (current == null || read.assignment().version() > current.version()) {
-        install(read.assignment(), "v" + read.assignment().version());
+        return Optional.of(
+            install(read.assignment(), HandoffState.version(read.assignment().version())));
       }
     } catch (CorruptAssignmentException e) {
       log.error("stored assignment of {} is unreadable: {}", paths.root(), e.getMessage());
@@ -136,6 +140,7 @@ final class CoordinatedMode extends PartitionMode {
       log.warn("could not read the assignment of {}; will retry", paths.root(), e);
       host.schedule(this::readStored, Duration.ofMillis(200));
     }
+    return Optional.empty();
   }
 
   @Override

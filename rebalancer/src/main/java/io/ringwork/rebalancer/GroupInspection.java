@@ -1,12 +1,13 @@
 package io.ringwork.rebalancer;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringwork.membership.GroupAccessException;
+import io.ringwork.membership.GroupConfig;
+import io.ringwork.membership.GroupFacts;
 import io.ringwork.membership.GroupPaths;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
@@ -32,8 +33,6 @@ public record GroupInspection(
     long barrierSince,
     List<AckRow> acks,
     List<String> problems) {
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
    * One worker's acknowledgement.
@@ -88,25 +87,29 @@ public record GroupInspection(
     String strategy = "?";
     int partitions = 0;
     try {
-      JsonNode config = JSON.readTree(client.getData().forPath(paths.config()));
-      strategy = config.path("strategy").asText("?");
-      partitions = config.path("partitions").asInt(0);
-    } catch (KeeperException.NoNodeException e) {
-      problems.add(paths.config() + ": no group config");
-    } catch (JacksonException e) {
-      problems.add(paths.config() + ": not JSON");
+      Optional<GroupConfig> config = GroupFacts.of(client, paths).config();
+      if (config.isEmpty()) {
+        problems.add(paths.config() + ": no group config");
+      } else {
+        strategy = config.get().isPartial() ? "?" : config.get().strategy();
+        partitions = config.get().partitions();
+      }
+    } catch (GroupAccessException e) {
+      throw e;
+    } catch (IllegalStateException e) {
+      problems.add(e.getMessage());
     }
     String barrierState = "";
     long barrierSince = 0;
     try {
       Stat stat = new Stat();
-      JsonNode b = JSON.readTree(client.getData().storingStatIn(stat).forPath(paths.barrier()));
-      barrierState = b == null ? "" : b.path("state").asText("");
+      byte[] data = client.getData().storingStatIn(stat).forPath(paths.barrier());
+      barrierState = BarrierCodec.decode(data).state().wire();
       barrierSince = stat.getMtime();
     } catch (KeeperException.NoNodeException e) {
       // no handoff completed yet
-    } catch (JacksonException e) {
-      problems.add(paths.barrier() + ": not JSON");
+    } catch (IllegalArgumentException e) {
+      problems.add(paths.barrier() + ": " + e.getMessage());
     }
     List<AckRow> acks = new ArrayList<>();
     List<String> ids;
@@ -126,11 +129,8 @@ public record GroupInspection(
       }
       String state = null;
       try {
-        JsonNode a = JSON.readTree(data);
-        if (a != null && a.path("state").isTextual()) {
-          state = a.path("state").asText();
-        }
-      } catch (JacksonException e) {
+        state = AckCodec.decode(data).state().wire();
+      } catch (IllegalArgumentException e) {
         // reported below
       }
       if (state == null) {

@@ -2,6 +2,8 @@ package io.ringwork.rebalancer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringwork.membership.GroupConfig;
+import io.ringwork.membership.GroupFacts;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.MemberInfo;
 import io.ringwork.membership.Membership;
@@ -124,14 +126,8 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
   public static Ring liveRing(CuratorFramework client, String groupPath, KeyRouter router)
       throws Exception {
     GroupPaths paths = new GroupPaths(groupPath);
-    byte[] configData;
-    try {
-      configData = client.getData().forPath(paths.config());
-    } catch (KeeperException.NoNodeException e) {
-      throw new IllegalArgumentException("no group config at " + paths.config());
-    }
-    JsonNode config = JSON.readTree(configData);
-    if (!config.has("strategy")) {
+    GroupConfig config = storedConfig(client, paths);
+    if (config.isPartial()) {
       // Written by a lock service that started first (it fixes the partition count only): no
       // rebalancer has joined, so no member owns anything and no table is in force.
       throw new IllegalArgumentException(
@@ -141,9 +137,9 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
               + paths.config()
               + " was written by a lock service): no table is in force");
     }
-    Strategy strategy = Strategy.parse(config.path("strategy").asText());
-    int partitions = config.path("partitions").asInt();
-    int replicas = Math.max(1, config.path("replicas").asInt(1));
+    Strategy strategy = Strategy.parse(config.strategy());
+    int partitions = config.partitions();
+    int replicas = Math.max(1, config.replicas());
     if (strategy == Strategy.BALANCED) {
       AssignmentStore.Stored stored = new AssignmentStore(client, paths, router).read(null);
       if (stored == null) {
@@ -229,13 +225,17 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
    */
   public static Optional<KeyRouter> storedRouter(CuratorFramework client, String groupPath)
       throws Exception {
-    GroupPaths paths = new GroupPaths(groupPath);
-    byte[] configData;
-    try {
-      configData = client.getData().forPath(paths.config());
-    } catch (KeeperException.NoNodeException e) {
-      throw new IllegalArgumentException("no group config at " + paths.config());
-    }
-    return Optional.ofNullable(GroupConfig.router(JSON.readTree(configData)));
+    return storedConfig(client, new GroupPaths(groupPath)).keyRouter();
+  }
+
+  /**
+   * The group's stored config.
+   *
+   * @throws IllegalArgumentException if there is none, naming the path
+   */
+  private static GroupConfig storedConfig(CuratorFramework client, GroupPaths paths) {
+    return GroupFacts.of(client, paths)
+        .config()
+        .orElseThrow(() -> new IllegalArgumentException("no group config at " + paths.config()));
   }
 }

@@ -1,5 +1,6 @@
 package io.ringwork.rebalancer;
 
+import io.ringwork.membership.internal.ListenerGuard;
 import io.ringwork.ring.Assignment;
 import java.util.List;
 import java.util.Set;
@@ -7,20 +8,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Guards a user's listener with one rule: a callback that throws is logged with the member and the
- * callback's name and otherwise ignored (a {@link VirtualMachineError} still propagates), and an
- * interrupt it leaves behind is cleared so that it cannot poison the listener thread.
+ * Guards a user's listener with the one rule of {@link ListenerGuard}: a callback that throws is
+ * logged with the member and the callback's name and otherwise ignored (a {@link
+ * VirtualMachineError} still propagates), and an interrupt it leaves behind is cleared so that it
+ * cannot poison the listener thread.
  */
 final class GuardedListener implements OwnershipListener {
 
   private static final Logger log = LoggerFactory.getLogger(GuardedListener.class);
 
   private final OwnershipListener delegate;
-  private final String member;
+  private final ListenerGuard guard;
 
   GuardedListener(OwnershipListener delegate, String member) {
     this.delegate = delegate;
-    this.member = member;
+    this.guard = new ListenerGuard(log, "rebalancer " + member);
   }
 
   @Override
@@ -64,16 +66,6 @@ final class GuardedListener implements OwnershipListener {
   }
 
   private void guard(String callback, Runnable call) {
-    try {
-      call.run();
-    } catch (VirtualMachineError e) {
-      throw e;
-    } catch (RuntimeException | Error e) {
-      log.error("listener {} of rebalancer {} threw; ignored", callback, member, e);
-    }
-    if (Thread.interrupted()) {
-      log.warn(
-          "listener {} of rebalancer {} left the thread interrupted; cleared", callback, member);
-    }
+    guard.run(callback, call);
   }
 }

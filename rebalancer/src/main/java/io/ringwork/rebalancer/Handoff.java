@@ -1,8 +1,5 @@
 package io.ringwork.rebalancer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.MemberInfo;
 import io.ringwork.membership.Membership;
@@ -79,21 +76,20 @@ import org.slf4j.LoggerFactory;
 final class Handoff {
 
   private static final Logger log = LoggerFactory.getLogger(Handoff.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_READS_PER_MULTI = 256;
 
   /** A barrier as read: the state it completes, its read point and its own zxid (the token). */
-  record Barrier(String state, long readZxid, long zxid) {
-    static final Barrier NONE = new Barrier("", 0, 0);
+  record Barrier(HandoffState state, long readZxid, long zxid) {
+    static final Barrier NONE = new Barrier(HandoffState.NONE, 0, 0);
 
     /** Whether it completes {@code state} for an acknowledgement written at {@code ackZxid}. */
-    boolean covers(String state, long ackZxid) {
+    boolean covers(HandoffState state, long ackZxid) {
       return ackZxid != 0 && this.state.equals(state) && ackZxid < readZxid;
     }
   }
 
   /** An acknowledgement as read. */
-  record Ack(String id, String state, long incarnation, long session, long zxid) {}
+  record Ack(String id, HandoffState state, long incarnation, long session, long zxid) {}
 
   /** What the leader's check concluded. */
   enum Check {
@@ -120,7 +116,7 @@ final class Handoff {
   // its last notification, not once per acknowledgement.
   private final AtomicInteger queuedNotes = new AtomicInteger();
   private final Set<String> blocking = new HashSet<>();
-  private String readTarget = "";
+  private HandoffState readTarget = HandoffState.NONE;
   // The barrier this leader last wrote or found current (its state and read point), or null.
   private Barrier confirmed;
   private List<MemberInfo> readWorkers = List.of();
@@ -128,7 +124,7 @@ final class Handoff {
   private int ackVersion = -1;
   private long ackCzxid;
   private long ackZxid;
-  private String ackState = "";
+  private HandoffState ackState = HandoffState.NONE;
 
   /**
    * Creates the protocol for one member; {@code eventThread} runs a task on the rebalancer's event
@@ -200,15 +196,37 @@ final class Handoff {
     return ackSession;
   }
 
-  /** The state this member last acknowledged. */
-  String ackState() {
+  /** The state this member last acknowledged, for diagnostics. */
+  HandoffState ackState() {
     return ackState;
+  }
+
+  /** Whether this member's last acknowledgement names {@code state}. */
+  boolean acknowledged(HandoffState state) {
+    return ackState.equals(state);
+  }
+
+  /**
+   * The barrier in place if it completes {@code state} for this member: this member has
+   * acknowledged {@code state} and the barrier names it with a read point after that
+   * acknowledgement; null otherwise. Its zxid is the token of what {@code state} grants.
+   */
+  Barrier completing(HandoffState state) {
+    Barrier barrier = barrier();
+    return ackState.equals(state) && barrier.covers(state, ackZxid) ? barrier : null;
+  }
+
+  /**
+   * Whether the barrier in place completes {@code state} for this member (see {@link #completing}).
+   */
+  boolean completes(HandoffState state) {
+    return completing(state) != null;
   }
 
   /** Forgets the acknowledgement: a new session or state must be acknowledged afresh. */
   void forgetAck() {
     ackZxid = 0;
-    ackState = "";
+    ackState = HandoffState.NONE;
   }
 
   /**
@@ -217,8 +235,8 @@ final class Handoff {
    *
    * @throws IllegalStateException if another live session holds this member's acknowledgement
    */
-  long acknowledge(String state, long incarnation, long session) throws Exception {
-    byte[] data = ackJson(state, incarnation);
+  long acknowledge(HandoffState state, long incarnation, long session) throws Exception {
+    byte[] data = AckCodec.encode(state, incarnation);
     String path = paths.ack(selfId);
     if (ackSession == session && ackVersion >= 0) {
       // The usual case, one operation: our own node, at the version we last wrote.
@@ -277,7 +295,7 @@ final class Handoff {
     throw new IllegalStateException("could not write " + path + " after 5 attempts");
   }
 
-  private long acknowledged(long session, Stat written, String state) {
+  private long acknowledged(long session, Stat written, HandoffState state) {
     ackSession = session;
     ackCzxid = written.getCzxid();
     ackVersion = written.getVersion();
@@ -337,10 +355,6 @@ final class Handoff {
     }
   }
 
-  boolean leading() {
-    return ackWatcher != null;
-  }
-
   /** Makes the next check read again: after a reconnection, events may have been missed. */
   void invalidate() {
     needRead = true;
@@ -370,8 +384,8 @@ final class Handoff {
    * every earlier acknowledgement), never on a cache; it is repeated only when the target, the
    * workers, or every acknowledgement that blocked the last one has changed.
    */
-  Check complete(String target, List<MemberInfo> workers) throws Exception {
-    if (ackWatcher == null || target.isEmpty()) {
+  Check complete(HandoffState target, List<MemberInfo> workers) throws Exception {
+    if (ackWatcher == null || target.isNone()) {
       return Check.WAITING;
     }
     if (!target.equals(readTarget) || !workers.equals(readWorkers)) {
@@ -393,7 +407,7 @@ final class Handoff {
   }
 
   /** The direct read and, if it agrees, the barrier write. */
-  private Check confirm(String target, List<MemberInfo> workers) throws Exception {
+  private Check confirm(HandoffState target, List<MemberInfo> workers) throws Exception {
     long readPoint = tick();
     lastReadPoint = readPoint;
     List<String> children;
@@ -442,7 +456,7 @@ final class Handoff {
       confirmed = stored;
       return Check.CURRENT;
     }
-    byte[] data = barrierJson(target, readPoint);
+    byte[] data = BarrierCodec.encode(target, readPoint);
     confirmed = new Barrier(target, readPoint, 0);
     try {
       client.setData().forPath(paths.barrier(), data);
@@ -458,7 +472,7 @@ final class Handoff {
    * that names another state, one from a session that is not its worker's current one or of a
    * worker not in the view (yet), and a worker with none.
    */
-  static Set<String> disagreeing(String target, List<MemberInfo> workers, List<Ack> acks) {
+  static Set<String> disagreeing(HandoffState target, List<MemberInfo> workers, List<Ack> acks) {
     Set<String> ids = new HashSet<>();
     Map<String, Ack> byId = new HashMap<>();
     for (Ack ack : acks) {
@@ -509,29 +523,13 @@ final class Handoff {
     }
   }
 
-  // ------------------------------------------------------------------ codecs
-
-  private static byte[] ackJson(String state, long incarnation) {
-    ObjectNode node = JSON.createObjectNode();
-    node.put("format", 1);
-    node.put("state", state);
-    node.put("incarnation", incarnation);
-    return node.toString().getBytes(StandardCharsets.UTF_8);
-  }
+  // ------------------------------------------------------------------ reading
 
   private Ack parseAck(String id, byte[] data, Stat stat) {
     try {
-      JsonNode node = JSON.readTree(data);
-      if (node == null || node.path("format").asInt() != 1 || !node.path("state").isTextual()) {
-        throw new IllegalArgumentException("unknown format");
-      }
-      return new Ack(
-          id,
-          node.path("state").asText(),
-          node.path("incarnation").asLong(),
-          stat.getEphemeralOwner(),
-          stat.getMzxid());
-    } catch (Exception e) {
+      AckCodec.Written ack = AckCodec.decode(data);
+      return new Ack(id, ack.state(), ack.incarnation(), stat.getEphemeralOwner(), stat.getMzxid());
+    } catch (IllegalArgumentException e) {
       log.warn(
           "acknowledgement {} is unreadable and blocks the handoff until it goes: {}",
           paths.ack(id),
@@ -540,22 +538,11 @@ final class Handoff {
     }
   }
 
-  private static byte[] barrierJson(String state, long readZxid) {
-    ObjectNode node = JSON.createObjectNode();
-    node.put("format", 1);
-    node.put("state", state);
-    node.put("readZxid", readZxid);
-    return node.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
   private Barrier parseBarrier(byte[] data, long zxid) {
     try {
-      JsonNode node = JSON.readTree(data);
-      if (node == null || node.path("format").asInt() != 1) {
-        throw new IllegalArgumentException("unknown format");
-      }
-      return new Barrier(node.path("state").asText(""), node.path("readZxid").asLong(), zxid);
-    } catch (Exception e) {
+      BarrierCodec.Written barrier = BarrierCodec.decode(data);
+      return new Barrier(barrier.state(), barrier.readZxid(), zxid);
+    } catch (IllegalArgumentException e) {
       log.warn(
           "barrier {} is unreadable; waiting for the leader to rewrite it: {}",
           paths.barrier(),

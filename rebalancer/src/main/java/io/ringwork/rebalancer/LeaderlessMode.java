@@ -5,6 +5,7 @@ import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Partitioner;
 import io.ringwork.ring.Strategy;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Leaderless partitioned mode ({@code rendezvous}): every worker computes the table from its own
@@ -34,17 +35,19 @@ final class LeaderlessMode extends PartitionMode {
   @Override
   public void leadershipChanged(boolean leader) {}
 
-  private void recompute() {
+  private Optional<Installed> recompute() {
     List<Member> members = host.eligible();
     if (members.isEmpty()) {
-      return;
+      return Optional.empty();
     }
-    String digest = digestOf(members);
-    if (!digest.equals(state())) {
-      localVersion++;
-      // From the installed table: only the partitions the change can reach are recomputed.
-      install(placement.assign(current(), members).withVersion(localVersion), digest);
+    HandoffState digest = digestOf(members);
+    if (digest.equals(state())) {
+      return Optional.empty();
     }
+    localVersion++;
+    // From the installed table: only the partitions the change can reach are recomputed.
+    return Optional.of(
+        install(placement.assign(current(), members).withVersion(localVersion), digest));
   }
 
   @Override
@@ -54,7 +57,7 @@ final class LeaderlessMode extends PartitionMode {
 
   private final Digests digests = new Digests();
 
-  private String digestOf(List<Member> members) {
+  private HandoffState digestOf(List<Member> members) {
     return digests.of(members);
   }
 
@@ -64,9 +67,9 @@ final class LeaderlessMode extends PartitionMode {
    */
   static final class Digests {
     private List<Member> list;
-    private String digest;
+    private HandoffState digest;
 
-    String of(List<Member> members) {
+    HandoffState of(List<Member> members) {
       if (members != list) {
         digest = LeaderlessMode.digest(members);
         list = members;
@@ -81,7 +84,7 @@ final class LeaderlessMode extends PartitionMode {
   }
 
   /** XXH3-64 of the canonical member list: equal digests mean equal stateless tables. */
-  static String digest(List<Member> members) {
+  static HandoffState digest(List<Member> members) {
     StringBuilder sb = new StringBuilder();
     for (Member m : sortById(members)) {
       sb.append(m.id())
@@ -91,6 +94,6 @@ final class LeaderlessMode extends PartitionMode {
           .append(m.zone().orElse(""))
           .append('\u0002');
     }
-    return "d" + Long.toHexString(Partitioner.hash(sb.toString()));
+    return HandoffState.digest(Partitioner.hash(sb.toString()));
   }
 }

@@ -5,6 +5,7 @@ import io.ringwork.ring.Member;
 import io.ringwork.ring.Strategy;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -16,6 +17,23 @@ import java.util.Set;
  */
 interface Mode {
 
+  /**
+   * What a mode's task put in force: a new state, whose grants in {@code revoked} it has stopped.
+   * The rebalancer then runs {@code onRevoked}, acknowledges the new state and activates what the
+   * barrier allows. {@code table} is the new assignment (null in tooz mode), for {@code
+   * onAssignment}.
+   */
+  record Installed(Set<Integer> revoked, Assignment table) {}
+
+  /**
+   * A mode's own work on the event thread (reading a published table, computing the next one): it
+   * returns what it put in force, if anything, and never calls back into the rebalancer.
+   */
+  @FunctionalInterface
+  interface Task {
+    Optional<Installed> run();
+  }
+
   /** What a mode needs from the rebalancer that runs it. */
   interface Host {
     GroupSession session();
@@ -23,23 +41,16 @@ interface Mode {
     /** The eligible members of the view: workers that are not draining. */
     List<Member> eligible();
 
-    /**
-     * The mode moved to a new state and stopped the grants in {@code revoked}: run {@code
-     * onRevoked}, acknowledge the new state and activate what the barrier allows. {@code table} is
-     * the new assignment (null in tooz mode), for {@code onAssignment}.
-     */
-    void installed(Set<Integer> revoked, Assignment table);
-
     /** Runs {@code task} on the event thread. */
-    void submit(Runnable task);
+    void submit(Task task);
 
     /** Runs {@code task} on the event thread after {@code delay}. */
-    void schedule(Runnable task, Duration delay);
+    void schedule(Task task, Duration delay);
 
     /**
      * Runs {@code task} on the event thread after {@code delay}, replacing one scheduled before.
      */
-    void debounce(Runnable task, Duration delay);
+    void debounce(Task task, Duration delay);
 
     Duration settleDelay();
 
@@ -52,8 +63,11 @@ interface Mode {
   /** Stops it. */
   void close();
 
-  /** The state applied, as acknowledged: a version or a digest; empty before the first. */
-  String state();
+  /**
+   * The state applied, as acknowledged: a version or a digest; {@link HandoffState#NONE} before the
+   * first.
+   */
+  HandoffState state();
 
   /** The view changed. */
   void viewChanged();

@@ -22,7 +22,7 @@ abstract class PartitionMode implements Mode {
   final String selfId;
 
   private Assignment current;
-  private String state = "";
+  private HandoffState state = HandoffState.NONE;
   private long[] tokens = new long[0];
   private final BitSet pending = new BitSet();
 
@@ -33,9 +33,10 @@ abstract class PartitionMode implements Mode {
   }
 
   /**
-   * Puts {@code next} in force under {@code nextState}: stops what it takes away, tells the host.
+   * Puts {@code next} in force under {@code nextState}: stops what it takes away; returns that, for
+   * the rebalancer to run {@code onRevoked} and acknowledge.
    */
-  final void install(Assignment next, String nextState) {
+  final Mode.Installed install(Assignment next, HandoffState nextState) {
     if (tokens.length != next.partitions()) {
       tokens = new long[next.partitions()];
     }
@@ -59,7 +60,7 @@ abstract class PartitionMode implements Mode {
       }
     }
     host.metrics().rebalance();
-    host.installed(Collections.unmodifiableSet(revoked), next);
+    return new Mode.Installed(Collections.unmodifiableSet(revoked), next);
   }
 
   final Assignment current() {
@@ -67,7 +68,7 @@ abstract class PartitionMode implements Mode {
   }
 
   @Override
-  public final String state() {
+  public final HandoffState state() {
     return state;
   }
 
@@ -118,9 +119,9 @@ abstract class PartitionMode implements Mode {
   }
 
   @Override
-  public final Ownership snapshot(boolean paused) {
+  public final Ownership.Partitioned snapshot(boolean paused) {
     long version = current == null ? 0 : current.version();
-    return new Ownership(current, tokens.clone(), version, paused, null, 0, selfId, 0);
+    return new Ownership.Partitioned(current, tokens.clone(), version, paused, selfId, 0);
   }
 
   @Override

@@ -8,15 +8,17 @@ import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.lock.PartitionGuards;
 import io.ringwork.lock.internal.OwnerSide;
+import io.ringwork.membership.GroupAccessException;
+import io.ringwork.membership.GroupConfig;
+import io.ringwork.membership.GroupFacts;
 import io.ringwork.membership.Lifecycle;
-import io.ringwork.membership.MemberInfo;
 import io.ringwork.membership.SessionLease;
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Strategy;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
@@ -24,17 +26,11 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
-import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,112 +83,65 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   private final GroupSession session;
-  private final Mode mode;
-  private final Handoff handoff;
-  private final FleetWatch fleet;
-  private final Duration restartGrace;
-  private volatile Duration revokeDeadline;
-  private final Duration settleDelay;
-  private final LongSupplier nanoTime;
-  private final GuardedListener listener;
   private final String selfId;
+  private final Duration restartGrace;
   private final Standbys standbys;
-
-  private final ScheduledExecutorService events;
-  private final ExecutorService callbacks;
-  private volatile Thread listenerThread;
-  private volatile Thread eventThread;
+  private final Lifecycle lifecycle = new Lifecycle();
+  private final EventLoop loop;
+  private final RebalancerMetrics metrics;
+  private final HandoffDriver driver;
   // Completed at the very end of shutdown(): grants stopped, onRevoked run, the acknowledgement
   // withdrawn, the locks closed and the group left (a RingworkClient waits for it before it ends
   // the session the ring lives in).
   private final CompletableFuture<Void> shutdownFinished = new CompletableFuture<>();
-  private final Object stableMonitor = new Object();
-  private final RebalancerMetrics metrics;
-  private final Lifecycle lifecycle = new Lifecycle();
-
-  private volatile Ownership ownership = Ownership.NONE;
-  private volatile State state = State.LATENT;
   private final MetricRegistry registry;
   private final KeyRouter router;
   private final String group;
   private final String namespace;
   private volatile KeyLocks locks;
-  private volatile PartitionGuards guards;
-  private volatile SessionLease lease;
   private volatile boolean calledFromCallback;
   // A lease that begins (a new session's, or one renewed after it lapsed) may make this member
   // stable: look again on the event thread.
-  private final Runnable leaseBegins = () -> submit(this::updateState);
-  private long[] guardedTokens;
-  private boolean guardedPaused;
-  private long guardedSession;
-
-  // Confined to the event thread.
-  private boolean paused;
-  private boolean lostSession;
-  private boolean draining;
-  private long appliedIncarnation = -1;
-  private ScheduledFuture<?> debounced;
-  private long viewChangedNanos = -1;
-  private long installedNanos = -1;
-  private List<MemberInfo> eligibleOf;
-  private FleetState eligibleFleet;
-  private List<Member> eligible = List.of();
+  private final Runnable leaseBegins;
 
   Rebalancer(RebalancerBuilder b, GroupSession session) {
     this.session = session;
     this.selfId = session.selfId();
-    this.revokeDeadline = b.revokeDeadline();
-    this.settleDelay = b.settleDelay();
-    this.nanoTime = b.nanoTime();
-    this.listener = new GuardedListener(b.listener(), selfId);
+    this.restartGrace = b.restartGrace();
     this.standbys = new Standbys(selfId);
     int n = INSTANCES.incrementAndGet();
-    String name = "ringwork-rebalancer-" + b.group() + "-" + selfId + "-" + n;
-    this.events =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, name);
-              t.setDaemon(true);
-              eventThread = t;
-              return t;
-            });
-    this.callbacks =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, name + "-listener");
-              t.setDaemon(true);
-              listenerThread = t;
-              return t;
-            });
+    this.loop =
+        new EventLoop(
+            "ringwork-rebalancer-" + b.group() + "-" + selfId + "-" + n, selfId, lifecycle);
     this.registry = b.metrics();
     this.router = b.routerOrDefault();
     this.group = b.group();
     this.namespace = b.namespace();
     this.metrics =
         new RebalancerMetrics(
-            registry, b.group(), selfId, () -> ownership, () -> standbys.current().size());
-    Host host = new Host();
-    this.mode =
-        switch (b.strategyOrDefault()) {
-          case BALANCED ->
-              new CoordinatedMode(host, b.placement(), selfId, session.client(), session.paths());
-          case RENDEZVOUS -> new LeaderlessMode(host, b.placement(), selfId);
-          case TOOZ -> new ToozMode(host, selfId, b.toozPoints(), b.replicaCount());
-        };
-    this.handoff =
-        new Handoff(session.client(), session.paths(), selfId, this::submit, this::handoffChanged);
-    this.restartGrace = b.restartGrace();
-    this.fleet =
-        new FleetWatch(
-            session.client(),
-            session.paths(),
-            b.member(),
-            restartGrace,
+            registry, b.group(), selfId, this::ownership, () -> standbys.current().size());
+    this.driver =
+        new HandoffDriver(
+            b,
             session,
-            this::submit,
-            this::schedule,
-            this::fleetChanged);
+            loop,
+            lifecycle,
+            new GuardedListener(b.listener(), selfId),
+            standbys,
+            metrics);
+    this.leaseBegins = driver::recheckState;
+  }
+
+  /** The snapshot readers see. */
+  private Ownership ownership() {
+    return driver.ownership;
+  }
+
+  /**
+   * The end of the lease the snapshot's grants may be used under ({@link HandoffDriver#leaseEnd}).
+   */
+  private long leaseEnd(Ownership o) {
+    return driver.leaseEnd(o);
   }
 
   /** Returns a new builder. */
@@ -209,19 +158,20 @@ public final class Rebalancer implements AutoCloseable {
    */
   public void start() {
     lifecycle.start();
-    state = State.REBALANCING;
+    driver.state = State.REBALANCING;
     try {
       session.connect();
-      lease = SessionLease.acquire(session.client());
+      SessionLease lease = SessionLease.acquire(session.client());
+      driver.lease = lease;
       lease.onLeaseBegins(leaseBegins);
       checkRevokeDeadline();
-      GroupConfig.ensure(
-          session.client(),
-          session.paths(),
-          mode.strategy().configName(),
-          mode.partitions(),
-          mode.replicas(),
-          router);
+      GroupFacts.of(session.client(), session.paths())
+          .ensureConfig(
+              GroupConfig.of(
+                  driver.mode.strategy().configName(),
+                  driver.mode.partitions(),
+                  driver.mode.replicas(),
+                  router));
       KeyLocks.Builder lb =
           KeyLocks.newBuilder()
               .client(session.client())
@@ -231,18 +181,24 @@ public final class Rebalancer implements AutoCloseable {
               .router(router)
               .metrics(registry)
               .incarnation(session::incarnation);
-      if (mode.strategy() != Strategy.TOOZ) {
-        lb.partitions(mode.partitions());
+      if (driver.mode.strategy() != Strategy.TOOZ) {
+        lb.partitions(driver.mode.partitions());
       }
       KeyLocks keyLocks = lb.build();
       keyLocks.start();
       locks = keyLocks;
-      guards = OwnerSide.partitionGuards(keyLocks);
-      guards.onReady(() -> submit(this::updateState));
-      handoff.start();
-      fleet.start();
-      mode.start();
-      session.start(new SessionEvents());
+      PartitionGuards guards = OwnerSide.partitionGuards(keyLocks);
+      driver.guards = guards;
+      guards.onReady(driver::recheckState);
+      driver.handoff.start();
+      driver.fleet.start();
+      driver.mode.start();
+      session.start(driver.sessionEvents());
+    } catch (GroupAccessException e) {
+      close();
+      Throwable cause = e.getCause();
+      throw new IllegalStateException(
+          "could not start the rebalancer: " + cause.getMessage(), cause);
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -258,7 +214,7 @@ public final class Rebalancer implements AutoCloseable {
    * @throws IllegalStateException if not started
    */
   public Optional<Grant> grant(String key) {
-    Ownership o = ownership;
+    Ownership o = ownership();
     if (o == Ownership.NONE) {
       requireStarted("grant");
       return Optional.empty();
@@ -268,26 +224,12 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   /**
-   * The end of the lease under which a snapshot's grants may be used, or {@code Long.MIN_VALUE}
-   * when it has ended: read from the session lease alone, so it holds whatever the event thread,
-   * the listener thread or ZooKeeper's event thread are doing.
-   */
-  private long leaseEnd(Ownership o) {
-    SessionLease l = lease;
-    if (l == null) {
-      return Long.MIN_VALUE;
-    }
-    long until = l.deadlineNanos(o.session());
-    return until == Long.MIN_VALUE || System.nanoTime() - until >= 0 ? Long.MIN_VALUE : until;
-  }
-
-  /**
    * Returns the active grant for a partition, or empty.
    *
    * @throws IllegalStateException if not started
    */
   public Optional<Grant> grant(int partition) {
-    Ownership o = ownership;
+    Ownership o = ownership();
     if (o == Ownership.NONE) {
       requireStarted("grant");
       return Optional.empty();
@@ -301,18 +243,20 @@ public final class Rebalancer implements AutoCloseable {
 
   /** Returns the owners of a key in the state in force, primary first; empty before one. */
   public List<Member> owners(String key) {
-    return ownership.owners(key);
+    return ownership().owners(key);
   }
 
   /** Returns the partitions this member holds an active grant for, ascending. */
   public Set<Integer> ownedPartitions() {
-    Ownership o = ownership;
+    Ownership o = ownership();
     Set<Integer> owned = new TreeSet<>();
-    if (o.paused() || leaseEnd(o) == Long.MIN_VALUE) {
+    if (!(o instanceof Ownership.Partitioned table)
+        || o.paused()
+        || leaseEnd(o) == Long.MIN_VALUE) {
       return owned;
     }
-    for (int p = 0; p < o.tokens().length; p++) {
-      if (o.tokens()[p] != 0) {
+    for (int p = 0; p < table.tokens().length; p++) {
+      if (table.tokens()[p] != 0) {
         owned.add(p);
       }
     }
@@ -334,12 +278,14 @@ public final class Rebalancer implements AutoCloseable {
 
   /** Returns the assignment in force, if one has been applied (never in tooz mode). */
   public Optional<Assignment> assignment() {
-    return Optional.ofNullable(ownership.assignment());
+    return ownership() instanceof Ownership.Partitioned table
+        ? Optional.ofNullable(table.assignment())
+        : Optional.empty();
   }
 
   /** Returns whether the connection is suspended, which pauses every grant. */
   public boolean isSuspended() {
-    Ownership o = ownership;
+    Ownership o = ownership();
     return o.paused() || (o.activeCount() > 0 && leaseEnd(o) == Long.MIN_VALUE);
   }
 
@@ -349,9 +295,9 @@ public final class Rebalancer implements AutoCloseable {
    * it has been processed.
    */
   public State state() {
-    State s = state;
+    State s = driver.state;
     if (s == State.STABLE || s == State.REBALANCING) {
-      Ownership o = ownership;
+      Ownership o = ownership();
       if (o.session() != 0 && leaseEnd(o) == Long.MIN_VALUE) {
         return State.SUSPENDED;
       }
@@ -364,7 +310,7 @@ public final class Rebalancer implements AutoCloseable {
    * session lease left), 0 when this member holds none that may be used.
    */
   public long leaseRemainingNanos() {
-    Ownership o = ownership;
+    Ownership o = ownership();
     long until = leaseEnd(o);
     return until == Long.MIN_VALUE ? 0 : Math.max(0, until - System.nanoTime());
   }
@@ -416,7 +362,7 @@ public final class Rebalancer implements AutoCloseable {
    */
   public KeyGuard guard(String key, LockMode mode, Duration timeout)
       throws LockTimeoutException, InterruptedException {
-    PartitionGuards g = guards;
+    PartitionGuards g = driver.guards;
     if (g == null || lifecycle.isClosed()) {
       requireStarted("guard");
       throw new IllegalStateException("guard() on closed rebalancer " + selfId);
@@ -433,7 +379,7 @@ public final class Rebalancer implements AutoCloseable {
    * @throws IllegalStateException if not started, or closed
    */
   public Optional<KeyGuard> tryGuard(String key, LockMode mode) {
-    PartitionGuards g = guards;
+    PartitionGuards g = driver.guards;
     if (g == null || lifecycle.isClosed()) {
       requireStarted("tryGuard");
       throw new IllegalStateException("tryGuard() on closed rebalancer " + selfId);
@@ -478,7 +424,7 @@ public final class Rebalancer implements AutoCloseable {
    */
   public boolean awaitStable(Duration timeout) throws InterruptedException {
     requireStarted("awaitStable");
-    return waitFor(this::isStable, timeout);
+    return loop.waitFor(driver::stable, timeout);
   }
 
   /**
@@ -496,39 +442,30 @@ public final class Rebalancer implements AutoCloseable {
    */
   public boolean drain(Duration timeout) throws InterruptedException {
     requireStarted("drain");
-    if (!submit(
-        () -> {
-          draining = true;
-          updateState();
-          session.setDraining(true);
-          fleet.reconcile(true);
-        })) {
+    if (!loop.submit(driver::startDraining)) {
       return false;
     }
-    if (Thread.currentThread() == listenerThread) {
-      Thread t =
-          new Thread(
-              () -> {
-                try {
-                  waitFor(() -> drained() || lostSession, timeout);
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-                close();
-              },
-              "ringwork-drain-" + selfId);
-      t.setDaemon(true);
-      t.start();
+    if (loop.isListenerThread()) {
+      DaemonThreads.start(
+          "ringwork-drain-" + selfId,
+          () -> {
+            try {
+              loop.waitFor(() -> driver.drainedNow() || driver.lostSession, timeout);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            close();
+          });
       return false;
     }
     // A lost session holds nothing to hand over: its partitions move once ZooKeeper has ended it,
     // so waiting for a handoff it cannot take part in would only delay the exit.
     AtomicBoolean lost = new AtomicBoolean();
     boolean done =
-        waitFor(
+        loop.waitFor(
                 () -> {
-                  lost.set(lostSession); // read on the event thread, which owns it
-                  return lost.get() || drained();
+                  lost.set(driver.lostSession); // read on the event thread, which owns it
+                  return lost.get() || driver.drainedNow();
                 },
                 timeout)
             && !lost.get();
@@ -560,7 +497,7 @@ public final class Rebalancer implements AutoCloseable {
     boolean reserved = false;
     if (!lifecycle.isClosed()) {
       try {
-        reserved = fleet.leaveForRestart();
+        reserved = driver.fleet.leaveForRestart();
       } catch (IllegalStateException e) {
         log.warn("{}; leaving anyway", e.getMessage());
       }
@@ -579,16 +516,14 @@ public final class Rebalancer implements AutoCloseable {
     if (!lifecycle.close()) {
       return;
     }
-    if (Thread.currentThread() == listenerThread) {
-      ownership = Ownership.NONE;
+    if (loop.isListenerThread()) {
+      driver.ownership = Ownership.NONE;
       calledFromCallback = true;
-      PartitionGuards g = guards;
+      PartitionGuards g = driver.guards;
       if (g != null) {
         OwnerSide.update(g, new long[0], false, 0, Duration.ZERO); // no fast path from now on
       }
-      Thread t = new Thread(this::shutdown, "ringwork-close-" + selfId);
-      t.setDaemon(true);
-      t.start();
+      DaemonThreads.start("ringwork-close-" + selfId, this::shutdown);
       return;
     }
     shutdown();
@@ -608,21 +543,21 @@ public final class Rebalancer implements AutoCloseable {
       return;
     }
     Duration max = Duration.ofMillis(negotiated / 2);
-    if (negotiated > 0 && revokeDeadline.compareTo(max) > 0) {
+    if (negotiated > 0 && driver.revokeDeadline.compareTo(max) > 0) {
       log.warn(
           "revokeDeadline {} ms of {} is more than half the negotiated session timeout ({} ms);"
               + " using {} ms",
-          revokeDeadline.toMillis(),
+          driver.revokeDeadline.toMillis(),
           selfId,
           negotiated,
           max.toMillis());
-      revokeDeadline = max;
+      driver.revokeDeadline = max;
     }
   }
 
   /** The revoke deadline in use (clamped to half the negotiated session timeout at start). */
   Duration revokeDeadlineForTest() {
-    return revokeDeadline;
+    return driver.revokeDeadline;
   }
 
   /**
@@ -640,18 +575,18 @@ public final class Rebalancer implements AutoCloseable {
    * then closing the locks and leaving the group (10 s here, for ZooKeeper round trips).
    */
   Duration closeBudget() {
-    return revokeDeadline.multipliedBy(3).plusSeconds(15);
+    return driver.revokeDeadline.multipliedBy(3).plusSeconds(15);
   }
 
   /** Whether the calling thread is this rebalancer's event thread or listener thread. */
   boolean isOwnThread() {
     Thread t = Thread.currentThread();
-    return t == listenerThread || t == eventThread;
+    return loop.isListenerThread() || loop.isEventThread();
   }
 
   /** Whether the calling thread is this rebalancer's listener thread (a callback's). */
   boolean isListenerThread() {
-    return Thread.currentThread() == listenerThread;
+    return loop.isListenerThread();
   }
 
   private void shutdown() {
@@ -663,69 +598,47 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   private void shutdownSteps() {
-    PartitionGuards open = guards;
+    PartitionGuards open = driver.guards;
     if (open != null && calledFromCallback) {
       // close() from a callback stopped the fast path without waiting: wait for the guards in
       // flight now, before the acknowledgement that lets a successor in is withdrawn.
-      open.awaitGuardsClosed(revokeDeadline);
+      open.awaitGuardsClosed(driver.revokeDeadline);
     }
     try {
-      events
-          .submit(
-              () -> {
-                cancelDebounced();
-                // Before the member node goes: a leave for good ends this member's reservation.
-                fleet.leave(session.incarnation());
-                fleet.close();
-                Set<Integer> held = mode.dropAll();
-                ownership = mode.snapshot(paused);
-                syncGuards(ownership);
-                if (!held.isEmpty()) {
-                  revoke(held);
-                }
-                standbysChanged(standbys.close());
-                mode.close();
-                handoff.close();
-                // Only after revoking: while the acknowledgement stands, nobody takes our work.
-                handoff.withdraw(session.sessionId());
-                ownership = Ownership.NONE;
-              })
+      loop.submitClosing(driver::closeOnEventThread)
           // The task drains guards and runs onRevoked, each up to the revoke deadline.
-          .get(2 * revokeDeadline.toMillis() + 5000, TimeUnit.MILLISECONDS);
+          .get(2 * driver.revokeDeadline.toMillis() + 5000, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
       log.warn("rebalancer {} did not close cleanly", selfId, e);
       // The event thread is stuck (or gone) before its withdraw: withdraw from here, or on a
       // caller's client the acknowledgement would block every barrier for the session's life.
-      handoff.withdraw(session.sessionId());
+      driver.handoff.withdraw(session.sessionId());
       // A leave for good ends the reservation from here too (a no-op if the task got that far, or
       // when leaving for a restart); otherwise the partitions would stay unowned for the grace.
-      fleet.leave(session.incarnation());
-      fleet.close();
+      driver.fleet.leave(session.incarnation());
+      driver.fleet.close();
     }
     // Normally done on the event thread above (this finds the set empty). If that thread was stuck,
     // empty the set from here, so that standbyPartitions() is empty after close, and tell the
     // listener on its own thread; close() also keeps a stuck task from installing standbys later.
-    standbysChanged(standbys.close());
-    ownership = Ownership.NONE;
-    state = State.CLOSED;
+    driver.standbysClosed();
+    driver.ownership = Ownership.NONE;
+    driver.state = State.CLOSED;
     KeyLocks l = locks;
     if (l != null) {
       l.close();
     }
-    SessionLease sl = lease;
+    SessionLease sl = driver.lease;
     if (sl != null) {
       sl.removeListener(leaseBegins);
       sl.release();
     }
     session.close();
-    events.shutdownNow();
-    callbacks.shutdown();
+    loop.shutdown();
     metrics.close();
-    synchronized (stableMonitor) {
-      stableMonitor.notifyAll();
-    }
+    loop.wakeWaiters();
   }
 
   /**
@@ -733,27 +646,7 @@ public final class Rebalancer implements AutoCloseable {
    */
   String describeForTest() {
     CompletableFuture<String> d = new CompletableFuture<>();
-    if (!submit(
-        () ->
-            d.complete(
-                String.format(
-                    "%s: state=%s mode=%s ack=%s@%d barrier=%s pending=%s paused=%s joined=%s"
-                        + " leader=%s workers=%d eligible=%d matches=%s incarnation=%d/%d",
-                    selfId,
-                    state,
-                    mode.state(),
-                    handoff.ackState(),
-                    handoff.ackZxid(),
-                    handoff.barrier(),
-                    mode.pending(),
-                    paused,
-                    session.joined(),
-                    session.isLeader(),
-                    session.workers().size(),
-                    eligible().size(),
-                    mode.matches(eligible()),
-                    appliedIncarnation,
-                    session.incarnation())))) {
+    if (!loop.submit(() -> d.complete(driver.describe()))) {
       return selfId + ": closed";
     }
     try {
@@ -768,16 +661,16 @@ public final class Rebalancer implements AutoCloseable {
 
   /** Runs a task on the event thread (a test blocks it there to show nothing depends on it). */
   boolean runOnEventThreadForTest(Runnable task) {
-    return submit(task);
+    return loop.submit(task);
   }
 
   PartitionGuards guardsForTest() {
-    return guards;
+    return driver.guards;
   }
 
   /** The session lease this rebalancer reads, for tests. */
   SessionLease leaseForTest() {
-    return lease;
+    return driver.lease;
   }
 
   boolean isClosedForTest() {
@@ -794,8 +687,7 @@ public final class Rebalancer implements AutoCloseable {
    */
   void crashForTest() {
     lifecycle.close();
-    events.shutdownNow();
-    callbacks.shutdownNow();
+    loop.shutdownNow();
     session.client().close();
     shutdownFinished.complete(null); // no shutdown follows a crash
   }
@@ -803,466 +695,6 @@ public final class Rebalancer implements AutoCloseable {
   private void requireStarted(String what) {
     if (lifecycle.state() == Lifecycle.State.LATENT) {
       throw new IllegalStateException(what + "() needs start() first: rebalancer " + selfId);
-    }
-  }
-
-  // ---------------------------------------------------------------- event thread
-
-  private final class SessionEvents implements GroupSession.Events {
-    @Override
-    public void onView() {
-      submit(Rebalancer.this::viewChanged);
-    }
-
-    @Override
-    public void onSuspended() {
-      submit(Rebalancer.this::suspended);
-    }
-
-    @Override
-    public void onResumed() {
-      submit(Rebalancer.this::resumed);
-    }
-
-    @Override
-    public void onLost() {
-      submit(Rebalancer.this::lost);
-    }
-
-    @Override
-    public void onLeadership(boolean leader) {
-      submit(
-          () -> {
-            if (!leader) {
-              handoff.follow();
-            }
-            mode.leadershipChanged(leader);
-            fleet.reconcile(draining);
-            leaderCheck();
-          });
-    }
-  }
-
-  /** What the modes see of this rebalancer. */
-  private final class Host implements Mode.Host {
-    @Override
-    public GroupSession session() {
-      return session;
-    }
-
-    @Override
-    public List<Member> eligible() {
-      return Rebalancer.this.eligible();
-    }
-
-    @Override
-    public void installed(Set<Integer> revoked, Assignment table) {
-      Rebalancer.this.installed(revoked, table);
-    }
-
-    @Override
-    public void submit(Runnable task) {
-      Rebalancer.this.submit(task);
-    }
-
-    @Override
-    public void schedule(Runnable task, Duration delay) {
-      Rebalancer.this.schedule(task, delay);
-    }
-
-    @Override
-    public void debounce(Runnable task, Duration delay) {
-      cancelDebounced();
-      debounced = Rebalancer.this.schedule(task, delay);
-    }
-
-    @Override
-    public Duration settleDelay() {
-      return settleDelay;
-    }
-
-    @Override
-    public RebalancerMetrics metrics() {
-      return metrics;
-    }
-  }
-
-  private boolean submit(Runnable task) {
-    if (lifecycle.isClosed() || events.isShutdown()) {
-      return false;
-    }
-    try {
-      events.execute(
-          () -> {
-            try {
-              if (!lifecycle.isClosed()) {
-                task.run();
-              }
-            } catch (RuntimeException e) {
-              log.error("rebalancer {} event failed", selfId, e);
-            } finally {
-              synchronized (stableMonitor) {
-                stableMonitor.notifyAll();
-              }
-            }
-          });
-      return true;
-    } catch (RejectedExecutionException e) {
-      return false;
-    }
-  }
-
-  private ScheduledFuture<?> schedule(Runnable task, Duration delay) {
-    try {
-      return events.schedule(() -> submit(task), delay.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      return null;
-    }
-  }
-
-  private void cancelDebounced() {
-    if (debounced != null) {
-      debounced.cancel(false);
-      debounced = null;
-    }
-  }
-
-  /** Polls a condition on the event thread until it holds or the timeout passes. */
-  private boolean waitFor(BooleanSupplier condition, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      CompletableFuture<Boolean> check = new CompletableFuture<>();
-      if (!submit(() -> check.complete(condition.getAsBoolean()))) {
-        return false;
-      }
-      try {
-        if (check.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-          return true;
-        }
-      } catch (ExecutionException | TimeoutException e) {
-        return false;
-      }
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        return false;
-      }
-      // Woken by the next event; the short bound covers a notification that came in between.
-      synchronized (stableMonitor) {
-        TimeUnit.NANOSECONDS.timedWait(stableMonitor, Math.min(left, 20_000_000L));
-      }
-    }
-  }
-
-  /**
-   * The members placed: the live workers that are not draining and the members that hold a
-   * reservation, as the operators' controls say ({@link FleetState#placed}); computed once per list
-   * of workers and controls (so once per view or control change).
-   */
-  private List<Member> eligible() {
-    List<MemberInfo> workers = session.workers();
-    FleetState controls = fleet.state();
-    if (workers != eligibleOf || controls != eligibleFleet) {
-      List<Member> next = controls.placed(workers);
-      if (!next.equals(eligible)) {
-        eligible = next;
-      }
-      eligibleOf = workers;
-      eligibleFleet = controls;
-    }
-    return eligible;
-  }
-
-  /** A reservation, the pause or a drain request changed: as a view change. */
-  private void fleetChanged() {
-    fleet.reconcile(draining);
-    updateState();
-    mode.viewChanged();
-    tryActivate();
-    leaderCheck();
-  }
-
-  private void viewChanged() {
-    fleet.reconcile(draining);
-    viewChangedNanos = nanoTime.getAsLong();
-    if (newIncarnation() && !mode.state().isEmpty()) {
-      acknowledge();
-    }
-    mode.viewChanged();
-    tryActivate();
-    leaderCheck();
-  }
-
-  /**
-   * If this member joined as a new incarnation since the state was last set up: whatever the old
-   * one held is gone, and everything the state in force gives this member is pending again, to be
-   * acknowledged afresh in this session. Checked wherever an acknowledgement may be written first
-   * (a view, a resume, a retry), so that no path acknowledges a new incarnation without it.
-   *
-   * @return whether it was a new incarnation
-   */
-  private boolean newIncarnation() {
-    if (!session.joined() || appliedIncarnation == session.incarnation()) {
-      return false;
-    }
-    Set<Integer> held = mode.dropAll();
-    if (!held.isEmpty()) {
-      callback(() -> listener.onLost(held));
-    }
-    lostSession = false;
-    appliedIncarnation = session.incarnation();
-    handoff.forgetAck();
-    if (!mode.state().isEmpty()) {
-      mode.reset();
-      publish();
-    }
-    return true;
-  }
-
-  private void handoffChanged() {
-    tryActivate();
-    leaderCheck();
-  }
-
-  private void installed(Set<Integer> revoked, Assignment table) {
-    installedNanos = nanoTime.getAsLong();
-    publish();
-    if (!revoked.isEmpty()) {
-      revoke(revoked);
-    }
-    standbysChanged(standbys.install(table));
-    if (table != null) {
-      callback(() -> listener.onAssignment(table));
-    }
-    acknowledge();
-    tryActivate();
-    leaderCheck();
-  }
-
-  /**
-   * Tells the listener what an applied assignment did to the standby set: after {@code onRevoked}
-   * (ownership ends before a standby begins) and, being queued at install, before the {@code
-   * onAssigned} of that assignment (a standby ends before its promotion to primary begins).
-   */
-  private void standbysChanged(Standbys.Change change) {
-    if (!change.revoked().isEmpty()) {
-      callback(() -> listener.onStandbyRevoked(change.revoked()));
-    }
-    if (!change.added().isEmpty()) {
-      callback(() -> listener.onStandby(change.added()));
-    }
-  }
-
-  private void acknowledge() {
-    if (!session.joined() || mode.state().isEmpty()) {
-      return;
-    }
-    newIncarnation();
-    try {
-      handoff.acknowledge(mode.state(), session.incarnation(), session.sessionId());
-    } catch (Exception e) {
-      log.warn("could not acknowledge {} as {}: {}", mode.state(), selfId, e.toString());
-      handoff.forgetAck();
-      schedule(this::retryAcknowledge, Duration.ofMillis(100));
-    }
-  }
-
-  private void retryAcknowledge() {
-    if (!handoff.ackState().equals(mode.state())) {
-      acknowledge();
-      tryActivate();
-      leaderCheck();
-    }
-  }
-
-  /** Runs onRevoked and waits for it up to the deadline; the grants are already inactive. */
-  private void revoke(Set<Integer> revoked) {
-    CompletableFuture<Void> done =
-        CompletableFuture.runAsync(() -> listener.onRevoked(revoked), callbacks);
-    try {
-      done.get(revokeDeadline.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      metrics.overdueRevocation();
-      log.warn(
-          "onRevoked of {} partitions on {} ran past its {} deadline; acknowledging anyway",
-          revoked.size(),
-          selfId,
-          revokeDeadline);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | RejectedExecutionException e) {
-      log.warn("onRevoked could not run on {}", selfId, e);
-    }
-  }
-
-  private void tryActivate() {
-    if (paused || !session.joined() || !mode.pending()) {
-      updateState();
-      return;
-    }
-    Handoff.Barrier barrier = handoff.barrier();
-    if (!handoff.ackState().equals(mode.state())
-        || handoff.ackSessionOrZero() != session.sessionId()
-        || !barrier.covers(mode.state(), handoff.ackZxid())) {
-      updateState();
-      return;
-    }
-    List<Grant> activated = mode.activate(barrier.zxid());
-    publish();
-    Ownership o = ownership;
-    long until = leaseEnd(o);
-    List<Grant> grants = new ArrayList<>(activated.size());
-    for (Grant g : activated) {
-      grants.add(g.until(until == Long.MIN_VALUE ? System.nanoTime() : until, o.session()));
-    }
-    long now = nanoTime.getAsLong();
-    if (installedNanos >= 0) {
-      metrics.handoffWait(now - installedNanos);
-    }
-    if (viewChangedNanos >= 0) {
-      metrics.rebalanceTime(now - viewChangedNanos);
-      viewChangedNanos = -1;
-    }
-    callback(() -> listener.onAssigned(grants));
-    updateState();
-  }
-
-  /** As the leader, writes the barrier once every worker has acknowledged the leader's state. */
-  private void leaderCheck() {
-    if (!session.isLeader() || !session.joined()) {
-      handoff.follow();
-      return;
-    }
-    handoff.lead();
-    if (!mode.matches(eligible())) {
-      return; // a newer state is coming for this view: completing the old one would be wasted
-    }
-    try {
-      handoff.complete(mode.state(), session.workers());
-    } catch (Exception e) {
-      log.warn("leader {} could not complete the handoff; retrying: {}", selfId, e.toString());
-      schedule(this::leaderCheck, settleDelay.plusMillis(100));
-    }
-  }
-
-  private boolean isStable() {
-    if (paused || !session.joined() || mode.state().isEmpty() || mode.pending()) {
-      return false;
-    }
-    if (!mode.matches(eligible())) {
-      return false;
-    }
-    PartitionGuards g = guards;
-    Ownership o = ownership;
-    return handoff.ackState().equals(mode.state())
-        && handoff.barrier().covers(mode.state(), handoff.ackZxid())
-        && (o.activeCount() == 0 || leaseEnd(o) != Long.MIN_VALUE)
-        && (g == null || g.ready()); // the fast path of every grant decided
-  }
-
-  private boolean drained() {
-    if (mode.state().isEmpty()) {
-      return !session.joined() || eligible().isEmpty();
-    }
-    if (mode.givesWork()) {
-      return eligible().isEmpty();
-    }
-    return handoff.ackState().equals(mode.state())
-        && handoff.barrier().covers(mode.state(), handoff.ackZxid());
-  }
-
-  private void suspended() {
-    if (paused) {
-      return;
-    }
-    paused = true;
-    publish();
-    callback(listener::onSuspended);
-  }
-
-  private void resumed() {
-    if (!paused) {
-      return;
-    }
-    paused = false;
-    publish();
-    callback(listener::onResumed);
-    handoff.invalidate();
-    if (!handoff.ackState().equals(mode.state())) {
-      // A state installed while disconnected could not be acknowledged then.
-      acknowledge();
-    }
-    tryActivate();
-    leaderCheck();
-  }
-
-  private void lost() {
-    Set<Integer> held = mode.dropAll();
-    paused = false;
-    lostSession = true;
-    handoff.forgetAck();
-    handoff.follow();
-    appliedIncarnation = -1;
-    publish();
-    callback(() -> listener.onLost(held));
-    // Rejoining happens in the membership layer; the next view acknowledges afresh.
-  }
-
-  private void publish() {
-    // Once closed (possibly from a callback, while this thread was still working), no grant shows.
-    Ownership next =
-        lifecycle.isClosed()
-            ? Ownership.NONE
-            : mode.snapshot(paused).withSession(handoff.ackSessionOrZero());
-    ownership = next;
-    syncGuards(next);
-    metrics.version(next.version());
-    updateState();
-  }
-
-  /**
-   * Hands the active grants to the owner fast path. Partitions no longer granted lose it before
-   * this returns (their guards in flight drained, up to the revoke deadline): before onRevoked and
-   * the acknowledgement that lets a successor activate.
-   */
-  private void syncGuards(Ownership o) {
-    PartitionGuards g = guards;
-    if (g == null
-        || (o.tokens() == guardedTokens
-            && o.paused() == guardedPaused
-            && o.session() == guardedSession)) {
-      return;
-    }
-    guardedTokens = o.tokens();
-    guardedPaused = o.paused();
-    guardedSession = o.session();
-    long[] tokens = o.rings() != null ? new long[0] : o.tokens();
-    // The session the grants were activated in (their acknowledgement's), not the membership's
-    // current one: a rejoin in a new session must not lend its lease to grants of the old one.
-    if (!OwnerSide.update(g, tokens, !o.paused(), o.session(), revokeDeadline)) {
-      log.warn("guards of {} still open past the revoke deadline; handing over anyway", selfId);
-    }
-  }
-
-  private void updateState() {
-    if (lifecycle.isClosed()) {
-      return;
-    }
-    if (draining || fleet.remoteDrained()) {
-      state = State.DRAINING;
-    } else if (lostSession) {
-      state = State.LOST;
-    } else if (paused) {
-      state = State.SUSPENDED;
-    } else {
-      state = isStable() ? State.STABLE : State.REBALANCING;
-    }
-  }
-
-  private void callback(Runnable call) {
-    try {
-      callbacks.execute(call);
-    } catch (RejectedExecutionException e) {
-      log.debug("listener callback of {} dropped after close", selfId);
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.ringwork.rebalancer;
 
 import com.codahale.metrics.MetricRegistry;
+import io.ringwork.membership.ConnectionDefaults;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
@@ -26,10 +27,10 @@ public final class RebalancerBuilder {
   public static final Duration DEFAULT_SETTLE_DELAY = Duration.ofMillis(100);
 
   /** The ZooKeeper session timeout when the rebalancer makes its own client. */
-  public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_SESSION_TIMEOUT = ConnectionDefaults.SESSION_TIMEOUT;
 
   /** The namespace under which groups live. */
-  public static final String DEFAULT_NAMESPACE = "/ringwork";
+  public static final String DEFAULT_NAMESPACE = ConnectionDefaults.NAMESPACE;
 
   /** The restart grace when none is set: off, a member's partitions move as soon as it is gone. */
   public static final Duration DEFAULT_RESTART_GRACE = Duration.ZERO;
@@ -356,7 +357,7 @@ public final class RebalancerBuilder {
   }
 
   Duration connectTimeout() {
-    return connectTimeout == null ? sessionTimeout().multipliedBy(2) : connectTimeout;
+    return ConnectionDefaults.connectTimeout(connectTimeout, sessionTimeout());
   }
 
   int replicaCount() {
@@ -414,11 +415,11 @@ public final class RebalancerBuilder {
   }
 
   Duration sessionTimeout() {
-    return sessionTimeout == null ? DEFAULT_SESSION_TIMEOUT : sessionTimeout;
+    return ConnectionDefaults.sessionTimeout(sessionTimeout);
   }
 
   String namespace() {
-    return namespace == null ? DEFAULT_NAMESPACE : namespace;
+    return ConnectionDefaults.namespace(namespace);
   }
 
   Duration revokeDeadline() {

@@ -1,8 +1,9 @@
 package io.ringwork.rebalancer;
 
+import io.ringwork.membership.ConnectionDefaults;
 import io.ringwork.membership.Lifecycle;
-import io.ringwork.membership.Membership;
 import io.ringwork.membership.SessionLease;
+import io.ringwork.membership.internal.DaemonThreads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,23 +80,16 @@ public final class RingworkClient implements AutoCloseable {
       // Curator 5.9 never shuts down the executor of runSafe() it makes itself (apache/curator
       // GH-1277): give it one that close() stops, so that closing leaves no thread behind.
       String name = "ringwork-client-" + instance + "-curator-safe";
-      this.runSafe =
-          Executors.newSingleThreadExecutor(
-              r -> {
-                Thread t = new Thread(r, name);
-                t.setDaemon(true);
-                return t;
-              });
+      this.runSafe = Executors.newSingleThreadExecutor(DaemonThreads.named(name));
       this.client =
-          Membership.newClientBuilder(b.connectString, b.sessionTimeout())
+          ConnectionDefaults.newClientBuilder(b.connectString, b.sessionTimeout())
               .runSafeService(runSafe)
               .build();
     } else {
       this.runSafe = null;
       this.client = b.curator;
     }
-    this.connectTimeout =
-        b.connectTimeout != null ? b.connectTimeout : b.sessionTimeout().multipliedBy(2);
+    this.connectTimeout = ConnectionDefaults.connectTimeout(b.connectTimeout, b.sessionTimeout());
   }
 
   /** Returns a new builder. */
@@ -216,10 +210,7 @@ public final class RingworkClient implements AutoCloseable {
     if (caller.rebalancer().isListenerThread()) {
       closeRing(caller); // from its callback: stops its grants now, finishes in the background
     }
-    Thread t =
-        new Thread(() -> closeRingsThenSession(all), "ringwork-client-" + instance + "-close");
-    t.setDaemon(true);
-    t.start();
+    DaemonThreads.start("ringwork-client-" + instance + "-close", () -> closeRingsThenSession(all));
   }
 
   private void closeRingsThenSession(List<Ring> all) {
@@ -389,7 +380,7 @@ public final class RingworkClient implements AutoCloseable {
     }
 
     private Duration sessionTimeout() {
-      return sessionTimeout == null ? RebalancerBuilder.DEFAULT_SESSION_TIMEOUT : sessionTimeout;
+      return ConnectionDefaults.sessionTimeout(sessionTimeout);
     }
 
     private static Duration positive(Duration d, String what) {

@@ -6,6 +6,7 @@ import io.ringwork.ring.ToozRing;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -25,7 +26,7 @@ final class ToozMode implements Mode {
   private final int points;
   private final int replicas;
   private final List<ToozRing> rings = new ArrayList<>();
-  private String state = "";
+  private HandoffState state = HandoffState.NONE;
   private long ringToken;
   private boolean ringPending;
   private long localVersion;
@@ -44,7 +45,7 @@ final class ToozMode implements Mode {
   public void close() {}
 
   @Override
-  public String state() {
+  public HandoffState state() {
     return state;
   }
 
@@ -56,14 +57,14 @@ final class ToozMode implements Mode {
   @Override
   public void leadershipChanged(boolean leader) {}
 
-  private void recompute() {
+  private Optional<Installed> recompute() {
     List<Member> members = host.eligible();
     if (members.isEmpty()) {
-      return;
+      return Optional.empty();
     }
-    String digest = digestOf(members);
+    HandoffState digest = digestOf(members);
     if (digest.equals(state)) {
-      return;
+      return Optional.empty();
     }
     localVersion++;
     state = digest;
@@ -75,7 +76,7 @@ final class ToozMode implements Mode {
     rings.add(ToozRing.of(members, points, replicas));
     ringPending = true;
     host.metrics().rebalance();
-    host.installed(held ? Set.of(-1) : Set.of(), null);
+    return Optional.of(new Installed(held ? Set.of(-1) : Set.of(), null));
   }
 
   @Override
@@ -113,7 +114,7 @@ final class ToozMode implements Mode {
 
   private final LeaderlessMode.Digests digests = new LeaderlessMode.Digests();
 
-  private String digestOf(List<Member> members) {
+  private HandoffState digestOf(List<Member> members) {
     return digests.of(members);
   }
 
@@ -125,13 +126,11 @@ final class ToozMode implements Mode {
 
   @Override
   public Ownership snapshot(boolean paused) {
-    return new Ownership(
-        null,
-        new long[0],
-        localVersion,
-        paused,
+    return new Ownership.Tooz(
         Collections.unmodifiableList(new ArrayList<>(rings)),
         ringToken,
+        localVersion,
+        paused,
         selfId,
         0);
   }

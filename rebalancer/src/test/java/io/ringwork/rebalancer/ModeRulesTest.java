@@ -39,23 +39,18 @@ final class ModeRulesTest {
     }
 
     @Override
-    public void installed(Set<Integer> revoked, Assignment table) {
-      revocations.add(revoked);
+    public void submit(Mode.Task task) {
+      task.run().ifPresent(installed -> revocations.add(installed.revoked()));
     }
 
     @Override
-    public void submit(Runnable task) {
-      task.run();
+    public void schedule(Mode.Task task, Duration delay) {
+      submit(task);
     }
 
     @Override
-    public void schedule(Runnable task, Duration delay) {
-      task.run();
-    }
-
-    @Override
-    public void debounce(Runnable task, Duration delay) {
-      task.run();
+    public void debounce(Mode.Task task, Duration delay) {
+      submit(task);
     }
 
     @Override
@@ -73,34 +68,34 @@ final class ModeRulesTest {
     return new MemberInfo(Member.of(id), false, incarnation, 0, session, Membership.Role.WORKER);
   }
 
+  private static final HandoffState V2 = HandoffState.version(2);
+
   private static Handoff.Ack ack(String id, String state, long session, long incarnation) {
-    return new Handoff.Ack(id, state, incarnation, session, 100);
+    return new Handoff.Ack(id, HandoffState.parse(state), incarnation, session, 100);
   }
 
   @Test
   void agreement_needsEveryWorkersCurrentSessionAndNothingElse() {
     List<MemberInfo> workers = List.of(worker("a", 1, 10), worker("b", 2, 20));
     assertThat(
-            Handoff.disagreeing(
-                "v2", workers, List.of(ack("a", "v2", 1, 10), ack("b", "v2", 2, 20))))
+            Handoff.disagreeing(V2, workers, List.of(ack("a", "v2", 1, 10), ack("b", "v2", 2, 20))))
         .isEmpty();
     // Another state blocks.
     assertThat(
-            Handoff.disagreeing(
-                "v2", workers, List.of(ack("a", "v2", 1, 10), ack("b", "v1", 2, 20))))
+            Handoff.disagreeing(V2, workers, List.of(ack("a", "v2", 1, 10), ack("b", "v1", 2, 20))))
         .containsExactly("b");
     // A missing acknowledgement of a live worker blocks: it never means "holds nothing".
-    assertThat(Handoff.disagreeing("v2", workers, List.of(ack("a", "v2", 1, 10))))
+    assertThat(Handoff.disagreeing(V2, workers, List.of(ack("a", "v2", 1, 10))))
         .containsExactly("b");
     // An acknowledgement left by a worker's previous session blocks (issue 10's bug).
     assertThat(
             Handoff.disagreeing(
-                "v2", workers, List.of(ack("a", "v2", 1, 10), ack("b", "v2", 99, 20))))
+                V2, workers, List.of(ack("a", "v2", 1, 10), ack("b", "v2", 99, 20))))
         .containsExactly("b");
     // ... and so does one of an earlier incarnation, or of a worker the view does not have yet.
     assertThat(
             Handoff.disagreeing(
-                "v2",
+                V2,
                 workers,
                 List.of(ack("a", "v2", 1, 9), ack("b", "v2", 2, 20), ack("c", "v2", 3, 30))))
         .containsExactlyInAnyOrder("a", "c");
@@ -108,13 +103,17 @@ final class ModeRulesTest {
 
   @Test
   void barrier_coversOnlyItsStateAndAcknowledgementsBeforeItsReadPoint() {
-    Handoff.Barrier barrier = new Handoff.Barrier("v3", 500, 510);
-    assertThat(barrier.covers("v3", 499)).isTrue();
-    assertThat(barrier.covers("v3", 500)).as("written at the read point: not seen").isFalse();
-    assertThat(barrier.covers("v3", 600)).as("a newer incarnation's ack").isFalse();
-    assertThat(barrier.covers("v2", 499)).as("another state").isFalse();
-    assertThat(barrier.covers("v3", 0)).as("no acknowledgement").isFalse();
-    assertThat(Handoff.Barrier.NONE.covers("v3", 1)).isFalse();
+    Handoff.Barrier barrier = new Handoff.Barrier(HandoffState.version(3), 500, 510);
+    assertThat(barrier.covers(HandoffState.version(3), 499)).isTrue();
+    assertThat(barrier.covers(HandoffState.version(3), 500))
+        .as("written at the read point: not seen")
+        .isFalse();
+    assertThat(barrier.covers(HandoffState.version(3), 600))
+        .as("a newer incarnation's ack")
+        .isFalse();
+    assertThat(barrier.covers(HandoffState.version(2), 499)).as("another state").isFalse();
+    assertThat(barrier.covers(HandoffState.version(3), 0)).as("no acknowledgement").isFalse();
+    assertThat(Handoff.Barrier.NONE.covers(HandoffState.version(3), 1)).isFalse();
   }
 
   @Test
@@ -133,7 +132,7 @@ final class ModeRulesTest {
     host.eligible = List.of(Member.of("a"), Member.of("b"));
     a.viewChanged();
     Set<Integer> revoked = host.revocations.get(host.revocations.size() - 1);
-    Ownership after = a.snapshot(false);
+    Ownership.Partitioned after = a.snapshot(false);
     Assignment two = after.assignment();
     assertThat(revoked).isNotEmpty();
     for (int p = 0; p < 64; p++) {
