@@ -98,9 +98,23 @@ final class CoordinatedMode extends PartitionMode {
           members.size(),
           published.bytes());
       Optional<Installed> installed = readStored();
-      // A throttled plan needs further steps; take the next one once this one is settled.
-      if (!sameTable(next, placement.assign(next, members))) {
-        host.debounce(this::recompute, host.settleDelay());
+      // A throttled plan needs further steps; take the next one once this one is settled. The
+      // wait starts after the driver has applied this table (revoked, acknowledged): the submitted
+      // task runs on the event thread after this one, as the debounce did when install() called
+      // back into the driver. Nothing here may lose the table just put in force.
+      boolean more;
+      try {
+        more = !sameTable(next, placement.assign(next, members));
+      } catch (RuntimeException e) {
+        log.warn("leader {} could not plan the next step; retrying", selfId, e);
+        more = true;
+      }
+      if (more) {
+        host.submit(
+            () -> {
+              host.debounce(this::recompute, host.settleDelay());
+              return Optional.empty();
+            });
       }
       return installed;
     } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {

@@ -134,7 +134,9 @@ public final class Rebalancer implements AutoCloseable {
 
   /** The snapshot readers see. */
   private Ownership ownership() {
-    return driver.ownership;
+    // The metrics are built before the driver; a reporter polling in between sees no grants.
+    HandoffDriver d = driver;
+    return d == null ? Ownership.NONE : d.ownership;
   }
 
   /**
@@ -580,7 +582,6 @@ public final class Rebalancer implements AutoCloseable {
 
   /** Whether the calling thread is this rebalancer's event thread or listener thread. */
   boolean isOwnThread() {
-    Thread t = Thread.currentThread();
     return loop.isListenerThread() || loop.isEventThread();
   }
 
