@@ -1,11 +1,11 @@
 package io.ringwork.lock;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringwork.membership.GroupAccessException;
+import io.ringwork.membership.GroupConfig;
+import io.ringwork.membership.GroupFacts;
 import io.ringwork.membership.GroupPaths;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
@@ -14,24 +14,21 @@ import org.apache.zookeeper.OpResult;
 /**
  * What the lock service asks of its group, in one place: the stored config (its partition count,
  * and whether the group is a tooz group, whose rings have no partition owner to yield) and whether
- * the group's leader latch has a member, that is a live worker. This is the only class of the lock
- * module that reads the config's JSON or knows the latch's layout, so that a group-core API can
- * replace it here alone.
+ * the group has a live worker. It asks the group core ({@link GroupFacts}, {@link GroupConfig}):
+ * the lock module reads no config JSON and knows nothing of the leader latch's layout.
  */
 final class GroupProbe {
 
-  /** The key hash every group config names (the partitioner's). */
-  static final String CONFIG_HASH = "xxh3-64-top-bits";
-
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int CREATE_ATTEMPTS = 5;
 
   private final CuratorFramework client;
   private final GroupPaths paths;
+  private final GroupFacts group;
 
   GroupProbe(CuratorFramework client, GroupPaths paths) {
     this.client = client;
     this.paths = paths;
+    this.group = GroupFacts.of(client, paths);
   }
 
   /**
@@ -47,12 +44,10 @@ final class GroupProbe {
    * defaultPartitions} when not positive) when there is none.
    *
    * @throws IllegalStateException if the config has no partition count, or another than {@code
-   *     configured}, or keeps being created and deleted
-   * @throws KeeperException if ZooKeeper fails
-   * @throws InterruptedException if interrupted
+   *     configured}, or keeps being created and deleted (also when ZooKeeper cannot be read or
+   *     written, naming the path)
    */
-  Facts readOrCreate(int configured, int defaultPartitions)
-      throws KeeperException, InterruptedException {
+  Facts readOrCreate(int configured, int defaultPartitions) {
     for (int attempt = 0; ; attempt++) {
       Facts facts = read(configured, defaultPartitions);
       if (facts != null) {
@@ -71,34 +66,28 @@ final class GroupProbe {
   }
 
   /** The stored config's facts, or null when there is none. */
-  private Facts read(int configured, int defaultPartitions)
-      throws KeeperException, InterruptedException {
-    byte[] data;
+  private Facts read(int configured, int defaultPartitions) {
+    Optional<GroupConfig> found;
     try {
-      data = client.getData().forPath(paths.config());
-    } catch (KeeperException.NoNodeException e) {
+      found = group.config();
+    } catch (GroupAccessException e) {
+      throw unreadable(e.getCause() instanceof Exception c ? c : e);
+    }
+    if (found.isEmpty()) {
       return null;
-    } catch (KeeperException | InterruptedException | RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw unreadable(e);
     }
-    JsonNode config;
-    try {
-      config = JSON.readTree(data);
-    } catch (IOException e) {
-      throw unreadable(e);
-    }
-    if ("tooz".equals(config.path("strategy").asText())) {
+    GroupConfig config = found.get();
+    if (config.isTooz()) {
       // Tooz groups have rings, not partitions (their "partitions" are points per member), and
       // no partition owner to yield: locks queue by this service's own partitioning.
       return new Facts(configured > 0 ? configured : defaultPartitions, false);
     }
-    int stored = config.path("partitions").asInt(-1);
-    if (stored <= 0) {
+    int partitions = config.partitions();
+    if (partitions <= 0) {
       throw new IllegalStateException(
           "group config at " + paths.config() + " has no partition count: " + config);
     }
+    int stored = partitions;
     if (configured > 0 && configured != stored) {
       throw new IllegalStateException(
           "partitions is "
@@ -120,21 +109,11 @@ final class GroupProbe {
    *
    * @return whether this call created it
    */
-  private boolean createConfig(int partitions) throws KeeperException, InterruptedException {
-    String config =
-        "{\"format\":1,\"partitions\":" + partitions + ",\"hash\":\"" + CONFIG_HASH + "\"}";
+  private boolean createConfig(int partitions) {
     try {
-      client
-          .create()
-          .creatingParentsIfNeeded()
-          .forPath(paths.config(), config.getBytes(StandardCharsets.UTF_8));
-      return true;
-    } catch (KeeperException.NodeExistsException e) {
-      return false;
-    } catch (KeeperException | InterruptedException | RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw unreadable(e);
+      return group.createConfig(GroupConfig.partial(partitions));
+    } catch (GroupAccessException e) {
+      throw unreadable(e.getCause() instanceof Exception c ? c : e);
     }
   }
 
@@ -159,11 +138,8 @@ final class GroupProbe {
   Listing childrenAndWorkers(String queue) throws KeeperException, InterruptedException {
     List<OpResult> results =
         LockCore.zk(client)
-            .multi(
-                List.of(
-                    Op.getChildren(LockCore.fix(client, queue)),
-                    Op.getChildren(LockCore.fix(client, paths.leader()))));
-    return new Listing(children(results.get(0)), !children(results.get(1)).isEmpty());
+            .multi(List.of(Op.getChildren(LockCore.fix(client, queue)), group.liveWorkersRead()));
+    return new Listing(children(results.get(0)), GroupFacts.hasLiveWorkers(results.get(1)));
   }
 
   private static List<String> children(OpResult r) {
@@ -177,14 +153,8 @@ final class GroupProbe {
     throw new IllegalStateException("unexpected multi-read result " + r);
   }
 
-  /** Returns whether the group's leader latch has a member (a live worker). */
+  /** Returns whether the group has a live worker. */
   boolean workersPresent() {
-    try {
-      return !client.getChildren().forPath(paths.leader()).isEmpty();
-    } catch (KeeperException.NoNodeException e) {
-      return false;
-    } catch (Exception e) {
-      throw new IllegalStateException("could not list " + paths.leader() + ": " + e, e);
-    }
+    return group.hasLiveWorkers();
   }
 }

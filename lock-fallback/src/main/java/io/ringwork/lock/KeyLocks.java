@@ -2,6 +2,7 @@ package io.ringwork.lock;
 
 import com.codahale.metrics.MetricRegistry;
 import io.ringwork.lock.internal.OwnerSide;
+import io.ringwork.membership.ConnectionDefaults;
 import io.ringwork.membership.Membership;
 import io.ringwork.membership.SessionLease;
 import io.ringwork.ring.KeyRouter;
@@ -20,7 +21,6 @@ import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
 import org.apache.curator.framework.state.ConnectionStateListener;
-import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,7 +68,7 @@ public final class KeyLocks implements AutoCloseable {
   public static final int DEFAULT_PARTITIONS = 256;
 
   /** The namespace used when the builder gives none, as the rebalancer's. */
-  public static final String DEFAULT_NAMESPACE = "/ringwork";
+  public static final String DEFAULT_NAMESPACE = ConnectionDefaults.NAMESPACE;
 
   private final LockCore core;
   private final int configuredPartitions;
@@ -115,10 +115,6 @@ public final class KeyLocks implements AutoCloseable {
     } catch (RuntimeException e) {
       close();
       throw e;
-    } catch (KeeperException | InterruptedException e) {
-      close();
-      throw new IllegalStateException(
-          "could not read the group config at " + core.paths.config() + ": " + e, e);
     }
     core.configure(facts, SessionLease.acquire(core.client));
     holds.watchMail();
