@@ -277,4 +277,29 @@ final class DemoLedger {
       return r.getLong(1);
     }
   }
+
+  /**
+   * Refuses a ledger URL the demo cannot use before anything starts: one no driver takes or that
+   * does not connect, and an in-memory H2 database without {@code DB_CLOSE_DELAY=-1}, which
+   * vanishes with each connection the ledger closes (the demo would run and fail at the end).
+   *
+   * @throws InputException naming the URL and what is wrong
+   */
+  static void check(String url) {
+    if (url.startsWith("jdbc:h2:mem:")
+        && !url.toUpperCase(Locale.ROOT).contains("DB_CLOSE_DELAY=-1")) {
+      throw new InputException(
+          "--jdbc "
+              + url
+              + ": an in-memory H2 database is dropped when its last connection closes, and the"
+              + " ledger closes each one; add ;DB_CLOSE_DELAY=-1, or leave --jdbc out for the"
+              + " default in-memory ledger");
+    }
+    DriverManager.setLoginTimeout(10);
+    try (Connection c = DriverManager.getConnection(url)) {
+      c.isValid(10);
+    } catch (SQLException e) {
+      throw new InputException("--jdbc " + url + ": cannot connect: " + e.getMessage());
+    }
+  }
 }

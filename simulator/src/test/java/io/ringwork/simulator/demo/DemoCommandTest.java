@@ -225,12 +225,12 @@ final class DemoCommandTest {
   @Test
   void statusLine_namesWorkersAndTheFault() {
     String line =
-        DemoCommand.statusLine(
+        StatusLine.format(
             12, List.of("w1 830", "w2 paused", "w4 0"), "crash w3", 5000, 7, 1, 20, 2);
     assertThat(line)
         .contains("12s: w1 830, w2 paused, w4 0 | fault: crash w3 |")
         .contains("writes 5000, stale rejected 7, handoffs 1, api locks 20 (timed out 2)");
-    assertThat(DemoCommand.statusLine(0, List.of("w1 0"), null, 0, 0, 0, 0, 0))
+    assertThat(StatusLine.format(0, List.of("w1 0"), null, 0, 0, 0, 0, 0))
         .contains("fault: none yet");
   }
 
@@ -249,7 +249,7 @@ final class DemoCommandTest {
              "locks":{"held":0,"timedOut":0},"durationMillis":1000}
             """);
     StringWriter text = new StringWriter();
-    DemoCommand.table(new PrintWriter(text), (ObjectNode) report);
+    DemoReport.table(new PrintWriter(text), (ObjectNode) report);
     assertThat(text.toString())
         .contains("verdict: FAIL")
         .contains("failed check: unprocessed: 2 resources were never processed; first:")
