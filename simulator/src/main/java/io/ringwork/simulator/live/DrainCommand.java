@@ -45,7 +45,7 @@ public final class DrainCommand implements Callable<Integer> {
       if (undo) {
         boolean was = a.admin().undrain(member);
         n.put("event", "drain-withdrawn");
-        n.put("group", target.group);
+        n.put("group", target.group());
         n.put("member", member);
         n.put("wasRequested", was);
       } else {
@@ -55,7 +55,7 @@ public final class DrainCommand implements Callable<Integer> {
           throw new InputException("--member: " + e.getMessage());
         }
         n.put("event", "drain-requested");
-        n.put("group", target.group);
+        n.put("group", target.group());
         n.put("member", member);
       }
       spec.commandLine().getOut().println(n);

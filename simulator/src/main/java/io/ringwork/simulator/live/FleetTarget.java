@@ -2,9 +2,8 @@ package io.ringwork.simulator.live;
 
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.rebalancer.GroupAdmin;
-import io.ringwork.simulator.cli.ConnectTimeoutOption;
+import io.ringwork.simulator.cli.GroupOptions;
 import io.ringwork.simulator.cli.InputException;
-import io.ringwork.simulator.cli.ZooKeeperClients;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -15,21 +14,7 @@ import picocli.CommandLine.Option;
  */
 final class FleetTarget {
 
-  @Option(
-      names = "--connect",
-      required = true,
-      paramLabel = "HOST:PORT",
-      description = "ZooKeeper connect string.")
-  String connect;
-
-  @Option(names = "--group", required = true, paramLabel = "G", description = "Group name.")
-  String group;
-
-  @Option(
-      names = "--namespace",
-      paramLabel = "PATH",
-      description = "Namespace (default /ringwork).")
-  String namespace = "/ringwork";
+  @CommandLine.Mixin GroupOptions live;
 
   @Option(
       names = "--by",
@@ -37,7 +22,10 @@ final class FleetTarget {
       description = "Who acts, recorded with the control (default: the user name).")
   String by = System.getProperty("user.name", "");
 
-  @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
+  /** The group's name. */
+  String group() {
+    return live.group();
+  }
 
   /** A connected admin of the group; closing it closes the client. */
   record Admin(CuratorFramework client, GroupAdmin admin, String groupPath)
@@ -57,17 +45,17 @@ final class FleetTarget {
   Admin open() throws Exception {
     String groupPath;
     try {
-      groupPath = GroupPaths.of(namespace, group).root();
+      groupPath = GroupPaths.of(live.namespace(), live.group()).root();
     } catch (IllegalArgumentException e) {
       throw new InputException("--namespace/--group: " + e.getMessage());
     }
-    CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout);
+    CuratorFramework client = live.client();
     try {
       return new Admin(client, GroupAdmin.of(client, groupPath, by), groupPath);
     } catch (IllegalArgumentException e) {
       client.close();
       throw new InputException(
-          "--group " + group + ": no such group at " + groupPath + " on " + connect);
+          "--group " + live.group() + ": no such group at " + groupPath + " on " + live.connect());
     } catch (Exception e) {
       client.close();
       throw e;

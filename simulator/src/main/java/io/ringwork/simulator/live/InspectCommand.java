@@ -15,11 +15,10 @@ import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Ring;
-import io.ringwork.simulator.cli.ConnectTimeoutOption;
+import io.ringwork.simulator.cli.GroupOptions;
 import io.ringwork.simulator.cli.InputException;
 import io.ringwork.simulator.cli.LiveGroups;
 import io.ringwork.simulator.cli.Reports;
-import io.ringwork.simulator.cli.ZooKeeperClients;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.time.Instant;
@@ -57,15 +56,7 @@ import picocli.CommandLine.Option;
     })
 public final class InspectCommand implements Callable<Integer> {
 
-  @Option(
-      names = "--connect",
-      required = true,
-      paramLabel = "HOST:PORT",
-      description = "ZooKeeper connect string.")
-  String connect;
-
-  @Option(names = "--group", required = true, paramLabel = "G", description = "Group name.")
-  String group;
+  @CommandLine.Mixin GroupOptions live;
 
   @Option(names = "--key", paramLabel = "K", description = "Show one key.")
   String key;
@@ -95,14 +86,6 @@ public final class InspectCommand implements Callable<Integer> {
           "Route keys up to the first C; by default the router stored in the group's config"
               + " (else the whole key).")
   Character routeUntil;
-
-  @Option(
-      names = "--namespace",
-      paramLabel = "PATH",
-      description = "Namespace (default /ringwork).")
-  String namespace = "/ringwork";
-
-  @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
 
   @Option(
       names = "--serve",
@@ -139,18 +122,22 @@ public final class InspectCommand implements Callable<Integer> {
     }
     InetSocketAddress address = serve ? InspectServer.parseBind(bind) : null;
     PrintWriter out = spec.commandLine().getOut();
-    try (CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout)) {
+    try (CuratorFramework client = live.client()) {
       String groupPath =
           watch
               ? LiveGroups.awaitGroup(
-                  client, connect, namespace, group, spec.commandLine().getErr())
-              : LiveGroups.existingGroup(client, connect, namespace, group);
+                  client,
+                  live.connect(),
+                  live.namespace(),
+                  live.group(),
+                  spec.commandLine().getErr())
+              : LiveGroups.existingGroup(client, live.connect(), live.namespace(), live.group());
       KeyRouter router = LiveGroups.router(client, groupPath, routeUntil);
       try (KeyLocks locks =
           LiveGroups.reader(
               client,
-              namespace,
-              group,
+              live.namespace(),
+              live.group(),
               "ringwork-inspect-" + ProcessHandle.current().pid(),
               router)) {
         if (key != null) {
@@ -187,6 +174,16 @@ public final class InspectCommand implements Callable<Integer> {
     }
   }
 
+  /** What one reading of the group found: its status, handoff, owners and fleet controls. */
+  private record Reading(
+      GroupStatus status,
+      GroupInspection handoff,
+      Ring ring,
+      String ringProblem,
+      FleetState fleet,
+      List<String> workers,
+      long now) {}
+
   private ObjectNode report(
       CuratorFramework client, String groupPath, KeyRouter router, KeyLocks locks)
       throws Exception {
@@ -200,35 +197,56 @@ public final class InspectCommand implements Callable<Integer> {
       ringProblem = e.getMessage();
     }
     FleetState fleet = FleetState.read(client, new GroupPaths(groupPath));
-    long now = System.currentTimeMillis();
+    List<String> workers = new ArrayList<>();
+    for (GroupStatus.Row r : status.members()) {
+      if (!r.data().path("role").asText("worker").equals("observer")) {
+        workers.add(r.id());
+      }
+    }
+    Reading g =
+        new Reading(status, handoff, ring, ringProblem, fleet, workers, System.currentTimeMillis());
     ObjectNode root = JSON.createObjectNode();
     root.put("format", Reports.FORMAT);
-    root.put("group", group);
+    root.put("group", live.group());
     root.put("strategy", handoff.strategy());
     root.put("partitions", handoff.partitions());
     putNullable(root, "leader", status.leader());
     root.put("assignmentVersion", status.assignmentVersion());
+    handoff(root.putObject("handoff"), g);
+    members(root.putArray("members"), g);
+    FleetReports.fill(root, fleet, ring, g.now());
+    List<KeyLockState> states = key != null ? List.of(locks.inspect(key)) : locks.inspectAll();
+    if (key != null) {
+      key(root.putObject("key"), g, locks, states.get(0));
+    }
+    locks(root.putArray("locks"), g, states);
+    problems(root.putArray("problems"), g, states);
+    return root;
+  }
 
-    List<String> workers = new ArrayList<>();
+  /** The weight quotas are shared by: live workers not draining, and reserved members. */
+  private static double totalWeight(Reading g) {
     double totalWeight = 0;
-    for (FleetState.Reservation res : fleet.reservations().values()) {
+    for (FleetState.Reservation res : g.fleet().reservations().values()) {
       if (res.state() != FleetState.Reservation.State.PRESENT) {
         totalWeight += res.member().weight(); // a reserved member counts for quotas
       }
     }
-    for (GroupStatus.Row r : status.members()) {
+    for (GroupStatus.Row r : g.status().members()) {
       JsonNode d = r.data();
-      if (!d.path("role").asText("worker").equals("observer")) {
-        workers.add(r.id());
-        if (!d.path("draining").asBoolean(false)) {
-          totalWeight += d.path("weight").asDouble(1);
-        }
+      if (g.workers().contains(r.id()) && !d.path("draining").asBoolean(false)) {
+        totalWeight += d.path("weight").asDouble(1);
       }
     }
-    ObjectNode h = root.putObject("handoff");
+    return totalWeight;
+  }
+
+  /** The handoff barrier: its state, since when, and the workers it waits for. */
+  private static void handoff(ObjectNode h, Reading g) {
+    GroupInspection handoff = g.handoff();
     h.put("state", handoff.barrierState());
     h.put("since", handoff.barrierSince());
-    List<String> pending = handoff.pending(workers);
+    List<String> pending = handoff.pending(g.workers());
     h.put("inProgress", !pending.isEmpty());
     ArrayNode pend = h.putArray("pending");
     for (String w : pending) {
@@ -237,11 +255,15 @@ public final class InspectCommand implements Callable<Integer> {
       GroupInspection.AckRow ack = handoff.ack(w);
       putNullable(o, "acknowledged", ack == null ? null : ack.state());
       o.put(
-          "waitingMs", handoff.barrierSince() == 0 ? 0 : Math.max(0, now - handoff.barrierSince()));
+          "waitingMs",
+          handoff.barrierSince() == 0 ? 0 : Math.max(0, g.now() - handoff.barrierSince()));
     }
+  }
 
-    ArrayNode members = root.putArray("members");
-    for (GroupStatus.Row r : status.members()) {
+  /** One object per member: its data, partitions, quota, acknowledgement and drain request. */
+  private static void members(ArrayNode members, Reading g) {
+    double totalWeight = totalWeight(g);
+    for (GroupStatus.Row r : g.status().members()) {
       JsonNode d = r.data();
       ObjectNode o = members.addObject();
       o.put("id", r.id());
@@ -254,43 +276,44 @@ public final class InspectCommand implements Callable<Integer> {
       o.put("incarnation", r.incarnation());
       o.put("since", r.since());
       o.put("draining", d.path("draining").asBoolean(false));
-      o.put("leader", r.id().equals(status.leader()));
-      boolean worker = workers.contains(r.id());
-      if (worker && ring instanceof Assignment a) {
+      o.put("leader", r.id().equals(g.status().leader()));
+      boolean worker = g.workers().contains(r.id());
+      if (worker && g.ring() instanceof Assignment a) {
         o.put("partitions", a.primaryCount(r.id()));
       } else {
         o.putNull("partitions");
       }
       if (worker && totalWeight > 0 && !d.path("draining").asBoolean(false)) {
-        o.put("quota", handoff.partitions() * d.path("weight").asDouble(1) / totalWeight);
+        o.put("quota", g.handoff().partitions() * d.path("weight").asDouble(1) / totalWeight);
       } else {
         o.putNull("quota");
       }
-      GroupInspection.AckRow ack = handoff.ack(r.id());
+      GroupInspection.AckRow ack = g.handoff().ack(r.id());
       putNullable(o, "acknowledged", ack == null ? null : ack.state());
-      o.put("drainRequested", fleet.drainRequested(r.id(), r.incarnation()));
+      o.put("drainRequested", g.fleet().drainRequested(r.id(), r.incarnation()));
       if (d.has("corrupt")) {
         o.put("problem", "unreadable member data: " + d.path("corrupt").asText());
       }
     }
-    FleetReports.fill(root, fleet, ring, now);
+  }
 
-    List<KeyLockState> states = key != null ? List.of(locks.inspect(key)) : locks.inspectAll();
-    if (key != null) {
-      ObjectNode k = root.putObject("key");
-      k.put("key", key);
-      k.put("partition", locks.partition(key));
-      ArrayNode owners = k.putArray("owners");
-      if (ring != null) {
-        for (Member m : ring.owners(key)) {
-          owners.add(m.id());
-        }
+  /** The {@code --key} asked about: its partition, owners, holders, waiters and breaks. */
+  private void key(ObjectNode k, Reading g, KeyLocks locks, KeyLockState state) {
+    k.put("key", key);
+    k.put("partition", locks.partition(key));
+    ArrayNode owners = k.putArray("owners");
+    if (g.ring() != null) {
+      for (Member m : g.ring().owners(key)) {
+        owners.add(m.id());
       }
-      LockReports.fill(k.putArray("holders"), states.get(0).holders(), now);
-      LockReports.fill(k.putArray("waiters"), states.get(0).waiters(), now);
-      LockReports.fillBreaks(k.putArray("breaks"), LockReports.breaks(locks, key));
     }
-    ArrayNode lockArray = root.putArray("locks");
+    LockReports.fill(k.putArray("holders"), state.holders(), g.now());
+    LockReports.fill(k.putArray("waiters"), state.waiters(), g.now());
+    LockReports.fillBreaks(k.putArray("breaks"), LockReports.breaks(locks, key));
+  }
+
+  /** One object per key held or waited for, with the partition's owner. */
+  private static void locks(ArrayNode lockArray, Reading g, List<KeyLockState> states) {
     for (KeyLockState s : states) {
       if (s.holders().isEmpty() && s.waiters().isEmpty()) {
         continue;
@@ -298,14 +321,17 @@ public final class InspectCommand implements Callable<Integer> {
       ObjectNode o = lockArray.addObject();
       o.put("key", s.key());
       o.put("partition", s.partition());
-      putNullable(o, "owner", ring == null ? null : primary(ring, s.key()));
-      LockReports.fill(o.putArray("holders"), s.holders(), now);
-      LockReports.fill(o.putArray("waiters"), s.waiters(), now);
+      putNullable(o, "owner", g.ring() == null ? null : primary(g.ring(), s.key()));
+      LockReports.fill(o.putArray("holders"), s.holders(), g.now());
+      LockReports.fill(o.putArray("waiters"), s.waiters(), g.now());
     }
-    ArrayNode problems = root.putArray("problems");
-    handoff.problems().forEach(problems::add);
-    if (ringProblem != null) {
-      problems.add("owners unknown: " + ringProblem);
+  }
+
+  /** The handoff's problems, the owners' when unknown, and each lock node's. */
+  private static void problems(ArrayNode problems, Reading g, List<KeyLockState> states) {
+    g.handoff().problems().forEach(problems::add);
+    if (g.ringProblem() != null) {
+      problems.add("owners unknown: " + g.ringProblem());
     }
     for (KeyLockState s : states) {
       for (LockInfo i : s.holders()) {
@@ -319,7 +345,6 @@ public final class InspectCommand implements Callable<Integer> {
         }
       }
     }
-    return root;
   }
 
   private static String primary(Ring ring, String key) {

@@ -11,11 +11,10 @@ import io.ringwork.rebalancer.GroupStatus;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Ring;
-import io.ringwork.simulator.cli.ConnectTimeoutOption;
+import io.ringwork.simulator.cli.GroupOptions;
 import io.ringwork.simulator.cli.InputException;
 import io.ringwork.simulator.cli.LiveGroups;
 import io.ringwork.simulator.cli.Reports;
-import io.ringwork.simulator.cli.ZooKeeperClients;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -49,15 +48,7 @@ public final class LocksCommand implements Callable<Integer> {
   /** Recorded breaks the table shows, newest first. */
   private static final int BREAKS_SHOWN = 10;
 
-  @Option(
-      names = "--connect",
-      required = true,
-      paramLabel = "HOST:PORT",
-      description = "ZooKeeper connect string.")
-  String connect;
-
-  @Option(names = "--group", required = true, paramLabel = "G", description = "Group name.")
-  String group;
+  @CommandLine.Mixin GroupOptions live;
 
   @Option(
       names = "--key",
@@ -93,14 +84,6 @@ public final class LocksCommand implements Callable<Integer> {
               + " (else the whole key).")
   Character routeUntil;
 
-  @Option(
-      names = "--namespace",
-      paramLabel = "PATH",
-      description = "Namespace (default /ringwork).")
-  String namespace = "/ringwork";
-
-  @CommandLine.Mixin ConnectTimeoutOption connectTimeout;
-
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -119,18 +102,19 @@ public final class LocksCommand implements Callable<Integer> {
       throw new InputException("--force and --by only go with --break KEY");
     }
     PrintWriter out = spec.commandLine().getOut();
-    try (CuratorFramework client = ZooKeeperClients.connect(connect, null, connectTimeout)) {
-      String groupPath = LiveGroups.existingGroup(client, connect, namespace, group);
+    try (CuratorFramework client = live.client()) {
+      String groupPath =
+          LiveGroups.existingGroup(client, live.connect(), live.namespace(), live.group());
       KeyRouter router = LiveGroups.router(client, groupPath, routeUntil);
       KeyLocks reader;
       try {
         reader =
             by != null
-                ? LiveGroups.reader(client, namespace, group, by, router)
+                ? LiveGroups.reader(client, live.namespace(), live.group(), by, router)
                 : LiveGroups.reader(
                     client,
-                    namespace,
-                    group,
+                    live.namespace(),
+                    live.group(),
                     "ringwork-locks-" + ProcessHandle.current().pid(),
                     router);
       } catch (IllegalArgumentException e) {
@@ -138,34 +122,10 @@ public final class LocksCommand implements Callable<Integer> {
       }
       try (KeyLocks locks = reader) {
         if (breakKey != null) {
-          int broken;
-          try {
-            broken = locks.breakLock(breakKey, true);
-          } catch (IllegalArgumentException e) {
-            throw new InputException("--break: " + e.getMessage());
-          }
-          ObjectNode o = new ObjectMapper().createObjectNode();
-          o.put("format", Reports.FORMAT);
-          o.put("key", breakKey);
-          o.put("broken", broken);
-          o.put("by", locks.memberId());
-          out.println(
-              format.equals("json")
-                  ? o.toPrettyString()
-                  : "broke " + broken + " lock(s) on " + breakKey + " as " + locks.memberId());
-          out.flush();
+          breakLock(locks, out);
           return 0;
         }
-        List<KeyLockState> states;
-        if (key != null) {
-          try {
-            states = List.of(locks.inspect(key));
-          } catch (IllegalArgumentException e) {
-            throw new InputException("--key: " + e.getMessage());
-          }
-        } else {
-          states = locks.inspectAll();
-        }
+        List<KeyLockState> states = states(locks);
         Ring ring = null;
         try {
           ring = GroupStatus.liveRing(client, groupPath, router);
@@ -174,51 +134,95 @@ public final class LocksCommand implements Callable<Integer> {
         }
         long now = System.currentTimeMillis();
         if (format.equals("json")) {
-          ObjectNode root = new ObjectMapper().createObjectNode();
-          root.put("format", Reports.FORMAT);
-          root.put("group", group);
-          ArrayNode arr = root.putArray("locks");
-          for (KeyLockState s : states) {
-            ObjectNode o = arr.addObject();
-            o.put("key", s.key());
-            o.put("partition", s.partition());
-            String owner = owner(ring, s.key());
-            if (owner == null) {
-              o.putNull("owner");
-            } else {
-              o.put("owner", owner);
-            }
-            LockReports.fill(o.putArray("holders"), s.holders(), now);
-            LockReports.fill(o.putArray("waiters"), s.waiters(), now);
-          }
-          LockReports.fillBreaks(root.putArray("breaks"), LockReports.breaks(locks, key));
-          out.println(root.toPrettyString());
+          json(out, locks, states, ring, now);
         } else {
-          out.printf(
-              "%-24s %5s %-12s %-7s %-16s %-11s %14s %-20s %8s  %s%n",
-              "key", "part", "owner", "state", "member", "mode", "token", "since", "age",
-              "purpose");
-          for (KeyLockState s : states) {
-            String owner = owner(ring, s.key());
-            for (LockInfo i : s.holders()) {
-              row(out, s, owner, "holds", i, now);
-            }
-            for (LockInfo i : s.waiters()) {
-              row(out, s, owner, "waits", i, now);
-            }
-          }
-          List<LockBreak> breaks = LockReports.breaks(locks, key);
-          for (LockBreak b : breaks.subList(0, Math.min(BREAKS_SHOWN, breaks.size()))) {
-            out.println(LockReports.describe(b));
-          }
-          if (breaks.size() > BREAKS_SHOWN) {
-            out.printf(
-                "(%d older breaks: --format json lists them)%n", breaks.size() - BREAKS_SHOWN);
-          }
+          table(out, locks, states, ring, now);
         }
         out.flush();
         return 0;
       }
+    }
+  }
+
+  /** Breaks the locks on {@code --break KEY} and says how many. */
+  private void breakLock(KeyLocks locks, PrintWriter out) throws Exception {
+    int broken;
+    try {
+      broken = locks.breakLock(breakKey, true);
+    } catch (IllegalArgumentException e) {
+      throw new InputException("--break: " + e.getMessage());
+    }
+    ObjectNode o = new ObjectMapper().createObjectNode();
+    o.put("format", Reports.FORMAT);
+    o.put("key", breakKey);
+    o.put("broken", broken);
+    o.put("by", locks.memberId());
+    out.println(
+        format.equals("json")
+            ? o.toPrettyString()
+            : "broke " + broken + " lock(s) on " + breakKey + " as " + locks.memberId());
+    out.flush();
+  }
+
+  /** The lock state of {@code --key}, or of every key. */
+  private List<KeyLockState> states(KeyLocks locks) throws Exception {
+    List<KeyLockState> states;
+    if (key != null) {
+      try {
+        states = List.of(locks.inspect(key));
+      } catch (IllegalArgumentException e) {
+        throw new InputException("--key: " + e.getMessage());
+      }
+    } else {
+      states = locks.inspectAll();
+    }
+    return states;
+  }
+
+  private void json(PrintWriter out, KeyLocks locks, List<KeyLockState> states, Ring ring, long now)
+      throws Exception {
+    ObjectNode root = new ObjectMapper().createObjectNode();
+    root.put("format", Reports.FORMAT);
+    root.put("group", live.group());
+    ArrayNode arr = root.putArray("locks");
+    for (KeyLockState s : states) {
+      ObjectNode o = arr.addObject();
+      o.put("key", s.key());
+      o.put("partition", s.partition());
+      String owner = owner(ring, s.key());
+      if (owner == null) {
+        o.putNull("owner");
+      } else {
+        o.put("owner", owner);
+      }
+      LockReports.fill(o.putArray("holders"), s.holders(), now);
+      LockReports.fill(o.putArray("waiters"), s.waiters(), now);
+    }
+    LockReports.fillBreaks(root.putArray("breaks"), LockReports.breaks(locks, key));
+    out.println(root.toPrettyString());
+  }
+
+  private void table(
+      PrintWriter out, KeyLocks locks, List<KeyLockState> states, Ring ring, long now)
+      throws Exception {
+    out.printf(
+        "%-24s %5s %-12s %-7s %-16s %-11s %14s %-20s %8s  %s%n",
+        "key", "part", "owner", "state", "member", "mode", "token", "since", "age", "purpose");
+    for (KeyLockState s : states) {
+      String owner = owner(ring, s.key());
+      for (LockInfo i : s.holders()) {
+        row(out, s, owner, "holds", i, now);
+      }
+      for (LockInfo i : s.waiters()) {
+        row(out, s, owner, "waits", i, now);
+      }
+    }
+    List<LockBreak> breaks = LockReports.breaks(locks, key);
+    for (LockBreak b : breaks.subList(0, Math.min(BREAKS_SHOWN, breaks.size()))) {
+      out.println(LockReports.describe(b));
+    }
+    if (breaks.size() > BREAKS_SHOWN) {
+      out.printf("(%d older breaks: --format json lists them)%n", breaks.size() - BREAKS_SHOWN);
     }
   }
 

@@ -56,7 +56,7 @@ public final class PauseCommand implements Callable<Integer> {
       ObjectNode n = new ObjectMapper().createObjectNode();
       n.put("format", Reports.FORMAT);
       n.put("event", "paused");
-      n.put("group", target.group);
+      n.put("group", target.group());
       n.put("reason", p.reason());
       n.put("by", p.by());
       n.put("since", p.sinceMillis());

@@ -29,7 +29,7 @@ public final class ResumeCommand implements Callable<Integer> {
       ObjectNode n = new ObjectMapper().createObjectNode();
       n.put("format", Reports.FORMAT);
       n.put("event", "resumed");
-      n.put("group", target.group);
+      n.put("group", target.group());
       n.put("wasPaused", was);
       spec.commandLine().getOut().println(n);
       spec.commandLine().getOut().flush();
