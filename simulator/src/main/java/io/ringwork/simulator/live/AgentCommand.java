@@ -162,6 +162,61 @@ public final class AgentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Member self = checkOptions();
+    Duration idWait = waitForId == null ? null : Durations.parse("--wait-for-id", waitForId);
+    Duration settle = settleDelay == null ? null : Durations.parse("--settle-delay", settleDelay);
+    Duration grace = restartGrace == null ? null : Durations.parse("--restart-grace", restartGrace);
+    PrintWriter out = spec.commandLine().getOut();
+    WorkerEvents events = new WorkerEvents(out, partitionLists);
+    RebalancerBuilder b = builder(self, events, settle, grace);
+    if (idWait != null) {
+      FreeId.await(
+          connect,
+          RebalancerBuilder.DEFAULT_NAMESPACE,
+          group,
+          id,
+          idWait,
+          spec.commandLine().getErr());
+    }
+    Rebalancer rebalancer;
+    try {
+      rebalancer = b.build();
+    } catch (IllegalArgumentException e) {
+      throw new InputException(e.getMessage());
+    }
+    try {
+      rebalancer.start();
+    } catch (IllegalStateException e) {
+      // Unreachable ZooKeeper, a config mismatch or a duplicate id: a runtime failure, exit 1,
+      // and no "drained" event for a member that never joined.
+      throw new RuntimeFailure(e.getMessage());
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(onSignal(rebalancer, events, grace, out, stopped));
+    String connectString = rebalancer.connectString();
+    if (embedded) {
+      // Other agents and 'ringwork members' join the demo here.
+      PrintWriter err = spec.commandLine().getErr();
+      err.println(
+          "ringwork: embedded ZooKeeper at "
+              + connectString
+              + " (--connect "
+              + connectString
+              + "); it stops with this process: for a lasting group run 'ringwork zookeeper'");
+      err.flush();
+      EmbeddedGuard.install(rebalancer, force, err);
+    }
+    events.emit("started", n -> n.put("id", id).put("group", group).put("connect", connectString));
+    stopped.await();
+    return 0;
+  }
+
+  /**
+   * Checks the options that need no builder and returns this worker's member.
+   *
+   * @throws InputException naming the first option that is wrong
+   */
+  private Member checkOptions() {
     if ((connect == null) == !embedded) {
       throw new InputException("give exactly one of --connect HOST:PORT and --embedded");
     }
@@ -183,11 +238,16 @@ public final class AgentCommand implements Callable<Integer> {
     if (waitForId != null && embedded) {
       throw new InputException("--wait-for-id applies only with --connect");
     }
-    Duration idWait = waitForId == null ? null : Durations.parse("--wait-for-id", waitForId);
-    Duration settle = settleDelay == null ? null : Durations.parse("--settle-delay", settleDelay);
-    Duration grace = restartGrace == null ? null : Durations.parse("--restart-grace", restartGrace);
-    PrintWriter out = spec.commandLine().getOut();
-    WorkerEvents events = new WorkerEvents(out, partitionLists);
+    return self;
+  }
+
+  /**
+   * Returns the rebalancer's builder as the options say.
+   *
+   * @throws InputException naming the option the builder refused
+   */
+  private RebalancerBuilder builder(
+      Member self, WorkerEvents events, Duration settle, Duration grace) {
     RebalancerBuilder b;
     try {
       b =
@@ -235,84 +295,56 @@ public final class AgentCommand implements Callable<Integer> {
     } else {
       b.connectString(connect);
     }
-    if (idWait != null) {
-      FreeId.await(
-          connect,
-          RebalancerBuilder.DEFAULT_NAMESPACE,
-          group,
-          id,
-          idWait,
-          spec.commandLine().getErr());
-    }
-    Rebalancer rebalancer;
-    try {
-      rebalancer = b.build();
-    } catch (IllegalArgumentException e) {
-      throw new InputException(e.getMessage());
-    }
-    try {
-      rebalancer.start();
-    } catch (IllegalStateException e) {
-      // Unreachable ZooKeeper, a config mismatch or a duplicate id: a runtime failure, exit 1,
-      // and no "drained" event for a member that never joined.
-      throw new RuntimeFailure(e.getMessage());
-    }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook =
-        new Thread(
-            () -> {
-              try {
-                if (grace != null && !grace.isZero()) {
-                  boolean reserved = rebalancer.closeForRestart();
-                  events.emit("restarting", n -> n.put("reserved", reserved));
-                } else {
-                  boolean handedOver = rebalancer.drain(Duration.ofMillis(drainTimeoutMs));
-                  boolean lost = !handedOver && events.sessionLost();
-                  if (lost) {
-                    // drain() returns at once then: nothing can be handed over from a lost session.
-                    spec.commandLine()
-                        .getErr()
-                        .println(
-                            "ringwork: could not hand over: the session is lost; the others take"
-                                + " its partitions once ZooKeeper has ended it");
-                    spec.commandLine().getErr().flush();
-                  }
-                  events.emit(
-                      "drained",
-                      n -> {
-                        n.put("complete", handedOver);
-                        if (lost) {
-                          n.put("reason", "session lost");
-                        }
-                      });
-                }
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              } finally {
-                rebalancer.close();
-                out.flush();
-                stopped.countDown();
-                // A SIGTERM'd JVM would exit 143; a completed drain is a clean exit.
-                Runtime.getRuntime().halt(0);
+    return b;
+  }
+
+  /**
+   * The shutdown hook: on SIGTERM or SIGINT the worker leaves for a restart (with a restart grace)
+   * or drains, says so in an event, and the JVM halts with status 0.
+   */
+  private Thread onSignal(
+      Rebalancer rebalancer,
+      WorkerEvents events,
+      Duration grace,
+      PrintWriter out,
+      CountDownLatch stopped) {
+    return new Thread(
+        () -> {
+          try {
+            if (grace != null && !grace.isZero()) {
+              boolean reserved = rebalancer.closeForRestart();
+              events.emit("restarting", n -> n.put("reserved", reserved));
+            } else {
+              boolean handedOver = rebalancer.drain(Duration.ofMillis(drainTimeoutMs));
+              boolean lost = !handedOver && events.sessionLost();
+              if (lost) {
+                // drain() returns at once then: nothing can be handed over from a lost session.
+                spec.commandLine()
+                    .getErr()
+                    .println(
+                        "ringwork: could not hand over: the session is lost; the others take"
+                            + " its partitions once ZooKeeper has ended it");
+                spec.commandLine().getErr().flush();
               }
-            },
-            "ringwork-agent-drain");
-    Runtime.getRuntime().addShutdownHook(hook);
-    String connectString = rebalancer.connectString();
-    if (embedded) {
-      // Other agents and 'ringwork members' join the demo here.
-      PrintWriter err = spec.commandLine().getErr();
-      err.println(
-          "ringwork: embedded ZooKeeper at "
-              + connectString
-              + " (--connect "
-              + connectString
-              + "); it stops with this process: for a lasting group run 'ringwork zookeeper'");
-      err.flush();
-      EmbeddedGuard.install(rebalancer, force, err);
-    }
-    events.emit("started", n -> n.put("id", id).put("group", group).put("connect", connectString));
-    stopped.await();
-    return 0;
+              events.emit(
+                  "drained",
+                  n -> {
+                    n.put("complete", handedOver);
+                    if (lost) {
+                      n.put("reason", "session lost");
+                    }
+                  });
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            rebalancer.close();
+            out.flush();
+            stopped.countDown();
+            // A SIGTERM'd JVM would exit 143; a completed drain is a clean exit.
+            Runtime.getRuntime().halt(0);
+          }
+        },
+        "ringwork-agent-drain");
   }
 }
