@@ -17,7 +17,7 @@ public final class ConnectTimeoutOption {
       paramLabel = "MS",
       showDefaultValue = CommandLine.Help.Visibility.ALWAYS,
       description = "How long to wait for ZooKeeper before failing.")
-  public long millis = DEFAULT_MS;
+  private long millis = DEFAULT_MS;
 
   /**
    * Returns the wait in milliseconds.
