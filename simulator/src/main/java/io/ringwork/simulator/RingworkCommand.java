@@ -1,5 +1,22 @@
 package io.ringwork.simulator;
 
+import io.ringwork.simulator.cli.InputException;
+import io.ringwork.simulator.cli.RuntimeFailure;
+import io.ringwork.simulator.demo.DemoCommand;
+import io.ringwork.simulator.demo.DemoWorkerCommand;
+import io.ringwork.simulator.live.AgentCommand;
+import io.ringwork.simulator.live.DrainCommand;
+import io.ringwork.simulator.live.InspectCommand;
+import io.ringwork.simulator.live.JoinCommand;
+import io.ringwork.simulator.live.LockCommand;
+import io.ringwork.simulator.live.LocksCommand;
+import io.ringwork.simulator.live.MembersCommand;
+import io.ringwork.simulator.live.PauseCommand;
+import io.ringwork.simulator.live.ResumeCommand;
+import io.ringwork.simulator.live.ZooKeeperCommand;
+import io.ringwork.simulator.plan.CompareCommand;
+import io.ringwork.simulator.plan.LookupCommand;
+import io.ringwork.simulator.plan.PlanCommand;
 import java.io.PrintWriter;
 import java.util.Map;
 import picocli.CommandLine;
@@ -87,10 +104,16 @@ public final class RingworkCommand implements Runnable {
     return cl;
   }
 
+  /** Whether the command runs on after {@code execute} returns: a worker or a server. */
+  private static boolean keepsRunning(String[] args) {
+    return args.length > 0
+        && (args[0].equals("agent") || args[0].equals("join") || args[0].equals("zookeeper"));
+  }
+
   /** Runs the command and exits with its status. */
   public static void main(String[] args) {
     int status = commandLine().execute(args);
-    if (status != 0 || !AgentCommand.keepsRunning(args)) {
+    if (status != 0 || !keepsRunning(args)) {
       System.exit(status);
     }
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringwork.simulator.cli.PartitionRanges;
 import io.ringwork.test.StrictHistory;
 import io.ringwork.test.StrictHistory.Incarnation;
 import java.util.ArrayList;
@@ -27,23 +28,23 @@ import java.util.Set;
  * with {@code lost} before anything else counts as lost too (see {@link #holds}). An agent killed
  * with SIGKILL ends its holds when it was killed.
  */
-final class AgentHistory {
+public final class AgentHistory {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One agent's hold of one partition. */
-  record Hold(
+  public record Hold(
       String agent, long session, int partition, long token, long start, long end, String why) {}
 
   private AgentHistory() {}
 
   /** The partitions of an assigned, revoked or lost line, from its ranges. */
-  static List<Integer> partitions(JsonNode n) {
+  public static List<Integer> partitions(JsonNode n) {
     return PartitionRanges.parse(n.get("ranges").asText());
   }
 
   /** The token of each partition of an assigned line, from its token ranges. */
-  static Map<Integer, Long> tokens(JsonNode n) {
+  public static Map<Integer, Long> tokens(JsonNode n) {
     Map<Integer, Long> out = new java.util.TreeMap<>();
     for (JsonNode t : n.get("tokenRanges")) {
       for (int p : PartitionRanges.parse(t.get("ranges").asText())) {
@@ -54,8 +55,8 @@ final class AgentHistory {
   }
 
   /** Partitions each live agent (not in {@code ended}) holds now, replaying its events. */
-  static Map<String, Set<Integer>> current(List<Processes.Child> agents, Map<String, Long> ended)
-      throws Exception {
+  public static Map<String, Set<Integer>> current(
+      List<Processes.Child> agents, Map<String, Long> ended) throws Exception {
     Map<String, Set<Integer>> held = new HashMap<>();
     for (Processes.Child a : agents) {
       if (ended.containsKey(a.name)) {
@@ -96,7 +97,8 @@ final class AgentHistory {
   }
 
   /** Describes who holds how much now, and each agent's last lines, for a failure message. */
-  static String describe(List<Processes.Child> agents, Map<String, Long> ended) throws Exception {
+  public static String describe(List<Processes.Child> agents, Map<String, Long> ended)
+      throws Exception {
     StringBuilder sb = new StringBuilder();
     for (Map.Entry<String, Set<Integer>> e : current(agents, ended).entrySet()) {
       sb.append(e.getKey()).append(" holds ").append(e.getValue().size()).append('\n');
@@ -113,8 +115,8 @@ final class AgentHistory {
   }
 
   /** Whether the live agents hold every partition exactly once. */
-  static boolean complete(List<Processes.Child> agents, Map<String, Long> ended, int partitions)
-      throws Exception {
+  public static boolean complete(
+      List<Processes.Child> agents, Map<String, Long> ended, int partitions) throws Exception {
     Set<Integer> all = new HashSet<>();
     int count = 0;
     for (Set<Integer> s : current(agents, ended).values()) {
@@ -125,7 +127,8 @@ final class AgentHistory {
   }
 
   /** Every hold of every agent, open ones ending at {@link Long#MAX_VALUE}. */
-  static List<Hold> holds(List<Processes.Child> agents, Map<String, Long> ended) throws Exception {
+  public static List<Hold> holds(List<Processes.Child> agents, Map<String, Long> ended)
+      throws Exception {
     List<Hold> holds = new ArrayList<>();
     for (Processes.Child a : agents) {
       Map<Integer, long[]> open = new HashMap<>();
@@ -234,7 +237,7 @@ final class AgentHistory {
    * recorded, so any overlap of two incarnations fails, as does a token that did not rise. Also
    * asserts that every partition was held and that its last hold is open.
    */
-  static void check(List<Processes.Child> agents, Map<String, Long> ended, int partitions)
+  public static void check(List<Processes.Child> agents, Map<String, Long> ended, int partitions)
       throws Exception {
     StrictHistory history = StrictHistory.withClock(() -> System.currentTimeMillis() * 1_000_000);
     Map<Integer, List<Hold>> byPartition = new HashMap<>();

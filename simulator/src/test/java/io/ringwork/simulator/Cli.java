@@ -8,20 +8,20 @@ import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 
 /** Runs the CLI in-process and captures what it prints. */
-final class Cli {
+public final class Cli {
 
-  record Result(int status, String out, String err) {}
+  public record Result(int status, String out, String err) {}
 
   private Cli() {}
 
-  static Result run(String... args) {
+  public static Result run(String... args) {
     return runWithStdin(null, args);
   }
 
   /**
    * Runs without touching stdin, so that several commands may run at once (a lock and a listing).
    */
-  static Result runAlongside(String... args) {
+  public static Result runAlongside(String... args) {
     CommandLine cl = RingworkCommand.commandLine();
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -31,7 +31,7 @@ final class Cli {
     return new Result(status, out.toString(), err.toString());
   }
 
-  static synchronized Result runWithStdin(String stdin, String... args) {
+  public static synchronized Result runWithStdin(String stdin, String... args) {
     CommandLine cl = RingworkCommand.commandLine();
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.ring.Member;
+import io.ringwork.simulator.cli.ZooKeeperClients;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -22,33 +22,38 @@ final class EnvironmentDefaultsTest {
           "RINGWORK_SESSION_TIMEOUT", "7000",
           "RINGWORK_CONNECT_TIMEOUT", "9000");
 
-  private static <T> T parse(Map<String, String> env, Class<T> type, String... args) {
+  /** Parses {@code args} and returns the values of the subcommand's options by name. */
+  private static Map<String, Object> parse(Map<String, String> env, String... args) {
     CommandLine cl = RingworkCommand.commandLine(env);
     CommandLine.ParseResult r = cl.parseArgs(args);
-    return type.cast(r.subcommand().commandSpec().userObject());
+    Map<String, Object> values = new java.util.HashMap<>();
+    for (CommandLine.Model.OptionSpec o : r.subcommand().commandSpec().options()) {
+      if (o.getValue() != null) {
+        values.put(o.longestName(), o.getValue());
+      }
+    }
+    return values;
   }
 
   @Test
   void inspect_noFlags_readsConnectGroupAndNamespace() {
-    InspectCommand c = parse(ENV, InspectCommand.class, "inspect");
-    assertThat(c.connect).isEqualTo("zk1:2181");
-    assertThat(c.group).isEqualTo("conductors");
-    assertThat(c.namespace).isEqualTo("/env");
+    Map<String, Object> c = parse(ENV, "inspect");
+    assertThat(c.get("--connect")).isEqualTo("zk1:2181");
+    assertThat(c.get("--group")).isEqualTo("conductors");
+    assertThat(c.get("--namespace")).isEqualTo("/env");
   }
 
   @Test
   void inspect_flagsGiven_winOverTheEnvironment() {
-    InspectCommand c =
-        parse(ENV, InspectCommand.class, "inspect", "--connect", "zk9:2181", "--group", "g");
-    assertThat(c.connect).isEqualTo("zk9:2181");
-    assertThat(c.group).isEqualTo("g");
+    Map<String, Object> c = parse(ENV, "inspect", "--connect", "zk9:2181", "--group", "g");
+    assertThat(c.get("--connect")).isEqualTo("zk9:2181");
+    assertThat(c.get("--group")).isEqualTo("g");
   }
 
   @Test
   void inspect_noEnvironment_keepsDefaultsAndRequiresFlags() {
-    InspectCommand c =
-        parse(Map.of(), InspectCommand.class, "inspect", "--connect", "a:1", "--group", "g");
-    assertThat(c.namespace).isEqualTo("/ringwork");
+    Map<String, Object> c = parse(Map.of(), "inspect", "--connect", "a:1", "--group", "g");
+    assertThat(c.get("--namespace")).isEqualTo("/ringwork");
     CommandLine cl = RingworkCommand.commandLine(Map.of());
     StringWriter err = new StringWriter();
     cl.setErr(new PrintWriter(err));

@@ -28,9 +28,9 @@ import java.util.stream.Stream;
  * client): navigate, evaluate JavaScript, take a screenshot. Each instance has a fresh profile and
  * no network access beyond what the page asks for.
  */
-final class HeadlessChromium implements AutoCloseable {
+public final class HeadlessChromium implements AutoCloseable {
 
-  static final Path BINARY = Path.of("/usr/bin/chromium");
+  public static final Path BINARY = Path.of("/usr/bin/chromium");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Process process;
@@ -39,7 +39,7 @@ final class HeadlessChromium implements AutoCloseable {
   private final Map<Integer, CompletableFuture<JsonNode>> calls = new ConcurrentHashMap<>();
   private final AtomicInteger ids = new AtomicInteger();
 
-  HeadlessChromium() throws Exception {
+  public HeadlessChromium() throws Exception {
     if (!Files.isExecutable(BINARY)) {
       throw new IllegalStateException(
           BINARY + " is missing: install Debian's chromium (apt-get install chromium)");
@@ -98,7 +98,7 @@ final class HeadlessChromium implements AutoCloseable {
   }
 
   /** Loads {@code url} in the page and waits for its load event. */
-  void navigate(String url) throws Exception {
+  public void navigate(String url) throws Exception {
     call("Page.enable", JSON.createObjectNode());
     ObjectNode p = JSON.createObjectNode();
     p.put("url", url);
@@ -110,7 +110,7 @@ final class HeadlessChromium implements AutoCloseable {
   }
 
   /** Evaluates {@code expression} in the page and returns its value (JSON). */
-  JsonNode evaluate(String expression) throws Exception {
+  public JsonNode evaluate(String expression) throws Exception {
     ObjectNode p = JSON.createObjectNode();
     p.put("expression", expression);
     p.put("returnByValue", true);
@@ -122,7 +122,7 @@ final class HeadlessChromium implements AutoCloseable {
   }
 
   /** Waits up to 30 s until {@code condition} is true in the page. */
-  void await(String condition) throws Exception {
+  public void await(String condition) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (!evaluate("!!(" + condition + ")").asBoolean()) {
       if (System.nanoTime() > deadline) {
@@ -133,7 +133,7 @@ final class HeadlessChromium implements AutoCloseable {
   }
 
   /** Returns a PNG of the page as it is rendered now. */
-  byte[] screenshot() throws Exception {
+  public byte[] screenshot() throws Exception {
     ObjectNode p = JSON.createObjectNode();
     p.put("format", "png");
     p.put("captureBeyondViewport", true);

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 import picocli.CommandLine;
 
 /** {@code ringwork inspect --serve} run in-process on a free port, for the web view's tests. */
-final class InspectServing implements AutoCloseable {
+public final class InspectServing implements AutoCloseable {
 
   private static final Pattern SERVING = Pattern.compile("serving (http://\\S+/)");
 
@@ -24,10 +24,10 @@ final class InspectServing implements AutoCloseable {
   private final StringWriter out = new StringWriter();
   private final StringWriter err = new StringWriter();
   private volatile int status = -1;
-  final URI base;
+  public final URI base;
   private final HttpClient http = HttpClient.newHttpClient();
 
-  InspectServing(String connect, String group, String... more) {
+  public InspectServing(String connect, String group, String... more) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -58,11 +58,11 @@ final class InspectServing implements AutoCloseable {
     base = URI.create(m.group(1));
   }
 
-  HttpResponse<String> get(String path) throws Exception {
+  public HttpResponse<String> get(String path) throws Exception {
     return send(HttpRequest.newBuilder(base.resolve(path)).GET().build());
   }
 
-  HttpResponse<String> send(HttpRequest request) throws Exception {
+  public HttpResponse<String> send(HttpRequest request) throws Exception {
     return http.send(request, HttpResponse.BodyHandlers.ofString());
   }
 
@@ -73,7 +73,7 @@ final class InspectServing implements AutoCloseable {
     thread.join(10_000);
   }
 
-  int status() {
+  public int status() {
     return status;
   }
 }

@@ -12,14 +12,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /** Child processes of an integration test: the ringwork jar, with their output lines collected. */
-final class Processes implements AutoCloseable {
+public final class Processes implements AutoCloseable {
 
   /** A running child and every line it printed, with the local time it was read. */
-  static final class Child {
-    final String name;
-    final Process process;
-    final List<String> lines = new CopyOnWriteArrayList<>();
-    final List<Long> times = new CopyOnWriteArrayList<>();
+  public static final class Child {
+    public final String name;
+    public final Process process;
+    public final List<String> lines = new CopyOnWriteArrayList<>();
+    public final List<Long> times = new CopyOnWriteArrayList<>();
 
     Child(String name, Process process) {
       this.name = name;
@@ -44,7 +44,7 @@ final class Processes implements AutoCloseable {
       reader.start();
     }
 
-    void signal(String signal) throws Exception {
+    public void signal(String signal) throws Exception {
       Process kill =
           new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
               .inheritIO()
@@ -62,14 +62,14 @@ final class Processes implements AutoCloseable {
 
   private final List<Child> children = new ArrayList<>();
 
-  Child start(String name, List<String> command) throws IOException {
+  public Child start(String name, List<String> command) throws IOException {
     Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     Child c = new Child(name, p);
     children.add(c);
     return c;
   }
 
-  Child ringwork(String name, String... args) throws IOException {
+  public Child ringwork(String name, String... args) throws IOException {
     List<String> command =
         new ArrayList<>(
             List.of(RingworkJarIT.java(), "-Xmx256m", "-jar", RingworkJarIT.jar().toString()));
@@ -78,7 +78,7 @@ final class Processes implements AutoCloseable {
   }
 
   /** As {@link #ringwork}, with the child's stderr among its lines (its warnings, its errors). */
-  Child ringworkWithErr(String name, String... args) throws IOException {
+  public Child ringworkWithErr(String name, String... args) throws IOException {
     List<String> command =
         new ArrayList<>(
             List.of(RingworkJarIT.java(), "-Xmx256m", "-jar", RingworkJarIT.jar().toString()));
@@ -88,7 +88,7 @@ final class Processes implements AutoCloseable {
     return c;
   }
 
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }

@@ -12,15 +12,15 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Runs the built jar as a separate process, as a user would. */
-final class RingworkJarIT {
+public final class RingworkJarIT {
 
-  static Path jar() {
+  public static Path jar() {
     Path jar = Path.of("target", "ringwork.jar");
     assertThat(jar).as("the shaded jar is built by package").exists();
     return jar;
   }
 
-  static String java() {
+  public static String java() {
     return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
   }
 
