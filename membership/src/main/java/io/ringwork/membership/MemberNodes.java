@@ -38,6 +38,10 @@ final class MemberNodes {
   // Paths deleted since the last reload listed the members (ZooKeeper's event thread only).
   private final java.util.Set<String> deletedDuringReload = new java.util.HashSet<>();
   private volatile boolean closed;
+  // What changed since the reader last asked (changes()): the paths put or removed, or everything
+  // after a reload. Written before `changed` runs, so a reader woken by it sees the change.
+  private final java.util.Set<String> dirty = ConcurrentHashMap.newKeySet();
+  private volatile boolean reloaded = true;
 
   /** {@code changed} runs (on ZooKeeper's event thread) after every change to the copy. */
   MemberNodes(CuratorFramework client, String parent, Runnable changed) {
@@ -56,6 +60,32 @@ final class MemberNodes {
   /** The member nodes as last seen. */
   Collection<ChildData> nodes() {
     return nodes.values();
+  }
+
+  /** A node as last seen, or null. */
+  ChildData node(String path) {
+    return nodes.get(path);
+  }
+
+  /**
+   * What changed since the last call: every node ({@code all}, after a reload) or the paths put or
+   * removed. Taken before the reader reads the nodes, so nothing that changes meanwhile is missed
+   * (it is reported again by the next call).
+   */
+  record Changes(boolean all, java.util.Set<String> paths) {}
+
+  Changes changes() {
+    if (reloaded) {
+      reloaded = false;
+      dirty.clear();
+      return new Changes(true, java.util.Set.of());
+    }
+    java.util.Set<String> paths = new java.util.HashSet<>();
+    for (java.util.Iterator<String> it = dirty.iterator(); it.hasNext(); ) {
+      paths.add(it.next());
+      it.remove();
+    }
+    return new Changes(false, paths);
   }
 
   /**
@@ -147,6 +177,7 @@ final class MemberNodes {
           }
         });
     deletedDuringReload.clear();
+    reloaded = true;
     changed.run();
   }
 
@@ -162,6 +193,7 @@ final class MemberNodes {
       case NodeDeleted -> {
         nodes.remove(path);
         deletedDuringReload.add(path);
+        dirty.add(path);
         changed.run();
       }
       case NodeCreated, NodeDataChanged -> read(path);
@@ -179,6 +211,7 @@ final class MemberNodes {
                     && e.getResultCode() == KeeperException.Code.OK.intValue()
                     && !closed) {
                   putIfNewer(path, new ChildData(path, e.getStat(), e.getData()));
+                  dirty.add(path);
                   changed.run();
                 }
               })

@@ -127,7 +127,7 @@ public final class Membership implements AutoCloseable {
   private volatile MemberNodes memberCache;
   private volatile boolean leading;
   private boolean refreshPending;
-  private final java.util.Map<String, Parsed> parsed = new java.util.HashMap<>();
+  private final Object refreshLock = new Object();
   private LeaderLatch latch;
 
   private Membership(
@@ -694,7 +694,7 @@ public final class Membership implements AutoCloseable {
 
   /** Coalesces cache events: one refresh runs for any number of events queued meanwhile. */
   private void scheduleRefresh() {
-    synchronized (parsed) {
+    synchronized (refreshLock) {
       if (refreshPending) {
         return;
       }
@@ -718,49 +718,97 @@ public final class Membership implements AutoCloseable {
   /** A member node as parsed, kept until its data changes. */
   private record Parsed(long mzxid, MemberInfo info, boolean leader) {}
 
+  // The member nodes as parsed, by id (so in view order); the event thread's only.
+  private final java.util.TreeMap<String, Parsed> byId = new java.util.TreeMap<>();
+
+  /**
+   * Brings the view up to date with the member nodes: only the nodes that changed since the last
+   * refresh are read and parsed again (all of them after a reload), and a new view is made only
+   * when a member or the leader differs. Rebuilding the whole view on every change was the largest
+   * share of Ringwork's CPU at start (N members, each refreshing on each of N joins over N nodes).
+   */
   private void refresh() {
-    synchronized (parsed) {
+    synchronized (refreshLock) {
       refreshPending = false;
     }
-    if (lifecycle.isClosed() || memberCache == null) {
+    MemberNodes cache = memberCache;
+    if (lifecycle.isClosed() || cache == null) {
       return;
     }
     String prefix = paths.members() + "/";
-    List<MemberInfo> members = new ArrayList<>();
-    java.util.Set<String> seen = new java.util.HashSet<>();
-    String leader = null;
-    long leaderZxid = -1;
-    for (ChildData child : memberCache.nodes()) {
-      String path = child.getPath();
-      if (!path.startsWith(prefix) || path.indexOf('/', prefix.length()) >= 0) {
-        continue;
+    MemberNodes.Changes changes = cache.changes();
+    boolean changed = false;
+    if (changes.all()) {
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (ChildData child : cache.nodes()) {
+        String path = child.getPath();
+        if (path.startsWith(prefix) && path.indexOf('/', prefix.length()) < 0) {
+          String id = path.substring(prefix.length());
+          seen.add(id);
+          changed |= update(id, child);
+        }
       }
-      long mzxid = child.getStat() == null ? 0 : child.getStat().getMzxid();
-      Parsed p = parsed.get(path);
-      if (p == null || p.mzxid() != mzxid) {
-        p = parseNode(path.substring(prefix.length()), child);
-        parsed.put(path, p);
-      }
-      seen.add(path);
-      if (p.info() != null) {
-        members.add(p.info());
-        // The newest claim wins while an old leader's flag has not been cleared yet.
-        if (p.leader() && mzxid > leaderZxid) {
-          leader = p.info().id();
-          leaderZxid = mzxid;
+      changed |= byId.keySet().retainAll(seen);
+    } else {
+      for (String path : changes.paths()) {
+        if (path.startsWith(prefix) && path.indexOf('/', prefix.length()) < 0) {
+          String id = path.substring(prefix.length());
+          ChildData child = cache.node(path);
+          changed |= child == null ? byId.remove(id) != null : update(id, child);
         }
       }
     }
-    parsed.keySet().retainAll(seen);
-    members.sort((a, b) -> a.id().compareTo(b.id()));
+    if (!changed) {
+      return;
+    }
+    List<MemberInfo> members = new ArrayList<>(byId.size());
+    String leader = null;
+    long leaderZxid = -1;
+    for (Parsed p : byId.values()) {
+      if (p.info() != null) {
+        members.add(p.info());
+        // The newest claim wins while an old leader's flag has not been cleared yet.
+        if (p.leader() && p.mzxid() > leaderZxid) {
+          leader = p.info().id();
+          leaderZxid = p.mzxid();
+        }
+      }
+    }
     Optional<String> leaderId = Optional.ofNullable(leader);
     View current = view;
-    if (current.members().equals(members) && current.leader().equals(leaderId)) {
-      return;
+    if (current.leader().equals(leaderId) && sameMembers(current.members(), members)) {
+      return; // a node rewritten with the same content, or a corrupt one left out
     }
     View next = new View(++version, members, leaderId);
     view = next;
     fire(l -> l.onView(next));
+  }
+
+  private static boolean sameMembers(List<MemberInfo> a, List<MemberInfo> b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (a.get(i) != b.get(i) && !a.get(i).equals(b.get(i))) { // mostly the same parsed objects
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Parses a node again if its data changed; returns whether what the view shows of it did. */
+  private boolean update(String id, ChildData child) {
+    long mzxid = child.getStat() == null ? 0 : child.getStat().getMzxid();
+    Parsed old = byId.get(id);
+    if (old != null && old.mzxid() == mzxid) {
+      return false;
+    }
+    Parsed now = parseNode(id, child);
+    byId.put(id, now);
+    return old == null
+        || !java.util.Objects.equals(old.info(), now.info())
+        || old.leader() != now.leader()
+        || (now.leader() && old.mzxid() != now.mzxid());
   }
 
   private Parsed parseNode(String id, ChildData child) {
