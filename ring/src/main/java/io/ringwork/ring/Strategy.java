@@ -13,7 +13,11 @@ public enum Strategy {
   BALANCED("balanced"),
   /** Stateless weighted highest-random-weight; every worker computes the same table. */
   RENDEZVOUS("rendezvous"),
-  /** OpenStack tooz's {@code HashRing}, key for key. */
+  /**
+   * OpenStack tooz's {@code HashRing}, key for key, inside Ringwork's own group layout. (Joining a
+   * group in tooz's own layout, created by tooz's Python services, is the {@code ringwork-tooz}
+   * module's {@code io.ringwork.tooz} package, not a strategy.)
+   */
   TOOZ("tooz");
 
   private final String configName;
