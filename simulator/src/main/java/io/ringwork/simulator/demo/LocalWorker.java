@@ -96,7 +96,7 @@ final class LocalWorker implements Worker {
   @Override
   public void crash() throws Exception {
     work.running = false;
-    run.expire(client); // the server ends its session, as after a kill -9
+    run.expire(id(), client); // the server ends its session, as after a kill -9
     close();
   }
 
@@ -112,7 +112,7 @@ final class LocalWorker implements Worker {
   public void freeze() throws Exception {
     work.pause(); // in its next guard-to-write window
     pausedAt = parked.poll(3, TimeUnit.SECONDS);
-    run.expire(client); // paused past its session: the group moves on without it
+    run.expire(id(), client); // paused past its session: the group moves on without it
   }
 
   @Override
