@@ -65,7 +65,10 @@ public final class GroupFacts {
   }
 
   /**
-   * Whether the group has a live worker now.
+   * Whether the group has a live worker now: a participant of the leader latch. A draining worker
+   * still counts (it owns partitions until its handoff completes), and a member that left for a
+   * restart and is within its restart grace does not (it has no session that could hold a
+   * partition). That is the question a lock service asks before it waits for an owner's yield.
    *
    * @throws GroupAccessException if ZooKeeper cannot be read
    */

@@ -3,8 +3,10 @@ package io.ringwork.membership;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.CuratorEventType;
@@ -36,11 +38,11 @@ final class MemberNodes {
   private final Map<String, ChildData> nodes = new ConcurrentHashMap<>();
   private PersistentWatcher watcher;
   // Paths deleted since the last reload listed the members (ZooKeeper's event thread only).
-  private final java.util.Set<String> deletedDuringReload = new java.util.HashSet<>();
+  private final Set<String> deletedDuringReload = new HashSet<>();
   private volatile boolean closed;
   // What changed since the reader last asked (changes()): the paths put or removed, or everything
   // after a reload. Written before `changed` runs, so a reader woken by it sees the change.
-  private final java.util.Set<String> dirty = ConcurrentHashMap.newKeySet();
+  private final Set<String> dirty = ConcurrentHashMap.newKeySet();
   private volatile boolean reloaded = true;
 
   /** {@code changed} runs (on ZooKeeper's event thread) after every change to the copy. */
@@ -72,15 +74,15 @@ final class MemberNodes {
    * removed. Taken before the reader reads the nodes, so nothing that changes meanwhile is missed
    * (it is reported again by the next call).
    */
-  record Changes(boolean all, java.util.Set<String> paths) {}
+  record Changes(boolean all, Set<String> paths) {}
 
   Changes changes() {
     if (reloaded) {
       reloaded = false;
       dirty.clear();
-      return new Changes(true, java.util.Set.of());
+      return new Changes(true, Set.of());
     }
-    java.util.Set<String> paths = new java.util.HashSet<>();
+    Set<String> paths = new HashSet<>();
     for (java.util.Iterator<String> it = dirty.iterator(); it.hasNext(); ) {
       paths.add(it.next());
       it.remove();

@@ -267,7 +267,7 @@ final class DemoRun implements AutoCloseable {
             mine.getSessionId(),
             mine.getSessionPasswd());
     boolean attached = false;
-    long at = 0;
+    long at;
     try {
       attached = connected.await(10, TimeUnit.SECONDS);
     } finally {
