@@ -114,7 +114,11 @@ final class FleetCodec {
     try {
       JsonNode node = object(data);
       return new DrainRequest(
-          id, node.path("incarnation").asLong(), node.path("by").asText(""), stat.getMtime());
+          id,
+          node.path("incarnation").asLong(),
+          node.path("by").asText(""),
+          stat.getMtime(),
+          stat.getVersion());
     } catch (RuntimeException e) {
       log.warn("drain request of {} is unreadable and asks nothing: {}", id, text(data));
       return null;

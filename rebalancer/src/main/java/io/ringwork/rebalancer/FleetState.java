@@ -111,8 +111,11 @@ public record FleetState(
    * @param incarnation the incarnation asked (the zxid that created its member node)
    * @param by who asked, "" when unknown
    * @param sinceMillis the server's time of the request
+   * @param version the version of the request's node when read: a member deletes only the request
+   *     it read, never one an operator wrote since
    */
-  public record DrainRequest(String member, long incarnation, String by, long sinceMillis) {}
+  public record DrainRequest(
+      String member, long incarnation, String by, long sinceMillis, int version) {}
 
   /** Returns whether a drain is requested of this incarnation of a member. */
   public boolean drainRequested(String member, long incarnation) {

@@ -226,7 +226,9 @@ final class FleetWatch {
     DrainRequest request = state.drains().get(self.id());
     boolean asked = request != null && request.incarnation() == incarnation;
     if (request != null && request.incarnation() < incarnation) {
-      deleteQuietly(paths.drainRequest(self.id()), -1); // asked of an earlier incarnation
+      // Asked of an earlier incarnation. By version: an operator may have asked this incarnation
+      // since (a set on the same node), and that request must stay.
+      deleteQuietly(paths.drainRequest(self.id()), request.version());
     }
     if (asked != remoteDrained) {
       remoteDrained = asked;
@@ -431,7 +433,7 @@ final class FleetWatch {
     }
     DrainRequest request = state.drains().get(self.id());
     if (request != null && request.incarnation() == incarnation) {
-      deleteQuietly(paths.drainRequest(self.id()), -1);
+      deleteQuietly(paths.drainRequest(self.id()), request.version());
     }
   }
 
