@@ -84,7 +84,9 @@ final class CoordinatedMode extends PartitionMode {
     try {
       stored = store.read(stored);
       Assignment previous = stored == null ? null : stored.assignment();
-      Assignment next = placement.assign(previous, members);
+      // The step from the change since the stored table; the same table as assign(previous,
+      // members) gives (ring's StepToTest).
+      Assignment next = placement.stepTo(previous, members);
       if (previous != null && sameTable(previous, next)) {
         return Optional.empty();
       }
@@ -104,7 +106,7 @@ final class CoordinatedMode extends PartitionMode {
       // back into the driver. Nothing here may lose the table just put in force.
       boolean more;
       try {
-        more = !sameTable(next, placement.assign(next, members));
+        more = !sameTable(next, placement.stepTo(next, members));
       } catch (RuntimeException e) {
         log.warn("leader {} could not plan the next step; retrying", selfId, e);
         more = true;

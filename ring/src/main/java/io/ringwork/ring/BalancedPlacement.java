@@ -140,7 +140,27 @@ public final class BalancedPlacement implements PartitionPlacement {
   public Assignment step(Assignment previous, Collection<Member> joined, Collection<String> left) {
     Objects.requireNonNull(previous, "previous");
     checkPrevious(previous);
-    MemberChange change = MemberChange.apply(previous, joined, left);
+    return stepFrom(previous, MemberChange.apply(previous, joined, left));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here one merge of {@code members} with the previous assignment's members finds the change
+   * and maps the members that stay, which {@link #assign} does in two passes over the ids (an order
+   * check, then a merge); the incremental step then runs from that change as {@link #step} does.
+   */
+  @Override
+  public Assignment stepTo(Assignment previous, Collection<Member> members) {
+    checkPrevious(previous);
+    if (previous == null || previous.replicas() != replicas) {
+      return recompute(previous, members);
+    }
+    return stepFrom(previous, MemberChange.to(previous, members));
+  }
+
+  /** The incremental step from a change, or the full pass where the step does not apply. */
+  private Assignment stepFrom(Assignment previous, MemberChange change) {
     Assignment next = null;
     if (previous.replicas() == replicas && BalancedStep.applies(previous, change.members)) {
       next =

@@ -116,6 +116,62 @@ final class MemberChange {
     return new MemberChange(ms, prevIndex, newIndexOfPrev, js.length - replacing);
   }
 
+  /**
+   * Returns the change from the members of {@code previous} to {@code members}, found by one merge
+   * of the id-sorted previous members with the list: each member of the list is compared with the
+   * previous members once, so that list is checked, ordered and mapped in one pass (a member whose
+   * id string is the previous member's own object costs no character comparison). A member that
+   * stays takes its entry in {@code members} (a weight, zone or label change comes with it).
+   *
+   * @throws IllegalArgumentException if the members are empty or repeat an id
+   */
+  static MemberChange to(Assignment previous, Collection<Member> members) {
+    Objects.requireNonNull(members, "members");
+    Member[] pm = previous.memberArray();
+    Member[] given = members.toArray(new Member[0]);
+    MemberChange change =
+        given.length == 0 || given.length > Placements.MAX_MEMBERS ? null : merge(pm, given);
+    // Not sorted by id, or not valid: sort and check as assign does, which names what is wrong.
+    return change != null ? change : merge(pm, Placements.sortedMembers(members));
+  }
+
+  /**
+   * Merges the previous members with {@code ms}; null if {@code ms} holds a null or is not sorted
+   * by id without repeats. The merge itself proves the order of a member that stays after its
+   * predecessor (the previous members are sorted, and the merge only moves forward); a joiner is
+   * compared with its predecessor.
+   */
+  private static MemberChange merge(Member[] pm, Member[] ms) {
+    int[] prevIndex = new int[ms.length];
+    int[] newIndexOfPrev = new int[pm.length];
+    int joiners = 0;
+    int i = 0;
+    for (int j = 0; j < ms.length; j++) {
+      if (ms[j] == null) {
+        return null;
+      }
+      String id = ms[j].id();
+      int c = 1;
+      while (i < pm.length && (c = Placements.compareIds(pm[i].id(), id)) < 0) {
+        newIndexOfPrev[i++] = -1;
+      }
+      if (i < pm.length && c == 0) {
+        newIndexOfPrev[i] = j;
+        prevIndex[j] = i++;
+      } else {
+        if (j > 0 && Placements.compareIds(ms[j - 1].id(), id) >= 0) {
+          return null;
+        }
+        prevIndex[j] = -1;
+        joiners++;
+      }
+    }
+    while (i < pm.length) {
+      newIndexOfPrev[i++] = -1;
+    }
+    return new MemberChange(ms, prevIndex, newIndexOfPrev, joiners);
+  }
+
   /** Binary search by id among members sorted by id: the index, or -(insertion point) - 1. */
   private static int find(Member[] sorted, String id) {
     int lo = 0;

@@ -47,6 +47,25 @@ public interface PartitionPlacement extends Placement {
   }
 
   /**
+   * Computes the next assignment for {@code members} as a step from the change since {@code
+   * previous}: the same result as {@link #assign}{@code (previous, members)}, that is the same
+   * members, version, table, primary counts and moves, for every placement and throttle. It is for
+   * a caller that holds the whole member list after a change (a leader's view, a replayed plan)
+   * rather than the change itself. {@link BalancedPlacement} finds the change (the joiners, the
+   * members that left and those that stay, with any new weight, zone or labels) in one merge of the
+   * list with the previous assignment's members, and takes its incremental step from it; this
+   * default assigns. A caller that has the change itself should call {@link #step}.
+   *
+   * @param previous the assignment in force, or {@code null} for none
+   * @param members the members after the change, in any order (sorted by id is fastest)
+   * @throws IllegalArgumentException if the members are empty or repeat an id, or {@code previous}
+   *     has another partition count
+   */
+  default Assignment stepTo(Assignment previous, Collection<Member> members) {
+    return assign(previous, members);
+  }
+
+  /**
    * {@inheritDoc}
    *
    * @throws IllegalArgumentException also if {@code previous} is not an {@link Assignment}

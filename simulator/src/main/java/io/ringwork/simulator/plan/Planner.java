@@ -102,8 +102,8 @@ final class Planner {
       int sub = 0;
       while (true) {
         long t0 = System.nanoTime();
-        Assignment next =
-            sub == 0 ? step(placement, current, list) : placement.assign(current, list);
+        // The step from the change (ring's StepToTest: the same table as assign).
+        Assignment next = placement.stepTo(current, list);
         double millis = (System.nanoTime() - t0) / 1e6;
         String label = sub == 0 ? step.label() : step.label() + "." + sub;
         String change = sub == 0 ? step.describe() : "throttled step " + sub;
@@ -304,40 +304,6 @@ final class Planner {
   }
 
   /** Returns the key mapper of a strategy compared by {@code compare}. */
-  /**
-   * The next assignment from the change between the members in force and {@code members} (both
-   * sorted by id): the joined members and the ids that left, a member whose weight or zone changed
-   * in both. The balanced placement takes the step from the change without the O(N) passes over the
-   * staying members that {@code assign} makes; every placement gives the same table either way
-   * (ring's {@code BalancedStepTest} and {@code RendezvousUpdateTest}).
-   */
-  static Assignment step(PartitionPlacement placement, Assignment current, List<Member> members) {
-    List<Member> before = current.members();
-    List<Member> joined = new ArrayList<>();
-    List<String> left = new ArrayList<>();
-    int i = 0;
-    int j = 0;
-    while (i < before.size() || j < members.size()) {
-      int c =
-          i == before.size()
-              ? 1
-              : j == members.size() ? -1 : before.get(i).id().compareTo(members.get(j).id());
-      if (c < 0) {
-        left.add(before.get(i++).id());
-      } else if (c > 0) {
-        joined.add(members.get(j++));
-      } else {
-        if (!before.get(i).equals(members.get(j))) {
-          left.add(before.get(i).id());
-          joined.add(members.get(j));
-        }
-        i++;
-        j++;
-      }
-    }
-    return placement.step(current, joined, left);
-  }
-
   static KeyMapper mapper(String strategy, ClusterOptions.Setup setup, long[] nanos) {
     return switch (strategy) {
       case "balanced", "rendezvous" -> partitionMapper(strategy, setup, nanos);
