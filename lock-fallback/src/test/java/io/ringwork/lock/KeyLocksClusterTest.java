@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.test.InstanceSpec;
@@ -76,7 +77,10 @@ final class KeyLocksClusterTest {
     AtomicInteger overlaps = new AtomicInteger();
     AtomicInteger holds = new AtomicInteger();
     AtomicInteger timeouts = new AtomicInteger();
-    long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    // The workers run until both leader kills are over and enough holds were made after them, not
+    // for a fixed time: under load (2 cores beside another suite), two elections can take most of
+    // a fixed 10 s window (one loop run made exactly 10 holds in it).
+    AtomicBoolean running = new AtomicBoolean(true);
     List<Future<?>> runs = new ArrayList<>();
     for (int i = 0; i < services.size(); i++) {
       KeyLocks l = services.get(i);
@@ -84,7 +88,7 @@ final class KeyLocksClusterTest {
       runs.add(
           pool.submit(
               () -> {
-                while (System.nanoTime() < end) {
+                while (running.get()) {
                   LockHandle h;
                   try {
                     h = l.acquire("k", LockMode.EXCLUSIVE, Duration.ofSeconds(20));
@@ -123,6 +127,12 @@ final class KeyLocksClusterTest {
         zk.testingCluster().restartServer(victim);
       }
     }
+    int afterKills = holds.get();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while ((holds.get() - afterKills < 10 || holds.get() <= 10) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    running.set(false);
     for (Future<?> f : runs) {
       f.get(90, TimeUnit.SECONDS);
     }
@@ -132,6 +142,9 @@ final class KeyLocksClusterTest {
     history.assertStrict(Duration.ZERO);
     assertThat(history.size()).as("holds recorded").isGreaterThanOrEqualTo(holds.get());
     assertThat(holds.get()).isGreaterThan(10);
+    assertThat(holds.get() - afterKills)
+        .as("holds after the leader kills")
+        .isGreaterThanOrEqualTo(10);
     fx.close();
     fx = null;
     // Every session is closed: no lock node may remain.
