@@ -323,7 +323,7 @@ final class Acquisition {
         throw new IllegalStateException(
             "the ZooKeeper session ended while waiting for " + LockKeys.shown(h.key()));
       }
-      wait = new LockWait(core);
+      wait = new LockWait(core, h.session());
       LockQueue q = list();
       LockNode me = q.byName(myName);
       if (me == null) {

@@ -19,14 +19,20 @@ final class LockWait implements CuratorWatcher {
   private static final Logger log = LoggerFactory.getLogger(LockWait.class);
 
   private final LockCore core;
+  private final long session;
   private final CountDownLatch latch = new CountDownLatch(1);
   private volatile boolean fired;
 
   /** The watched path, or null when nothing is watched. */
   String path;
 
-  LockWait(LockCore core) {
+  /**
+   * @param session the session of the request that waits: a wait begun after it ended returns at
+   *     once
+   */
+  LockWait(LockCore core, long session) {
     this.core = core;
+    this.session = session;
   }
 
   @Override
@@ -50,6 +56,12 @@ final class LockWait implements CuratorWatcher {
     }
     core.waiting.add(latch);
     try {
+      // The session may have ended before the latch was added, and the wake-up of waits on its
+      // loss gone by. Curator replaces the handle before it reports LOST, so either the handle
+      // here is no longer the request's session, or the latch is in place when LOST wakes it.
+      if (core.sessionIdOrZero() != session) {
+        return true;
+      }
       return latch.await(left, TimeUnit.NANOSECONDS);
     } finally {
       core.waiting.remove(latch);

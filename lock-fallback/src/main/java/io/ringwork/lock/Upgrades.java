@@ -41,7 +41,7 @@ final class Upgrades {
     LockWait wait = null;
     try {
       while (true) {
-        wait = new LockWait(core);
+        wait = new LockWait(core, h.session());
         LockQueue q = core.list(h.queue(), null);
         LockNode base = q.request(h.requestId());
         if (base == null) {
