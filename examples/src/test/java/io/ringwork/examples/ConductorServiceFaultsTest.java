@@ -3,6 +3,7 @@ package io.ringwork.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.ringwork.rebalancer.internal.RebalancerInternals;
 import io.ringwork.test.RingworkZooKeeper;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -33,13 +34,21 @@ final class ConductorServiceFaultsTest {
       assertThat(b.rebalancer().awaitStable(WAIT)).isTrue();
       await().atMost(WAIT).until(() -> count(check, "processed = 0") == 0);
 
-      long session = b.rebalancer().curator().getZookeeperClient().getZooKeeper().getSessionId();
-      zk.expireSession(b.rebalancer().curator()); // the server ends c-2's session
+      long session =
+          RebalancerInternals.curator(b.rebalancer())
+              .getZookeeperClient()
+              .getZooKeeper()
+              .getSessionId();
+      zk.expireSession(
+          RebalancerInternals.curator(b.rebalancer())); // the server ends c-2's session
       await()
           .atMost(WAIT)
           .until(
               () ->
-                  b.rebalancer().curator().getZookeeperClient().getZooKeeper().getSessionId()
+                  RebalancerInternals.curator(b.rebalancer())
+                          .getZookeeperClient()
+                          .getZooKeeper()
+                          .getSessionId()
                       != session);
       assertThat(b.rebalancer().awaitStable(WAIT)).isTrue();
 

@@ -481,7 +481,7 @@ public final class Membership implements AutoCloseable {
    * Deletes a node only if the given session owns it (its ephemeral owner), at the version read, so
    * that a node another session created since is never removed. Quiet: returns whether it deleted.
    */
-  public static boolean deleteIfOwned(CuratorFramework client, String path, long session) {
+  private static boolean deleteIfOwned(CuratorFramework client, String path, long session) {
     if (session == 0) {
       return false;
     }

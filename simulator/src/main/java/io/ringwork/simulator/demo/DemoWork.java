@@ -7,6 +7,7 @@ import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.rebalancer.internal.RebalancerInternals;
 import io.ringwork.ring.Assignment;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -147,7 +148,10 @@ final class DemoWork implements OwnershipListener {
   /** The session the worker's client is in now, or 0 without one. */
   private long session() {
     try {
-      return rebalancer.curator().getZookeeperClient().getZooKeeper().getSessionId();
+      return RebalancerInternals.curator(rebalancer)
+          .getZookeeperClient()
+          .getZooKeeper()
+          .getSessionId();
     } catch (Exception e) {
       return 0;
     }
