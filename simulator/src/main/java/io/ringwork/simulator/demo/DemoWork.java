@@ -4,6 +4,7 @@ import io.ringwork.lock.KeyGuard;
 import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockState;
 import io.ringwork.lock.LockTimeoutException;
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
@@ -124,7 +125,8 @@ final class DemoWork implements OwnershipListener {
    */
   Thread freezeDetector() {
     Thread t =
-        new Thread(
+        DaemonThreads.thread(
+            "demo-freeze-detector-" + id,
             () -> {
               long last = System.nanoTime();
               while (running) {
@@ -139,9 +141,7 @@ final class DemoWork implements OwnershipListener {
                 }
                 last = now;
               }
-            },
-            "demo-freeze-detector-" + id);
-    t.setDaemon(true);
+            });
     return t;
   }
 
