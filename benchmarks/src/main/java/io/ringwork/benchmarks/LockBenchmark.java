@@ -7,6 +7,7 @@ import io.ringwork.benchmarks.peers.RingworkKeyLock;
 import io.ringwork.lock.KeyGuard;
 import io.ringwork.lock.LockMode;
 import io.ringwork.membership.EmbeddedZooKeeper;
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Partitioner;
@@ -138,7 +139,8 @@ public class LockBenchmark {
       }
       String busyKey = key;
       busy =
-          new Thread(
+          DaemonThreads.start(
+              "busy-owner",
               () -> {
                 while (!stop) {
                   try (KeyGuard g = owner.guard(busyKey, LockMode.EXCLUSIVE)) {
@@ -148,10 +150,7 @@ public class LockBenchmark {
                   }
                   LockSupport.parkNanos(50_000);
                 }
-              },
-              "busy-owner");
-      busy.setDaemon(true);
-      busy.start();
+              });
     }
   }
 

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +56,34 @@ public final class ConductorService implements AutoCloseable {
    */
   public ConductorService(String zookeeper, String group, String id, String jdbcUrl)
       throws SQLException {
+    this(
+        b -> {
+          if (zookeeper == null) {
+            b.embedded(null);
+          } else {
+            b.connectString(zookeeper);
+          }
+        },
+        group,
+        id,
+        jdbcUrl);
+  }
+
+  /**
+   * Starts an instance on the service's own started Curator {@code client}, which it does not close
+   * (a test holds the client to expire its session).
+   *
+   * @throws SQLException if the database cannot be opened
+   * @throws IllegalStateException if the rebalancer cannot start (see {@link Rebalancer#start()})
+   */
+  public ConductorService(CuratorFramework client, String group, String id, String jdbcUrl)
+      throws SQLException {
+    this(b -> b.curator(client), group, id, jdbcUrl);
+  }
+
+  private ConductorService(
+      Consumer<RebalancerBuilder> zookeeper, String group, String id, String jdbcUrl)
+      throws SQLException {
     this.db = DriverManager.getConnection(jdbcUrl);
     createTable(db);
     RebalancerBuilder b =
@@ -81,11 +111,7 @@ public final class ConductorService implements AutoCloseable {
                     log.warn("{} lost its session and {} partitions", id, partitions.size());
                   }
                 });
-    if (zookeeper == null) {
-      b.embedded(null);
-    } else {
-      b.connectString(zookeeper);
-    }
+    zookeeper.accept(b);
     this.rebalancer = b.build();
     rebalancer.start();
     this.worker = new Thread(this::work, "conductor-" + id);

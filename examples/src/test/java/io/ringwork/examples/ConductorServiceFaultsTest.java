@@ -3,12 +3,14 @@ package io.ringwork.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.ringwork.membership.Membership;
 import io.ringwork.test.RingworkZooKeeper;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -27,25 +29,26 @@ final class ConductorServiceFaultsTest {
   @Test
   void sessionExpired_conductorRejoins_andEveryNodeIsStillProcessed() throws Exception {
     try (Connection check = DriverManager.getConnection(DB);
-        ConductorService a = new ConductorService(zk.connectString(), "faults", "c-1", DB);
-        ConductorService b = new ConductorService(zk.connectString(), "faults", "c-2", DB)) {
-      assertThat(a.rebalancer().awaitStable(WAIT)).isTrue();
-      assertThat(b.rebalancer().awaitStable(WAIT)).isTrue();
-      await().atMost(WAIT).until(() -> count(check, "processed = 0") == 0);
+        CuratorFramework client = // c-2's own client, so that the test can expire its session
+            Membership.newClientBuilder(zk.connectString(), Duration.ofSeconds(5)).build()) {
+      client.start();
+      try (ConductorService a = new ConductorService(zk.connectString(), "faults", "c-1", DB);
+          ConductorService b = new ConductorService(client, "faults", "c-2", DB)) {
+        assertThat(a.rebalancer().awaitStable(WAIT)).isTrue();
+        assertThat(b.rebalancer().awaitStable(WAIT)).isTrue();
+        await().atMost(WAIT).until(() -> count(check, "processed = 0") == 0);
 
-      long session = b.rebalancer().curator().getZookeeperClient().getZooKeeper().getSessionId();
-      zk.expireSession(b.rebalancer().curator()); // the server ends c-2's session
-      await()
-          .atMost(WAIT)
-          .until(
-              () ->
-                  b.rebalancer().curator().getZookeeperClient().getZooKeeper().getSessionId()
-                      != session);
-      assertThat(b.rebalancer().awaitStable(WAIT)).isTrue();
+        long session = client.getZookeeperClient().getZooKeeper().getSessionId();
+        zk.expireSession(client); // the server ends c-2's session
+        await()
+            .atMost(WAIT)
+            .until(() -> client.getZookeeperClient().getZooKeeper().getSessionId() != session);
+        assertThat(b.rebalancer().awaitStable(WAIT)).isTrue();
 
-      long before = sum(check);
-      await().atMost(WAIT).until(() -> sum(check) > before + 2 * ConductorService.NODES);
-      await().atMost(WAIT).until(() -> count(check, "owner = 'c-2'") > 0);
+        long before = sum(check);
+        await().atMost(WAIT).until(() -> sum(check) > before + 2 * ConductorService.NODES);
+        await().atMost(WAIT).until(() -> count(check, "owner = 'c-2'") > 0);
+      }
     }
   }
 

@@ -3,6 +3,7 @@ package io.ringwork.lock;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.Lifecycle;
 import io.ringwork.membership.SessionLease;
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Partitioner;
 import java.security.SecureRandom;
@@ -78,13 +79,7 @@ final class LockCore {
             () -> (int) active.stream().filter(h -> h.state() != LockState.ACQUIRING).count(),
             () -> (int) active.stream().filter(h -> h.state() == LockState.ACQUIRING).count());
     String name = "ringwork-locks-" + b.group + "-" + b.memberId;
-    this.events =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, name);
-              t.setDaemon(true);
-              return t;
-            });
+    this.events = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named(name));
   }
 
   /** Takes what the group config says, at start. */

@@ -3,6 +3,12 @@ package io.ringwork.membership;
 /**
  * ZooKeeper could not be read or written for a group's node (connection loss past the retries, an
  * interrupt, a closed client); names the path. The interrupt flag is kept when interrupted.
+ *
+ * <p>Ringwork's one-off reads and writes of a group (such as {@code GroupFacts}, the rebalancer's
+ * {@code GroupStatus}, {@code GroupInspection}, {@code FleetState} and {@code GroupAdmin}, and the
+ * tooz module's {@code ToozLocks.contenders}) throw it, unchecked, for every ZooKeeper failure; a
+ * missing group or member is an {@link IllegalArgumentException} instead, which names what was
+ * missing.
  */
 public final class GroupAccessException extends IllegalStateException {
 
@@ -12,7 +18,11 @@ public final class GroupAccessException extends IllegalStateException {
     super(message, cause);
   }
 
-  static GroupAccessException of(String path, Exception cause) {
+  /**
+   * Wraps a failure to access {@code path}; when the cause is an interrupt, sets the current
+   * thread's interrupt flag again.
+   */
+  public static GroupAccessException of(String path, Exception cause) {
     if (cause instanceof InterruptedException) {
       Thread.currentThread().interrupt();
     }

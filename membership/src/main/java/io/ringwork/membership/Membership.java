@@ -1,5 +1,6 @@
 package io.ringwork.membership;
 
+import io.ringwork.membership.internal.ConnectionSettings;
 import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.membership.internal.ListenerGuard;
 import io.ringwork.ring.Member;
@@ -139,7 +140,7 @@ public final class Membership implements AutoCloseable {
     this.paths = GroupPaths.of(b.namespace, b.group);
     this.groupPath = paths.root();
     this.role = b.role;
-    this.connectTimeout = ConnectionDefaults.connectTimeout(b.connectTimeout, b.sessionTimeout);
+    this.connectTimeout = b.connection.connectTimeout();
     this.listeners.addAll(b.listeners);
     this.listenerGuard = new ListenerGuard(log, "membership " + paths.member(b.member.id()));
     String name = "ringwork-membership-" + b.group + "-" + b.member.id();
@@ -481,7 +482,7 @@ public final class Membership implements AutoCloseable {
    * Deletes a node only if the given session owns it (its ephemeral owner), at the version read, so
    * that a node another session created since is never removed. Quiet: returns whether it deleted.
    */
-  public static boolean deleteIfOwned(CuratorFramework client, String path, long session) {
+  private static boolean deleteIfOwned(CuratorFramework client, String path, long session) {
     if (session == 0) {
       return false;
     }
@@ -846,14 +847,7 @@ public final class Membership implements AutoCloseable {
   public static final class Builder {
     private String group;
     private Member member;
-    private CuratorFramework curator;
-    private String connectString;
-    private boolean embedded;
-    private Path dataDir;
-    private int embeddedPort;
-    private Duration sessionTimeout = DEFAULT_SESSION_TIMEOUT;
-    private boolean sessionTimeoutSet;
-    private Duration connectTimeout;
+    private final ConnectionSettings connection = new ConnectionSettings();
     private Role role = Role.WORKER;
     private boolean roleSet;
     private String namespace = DEFAULT_NAMESPACE;
@@ -882,8 +876,7 @@ public final class Membership implements AutoCloseable {
 
     /** Uses the embedding service's Curator client, started or not; it is not closed here. */
     public Builder curator(CuratorFramework client) {
-      requireSource();
-      this.curator = Objects.requireNonNull(client, "curator");
+      connection.curator(client);
       return this;
     }
 
@@ -893,12 +886,7 @@ public final class Membership implements AutoCloseable {
      * @throws IllegalArgumentException if it is blank
      */
     public Builder connectString(String hosts) {
-      requireSource();
-      Objects.requireNonNull(hosts, "connectString");
-      if (hosts.isBlank()) {
-        throw new IllegalArgumentException("connectString must not be empty");
-      }
-      this.connectString = hosts;
+      connection.connectString(hosts);
       return this;
     }
 
@@ -916,13 +904,7 @@ public final class Membership implements AutoCloseable {
      * @throws IllegalArgumentException if the port is not between 0 and 65535
      */
     public Builder embedded(Path dir, int port) {
-      requireSource();
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
-      }
-      this.embedded = true;
-      this.dataDir = dir;
-      this.embeddedPort = port;
+      connection.embedded(dir, port);
       return this;
     }
 
@@ -932,13 +914,7 @@ public final class Membership implements AutoCloseable {
      * @throws IllegalArgumentException if not positive
      */
     public Builder sessionTimeout(Duration timeout) {
-      requireUnset(!sessionTimeoutSet, "sessionTimeout");
-      Objects.requireNonNull(timeout, "sessionTimeout");
-      if (timeout.isZero() || timeout.isNegative()) {
-        throw new IllegalArgumentException("sessionTimeout must be positive, got " + timeout);
-      }
-      this.sessionTimeout = timeout;
-      this.sessionTimeoutSet = true;
+      connection.sessionTimeout(timeout);
       return this;
     }
 
@@ -961,12 +937,7 @@ public final class Membership implements AutoCloseable {
      * @throws IllegalArgumentException if not positive
      */
     public Builder connectTimeout(Duration timeout) {
-      requireUnset(connectTimeout == null, "connectTimeout");
-      Objects.requireNonNull(timeout, "connectTimeout");
-      if (timeout.isZero() || timeout.isNegative()) {
-        throw new IllegalArgumentException("connectTimeout must be positive, got " + timeout);
-      }
-      this.connectTimeout = timeout;
+      connection.connectTimeout(timeout);
       return this;
     }
 
@@ -996,22 +967,15 @@ public final class Membership implements AutoCloseable {
       if (member == null) {
         throw new IllegalStateException("member is required");
       }
-      if (curator == null && connectString == null && !embedded) {
+      if (!connection.hasSource()) {
         throw new IllegalStateException(
             "a ZooKeeper source is required: curator(...), connectString(...) or embedded(...)");
       }
-      if (curator != null) {
-        return new Membership(this, curator, false, null);
+      if (connection.curator() != null) {
+        return new Membership(this, connection.curator(), false, null);
       }
-      EmbeddedZooKeeper server = embedded ? EmbeddedZooKeeper.start(dataDir, embeddedPort) : null;
-      CuratorFramework client =
-          newClientBuilder(server != null ? server.connectString() : connectString, sessionTimeout)
-              .build();
-      return new Membership(this, client, true, server);
-    }
-
-    private void requireSource() {
-      requireUnset(curator == null && connectString == null && !embedded, "the ZooKeeper source");
+      EmbeddedZooKeeper server = connection.startEmbedded();
+      return new Membership(this, connection.newClient(server), true, server);
     }
 
     private static void requireUnset(boolean unset, String what) {

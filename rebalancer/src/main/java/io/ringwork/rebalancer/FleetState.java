@@ -1,5 +1,6 @@
 package io.ringwork.rebalancer;
 
+import io.ringwork.membership.GroupAccessException;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.MemberInfo;
 import io.ringwork.ring.Member;
@@ -152,9 +153,9 @@ public record FleetState(
   /**
    * Reads a group's controls once, for tools and for a leader that must not trust its cache.
    *
-   * @throws Exception if ZooKeeper cannot be read
+   * @throws GroupAccessException if ZooKeeper cannot be read, naming the path
    */
-  public static FleetState read(CuratorFramework client, GroupPaths paths) throws Exception {
+  public static FleetState read(CuratorFramework client, GroupPaths paths) {
     SortedMap<String, Reservation> reservations = new TreeMap<>();
     for (String id : children(client, paths.reservations())) {
       Stat stat = new Stat();
@@ -166,6 +167,8 @@ public record FleetState(
         }
       } catch (KeeperException.NoNodeException gone) {
         // deleted meanwhile
+      } catch (Exception e) {
+        throw GroupAccessException.of(paths.reservation(id), e);
       }
     }
     Optional<Pause> pause = Optional.empty();
@@ -175,6 +178,8 @@ public record FleetState(
       pause = Optional.ofNullable(FleetCodec.pause(data, stat));
     } catch (KeeperException.NoNodeException none) {
       // not paused
+    } catch (Exception e) {
+      throw GroupAccessException.of(paths.pause(), e);
     }
     SortedMap<String, DrainRequest> drains = new TreeMap<>();
     for (String id : children(client, paths.drainRequests())) {
@@ -187,16 +192,20 @@ public record FleetState(
         }
       } catch (KeeperException.NoNodeException gone) {
         // withdrawn meanwhile
+      } catch (Exception e) {
+        throw GroupAccessException.of(paths.drainRequest(id), e);
       }
     }
     return new FleetState(reservations, pause, drains);
   }
 
-  private static List<String> children(CuratorFramework client, String path) throws Exception {
+  private static List<String> children(CuratorFramework client, String path) {
     try {
       return client.getChildren().forPath(path);
     } catch (KeeperException.NoNodeException e) {
       return List.of();
+    } catch (Exception e) {
+      throw GroupAccessException.of(path, e);
     }
   }
 }

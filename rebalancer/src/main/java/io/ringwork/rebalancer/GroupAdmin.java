@@ -1,5 +1,6 @@
 package io.ringwork.rebalancer;
 
+import io.ringwork.membership.GroupAccessException;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.MemberInfo;
 import io.ringwork.membership.Membership;
@@ -25,6 +26,9 @@ import org.apache.zookeeper.data.Stat;
  * members that are gone (no live node and no reservation), which are re-owned at once (availability
  * first). A drained member hands its partitions over and stays in the group with none until it
  * leaves or is undrained.
+ *
+ * <p>Errors: every ZooKeeper failure is an unchecked {@link GroupAccessException} naming the path;
+ * a missing group or an unknown member is an {@link IllegalArgumentException} naming it.
  */
 public final class GroupAdmin {
 
@@ -43,12 +47,17 @@ public final class GroupAdmin {
    * started client; {@code by} names the operator in what it writes ("" for none).
    *
    * @throws IllegalArgumentException if the group does not exist (no config), naming the path
-   * @throws Exception if ZooKeeper cannot be read
+   * @throws GroupAccessException if ZooKeeper cannot be read
    */
-  public static GroupAdmin of(CuratorFramework client, String groupPath, String by)
-      throws Exception {
+  public static GroupAdmin of(CuratorFramework client, String groupPath, String by) {
     GroupPaths paths = new GroupPaths(groupPath);
-    if (client.checkExists().forPath(paths.config()) == null) {
+    Stat config;
+    try {
+      config = client.checkExists().forPath(paths.config());
+    } catch (Exception e) {
+      throw GroupAccessException.of(paths.config(), e);
+    }
+    if (config == null) {
       throw new IllegalArgumentException(
           "no group at " + groupPath + " (no " + paths.config() + ")");
     }
@@ -62,9 +71,9 @@ public final class GroupAdmin {
    *
    * @return the pause as stored
    * @throws IllegalArgumentException if the duration is not positive
-   * @throws Exception if ZooKeeper cannot be written
+   * @throws GroupAccessException if ZooKeeper cannot be read or written
    */
-  public Pause pause(Duration duration, String reason) throws Exception {
+  public Pause pause(Duration duration, String reason) {
     Objects.requireNonNull(duration, "duration");
     if (duration.isNegative() || duration.isZero()) {
       throw new IllegalArgumentException("a pause must last a positive time, got " + duration);
@@ -76,9 +85,13 @@ public final class GroupAdmin {
     byte[] data = FleetCodec.pause(reason == null ? "" : reason, by, duration.toMillis(), members);
     Stat stat = new Stat();
     try {
-      client.create().creatingParentsIfNeeded().storingStatIn(stat).forPath(paths.pause(), data);
-    } catch (KeeperException.NodeExistsException e) {
-      stat = client.setData().forPath(paths.pause(), data);
+      try {
+        client.create().creatingParentsIfNeeded().storingStatIn(stat).forPath(paths.pause(), data);
+      } catch (KeeperException.NodeExistsException e) {
+        stat = client.setData().forPath(paths.pause(), data);
+      }
+    } catch (Exception e) {
+      throw GroupAccessException.of(paths.pause(), e);
     }
     return FleetCodec.pause(data, stat);
   }
@@ -87,15 +100,10 @@ public final class GroupAdmin {
    * Ends the pause now.
    *
    * @return whether there was one
-   * @throws Exception if ZooKeeper cannot be written
+   * @throws GroupAccessException if ZooKeeper cannot be written
    */
-  public boolean resume() throws Exception {
-    try {
-      client.delete().forPath(paths.pause());
-      return true;
-    } catch (KeeperException.NoNodeException e) {
-      return false;
-    }
+  public boolean resume() {
+    return delete(paths.pause());
   }
 
   /**
@@ -103,15 +111,20 @@ public final class GroupAdmin {
    * or {@link #undrain(String)}. The request holds for the member's current incarnation.
    *
    * @throws IllegalArgumentException if no live worker has that id
-   * @throws Exception if ZooKeeper cannot be written
+   * @throws GroupAccessException if ZooKeeper cannot be read or written
    */
-  public void drain(String member) throws Exception {
+  public void drain(String member) {
     MemberInfo target = liveWorker(member);
     byte[] data = FleetCodec.drain(target.incarnation(), by);
+    String path = paths.drainRequest(member);
     try {
-      client.create().creatingParentsIfNeeded().forPath(paths.drainRequest(member), data);
-    } catch (KeeperException.NodeExistsException e) {
-      client.setData().forPath(paths.drainRequest(member), data);
+      try {
+        client.create().creatingParentsIfNeeded().forPath(path, data);
+      } catch (KeeperException.NodeExistsException e) {
+        client.setData().forPath(path, data);
+      }
+    } catch (Exception e) {
+      throw GroupAccessException.of(path, e);
     }
   }
 
@@ -119,32 +132,43 @@ public final class GroupAdmin {
    * Withdraws a drain request: the member takes work again.
    *
    * @return whether there was one
-   * @throws Exception if ZooKeeper cannot be written
+   * @throws GroupAccessException if ZooKeeper cannot be written
    */
-  public boolean undrain(String member) throws Exception {
-    try {
-      client.delete().forPath(paths.drainRequest(member));
-      return true;
-    } catch (KeeperException.NoNodeException e) {
-      return false;
-    }
+  public boolean undrain(String member) {
+    return delete(paths.drainRequest(member));
   }
 
   /**
    * Reads the group's controls.
    *
-   * @throws Exception if ZooKeeper cannot be read
+   * @throws GroupAccessException if ZooKeeper cannot be read
    */
-  public FleetState controls() throws Exception {
+  public FleetState controls() {
     return FleetState.read(client, paths);
   }
 
-  /** Returns the pause in place, if any. */
-  public Optional<Pause> pauseInPlace() throws Exception {
+  /**
+   * Returns the pause in place, if any.
+   *
+   * @throws GroupAccessException if ZooKeeper cannot be read
+   */
+  public Optional<Pause> pauseInPlace() {
     return controls().pause();
   }
 
-  private MemberInfo liveWorker(String id) throws Exception {
+  /** Deletes {@code path}; whether it was there. */
+  private boolean delete(String path) {
+    try {
+      client.delete().forPath(path);
+      return true;
+    } catch (KeeperException.NoNodeException e) {
+      return false;
+    } catch (Exception e) {
+      throw GroupAccessException.of(path, e);
+    }
+  }
+
+  private MemberInfo liveWorker(String id) {
     for (MemberInfo m : liveWorkers()) {
       if (m.id().equals(id)) {
         return m;
@@ -156,13 +180,15 @@ public final class GroupAdmin {
         "no live worker '" + id + "' in " + paths.root() + "; live workers: " + ids);
   }
 
-  private List<MemberInfo> liveWorkers() throws Exception {
+  private List<MemberInfo> liveWorkers() {
     List<MemberInfo> out = new ArrayList<>();
     List<String> ids;
     try {
       ids = client.getChildren().forPath(paths.members());
     } catch (KeeperException.NoNodeException e) {
       return out;
+    } catch (Exception e) {
+      throw GroupAccessException.of(paths.members(), e);
     }
     for (String id : ids) {
       Stat stat = new Stat();
@@ -174,6 +200,8 @@ public final class GroupAdmin {
         }
       } catch (KeeperException.NoNodeException | IllegalArgumentException gone) {
         // left meanwhile, or unreadable: members leave it out of their views too
+      } catch (Exception e) {
+        throw GroupAccessException.of(paths.member(id), e);
       }
     }
     return out;

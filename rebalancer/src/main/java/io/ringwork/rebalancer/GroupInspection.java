@@ -79,9 +79,19 @@ public record GroupInspection(
   /**
    * Reads a group.
    *
-   * @throws Exception if ZooKeeper cannot be read
+   * @throws GroupAccessException if ZooKeeper cannot be read
    */
-  public static GroupInspection read(CuratorFramework client, String groupPath) throws Exception {
+  public static GroupInspection read(CuratorFramework client, String groupPath) {
+    try {
+      return load(client, groupPath);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw GroupAccessException.of(groupPath, e);
+    }
+  }
+
+  private static GroupInspection load(CuratorFramework client, String groupPath) throws Exception {
     GroupPaths paths = new GroupPaths(groupPath);
     List<String> problems = new ArrayList<>();
     String strategy = "?";

@@ -2,6 +2,7 @@ package io.ringwork.rebalancer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringwork.membership.GroupAccessException;
 import io.ringwork.membership.GroupConfig;
 import io.ringwork.membership.GroupFacts;
 import io.ringwork.membership.GroupPaths;
@@ -26,6 +27,9 @@ import org.apache.zookeeper.data.Stat;
  * A one-off read of a group for operators: live members with their data, the leader, and the stored
  * assignment's version and per-member partition counts.
  *
+ * <p>Errors: every ZooKeeper failure is an unchecked {@link GroupAccessException}; a missing group,
+ * config or table is an {@link IllegalArgumentException} naming the path.
+ *
  * @param leader the leader's id, or null
  * @param assignmentVersion the stored assignment's version, 0 when none
  * @param members the live members, sorted by id
@@ -48,9 +52,19 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
   /**
    * Reads a group's status.
    *
-   * @throws Exception if ZooKeeper cannot be read
+   * @throws GroupAccessException if ZooKeeper cannot be read
    */
-  public static GroupStatus read(CuratorFramework client, String groupPath) throws Exception {
+  public static GroupStatus read(CuratorFramework client, String groupPath) {
+    try {
+      return load(client, groupPath);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw GroupAccessException.of(groupPath, e);
+    }
+  }
+
+  private static GroupStatus load(CuratorFramework client, String groupPath) throws Exception {
     GroupPaths paths = new GroupPaths(groupPath);
     Assignment assignment = null;
     try {
@@ -121,9 +135,19 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
    *
    * @throws IllegalArgumentException if the group, its config or (balanced) its assignment does not
    *     exist, naming the path
-   * @throws Exception if ZooKeeper cannot be read
+   * @throws GroupAccessException if ZooKeeper cannot be read
    */
-  public static Ring liveRing(CuratorFramework client, String groupPath, KeyRouter router)
+  public static Ring liveRing(CuratorFramework client, String groupPath, KeyRouter router) {
+    try {
+      return loadRing(client, groupPath, router);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw GroupAccessException.of(groupPath, e);
+    }
+  }
+
+  private static Ring loadRing(CuratorFramework client, String groupPath, KeyRouter router)
       throws Exception {
     GroupPaths paths = new GroupPaths(groupPath);
     GroupConfig config = storedConfig(client, paths);
@@ -188,9 +212,19 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
    * the members the next placement is computed for (observers and draining members are left out, as
    * every member's view leaves them out).
    *
-   * @throws Exception if ZooKeeper cannot be read
+   * @throws GroupAccessException if ZooKeeper cannot be read
    */
-  public static List<Member> liveWorkers(CuratorFramework client, String groupPath)
+  public static List<Member> liveWorkers(CuratorFramework client, String groupPath) {
+    try {
+      return loadWorkers(client, groupPath);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw GroupAccessException.of(groupPath, e);
+    }
+  }
+
+  private static List<Member> loadWorkers(CuratorFramework client, String groupPath)
       throws Exception {
     GroupPaths paths = new GroupPaths(groupPath);
     List<Member> live = new ArrayList<>();
@@ -221,10 +255,9 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
    * the config names none (written before routers were stored, or for a custom router).
    *
    * @throws IllegalArgumentException if the group has no config, naming the path
-   * @throws Exception if ZooKeeper cannot be read
+   * @throws GroupAccessException if ZooKeeper cannot be read
    */
-  public static Optional<KeyRouter> storedRouter(CuratorFramework client, String groupPath)
-      throws Exception {
+  public static Optional<KeyRouter> storedRouter(CuratorFramework client, String groupPath) {
     return storedConfig(client, new GroupPaths(groupPath)).keyRouter();
   }
 

@@ -5,6 +5,7 @@ import io.ringwork.membership.MemberInfo;
 import io.ringwork.membership.Membership;
 import io.ringwork.membership.MembershipListener;
 import io.ringwork.membership.View;
+import io.ringwork.membership.internal.ConnectionSettings;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -30,12 +31,13 @@ final class MembershipSession implements GroupSession {
             .sessionTimeout(b.sessionTimeout())
             .connectTimeout(b.connectTimeout())
             .role(Membership.Role.WORKER);
-    if (b.client() != null) {
-      mb.curator(b.client());
-    } else if (b.embedded()) {
-      mb.embedded(b.embeddedDataDir(), b.embeddedPort());
+    ConnectionSettings c = b.connection();
+    if (c.curator() != null) {
+      mb.curator(c.curator());
+    } else if (c.embedded()) {
+      mb.embedded(c.embeddedDataDir(), c.embeddedPort());
     } else {
-      mb.connectString(b.connectString());
+      mb.connectString(c.connectString());
     }
     MembershipSession session = new MembershipSession(mb.build());
     session.membership.addListener(

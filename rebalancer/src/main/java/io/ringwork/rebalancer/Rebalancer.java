@@ -14,6 +14,7 @@ import io.ringwork.membership.GroupFacts;
 import io.ringwork.membership.Lifecycle;
 import io.ringwork.membership.SessionLease;
 import io.ringwork.membership.internal.DaemonThreads;
+import io.ringwork.rebalancer.internal.RebalancerInternals;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
@@ -62,6 +63,12 @@ import org.slf4j.LoggerFactory;
 public final class Rebalancer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Rebalancer.class);
+
+  static {
+    RebalancerInternals.install(
+        Rebalancer::curator); // other modules' way in, with no public method
+  }
+
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
   /** Where a rebalancer stands, for health checks. */
@@ -318,10 +325,10 @@ public final class Rebalancer implements AutoCloseable {
   }
 
   /**
-   * Returns the Curator client this rebalancer uses, for tests and diagnostics (for example {@code
-   * RingworkZooKeeper.expireSession}); do not close it or write through it.
+   * Returns the Curator client this rebalancer uses; do not close it or write through it.
+   * Ringwork's other modules reach it through {@link RebalancerInternals#curator}.
    */
-  public CuratorFramework curator() {
+  CuratorFramework curator() {
     return session.client();
   }
 

@@ -3,6 +3,7 @@ package io.ringwork.rebalancer;
 import com.codahale.metrics.MetricRegistry;
 import io.ringwork.membership.ConnectionDefaults;
 import io.ringwork.membership.GroupPaths;
+import io.ringwork.membership.internal.ConnectionSettings;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
@@ -37,15 +38,9 @@ public final class RebalancerBuilder {
 
   private String group;
   private Member member;
-  private CuratorFramework client;
-  private String connectString;
-  private boolean embedded;
-  private Path embeddedDataDir;
-  private int embeddedPort;
-  private Duration sessionTimeout;
+  private final ConnectionSettings connection = new ConnectionSettings();
   private String namespace;
   private Strategy strategy;
-  private Duration connectTimeout;
   private int toozPoints = -1;
   private int partitions = -1;
   private int replicas = -1;
@@ -88,8 +83,7 @@ public final class RebalancerBuilder {
 
   /** Uses the embedding service's started Curator client; the rebalancer does not close it. */
   public RebalancerBuilder curator(CuratorFramework curator) {
-    requireUnset(client == null && connectString == null && !embedded, "the ZooKeeper source");
-    this.client = Objects.requireNonNull(curator, "curator");
+    connection.curator(curator);
     return this;
   }
 
@@ -99,12 +93,7 @@ public final class RebalancerBuilder {
    * @throws IllegalArgumentException if it is empty
    */
   public RebalancerBuilder connectString(String hosts) {
-    requireUnset(client == null && connectString == null && !embedded, "the ZooKeeper source");
-    Objects.requireNonNull(hosts, "connectString");
-    if (hosts.isBlank()) {
-      throw new IllegalArgumentException("connectString must not be empty");
-    }
-    this.connectString = hosts;
+    connection.connectString(hosts);
     return this;
   }
 
@@ -120,13 +109,7 @@ public final class RebalancerBuilder {
    * @throws IllegalArgumentException if the port is not between 0 and 65535
    */
   public RebalancerBuilder embedded(Path dataDir, int port) {
-    requireUnset(client == null && connectString == null && !embedded, "the ZooKeeper source");
-    if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
-    }
-    this.embedded = true;
-    this.embeddedDataDir = dataDir;
-    this.embeddedPort = port;
+    connection.embedded(dataDir, port);
     return this;
   }
 
@@ -136,8 +119,7 @@ public final class RebalancerBuilder {
    * @throws IllegalArgumentException if it is not positive
    */
   public RebalancerBuilder sessionTimeout(Duration timeout) {
-    requireUnset(sessionTimeout == null, "sessionTimeout");
-    this.sessionTimeout = positive(timeout, "sessionTimeout");
+    connection.sessionTimeout(timeout);
     return this;
   }
 
@@ -175,8 +157,7 @@ public final class RebalancerBuilder {
    * @throws IllegalArgumentException if it is not positive
    */
   public RebalancerBuilder connectTimeout(Duration timeout) {
-    requireUnset(connectTimeout == null, "connectTimeout");
-    this.connectTimeout = positive(timeout, "connectTimeout");
+    connection.connectTimeout(timeout);
     return this;
   }
 
@@ -312,7 +293,7 @@ public final class RebalancerBuilder {
     if (member == null) {
       throw new IllegalStateException("member is required");
     }
-    if (client == null && connectString == null && !embedded) {
+    if (!connection.hasSource()) {
       throw new IllegalStateException(
           "a ZooKeeper source is required: curator(...), connectString(...) or embedded(...)");
     }
@@ -357,7 +338,7 @@ public final class RebalancerBuilder {
   }
 
   Duration connectTimeout() {
-    return ConnectionDefaults.connectTimeout(connectTimeout, sessionTimeout());
+    return connection.connectTimeout();
   }
 
   int replicaCount() {
@@ -394,28 +375,13 @@ public final class RebalancerBuilder {
     return member;
   }
 
-  CuratorFramework client() {
-    return client;
-  }
-
-  String connectString() {
-    return connectString;
-  }
-
-  boolean embedded() {
-    return embedded;
-  }
-
-  Path embeddedDataDir() {
-    return embeddedDataDir;
-  }
-
-  int embeddedPort() {
-    return embeddedPort;
+  /** The connection settings: where ZooKeeper is, and the timeouts. */
+  ConnectionSettings connection() {
+    return connection;
   }
 
   Duration sessionTimeout() {
-    return ConnectionDefaults.sessionTimeout(sessionTimeout);
+    return connection.sessionTimeout();
   }
 
   String namespace() {

@@ -3,11 +3,11 @@ package io.ringwork.rebalancer;
 import io.ringwork.membership.ConnectionDefaults;
 import io.ringwork.membership.Lifecycle;
 import io.ringwork.membership.SessionLease;
+import io.ringwork.membership.internal.ConnectionSettings;
 import io.ringwork.membership.internal.DaemonThreads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -75,21 +75,22 @@ public final class RingworkClient implements AutoCloseable {
   private record Ring(String groupPath, Rebalancer rebalancer) {}
 
   private RingworkClient(Builder b) {
-    this.ownsClient = b.curator == null;
+    ConnectionSettings c = b.connection;
+    this.ownsClient = c.curator() == null;
     if (ownsClient) {
       // Curator 5.9 never shuts down the executor of runSafe() it makes itself (apache/curator
       // GH-1277): give it one that close() stops, so that closing leaves no thread behind.
       String name = "ringwork-client-" + instance + "-curator-safe";
       this.runSafe = Executors.newSingleThreadExecutor(DaemonThreads.named(name));
       this.client =
-          ConnectionDefaults.newClientBuilder(b.connectString, b.sessionTimeout())
+          ConnectionDefaults.newClientBuilder(c.connectString(), c.sessionTimeout())
               .runSafeService(runSafe)
               .build();
     } else {
       this.runSafe = null;
-      this.client = b.curator;
+      this.client = c.curator();
     }
-    this.connectTimeout = ConnectionDefaults.connectTimeout(b.connectTimeout, b.sessionTimeout());
+    this.connectTimeout = c.connectTimeout();
   }
 
   /** Returns a new builder. */
@@ -303,10 +304,7 @@ public final class RingworkClient implements AutoCloseable {
    * a connect string (the client makes and closes its own Curator client) or the caller's client.
    */
   public static final class Builder {
-    private String connectString;
-    private CuratorFramework curator;
-    private Duration sessionTimeout;
-    private Duration connectTimeout;
+    private final ConnectionSettings connection = new ConnectionSettings();
 
     private Builder() {}
 
@@ -317,12 +315,7 @@ public final class RingworkClient implements AutoCloseable {
      * @throws IllegalStateException if a ZooKeeper source was already set
      */
     public Builder connectString(String hosts) {
-      requireUnset(connectString == null && curator == null, "the ZooKeeper source");
-      Objects.requireNonNull(hosts, "connectString");
-      if (hosts.isBlank()) {
-        throw new IllegalArgumentException("connectString must not be empty");
-      }
-      this.connectString = hosts;
+      connection.connectString(hosts);
       return this;
     }
 
@@ -332,8 +325,7 @@ public final class RingworkClient implements AutoCloseable {
      * @throws IllegalStateException if a ZooKeeper source was already set
      */
     public Builder curator(CuratorFramework client) {
-      requireUnset(connectString == null && curator == null, "the ZooKeeper source");
-      this.curator = Objects.requireNonNull(client, "curator");
+      connection.curator(client);
       return this;
     }
 
@@ -344,8 +336,7 @@ public final class RingworkClient implements AutoCloseable {
      * @throws IllegalArgumentException if it is not positive
      */
     public Builder sessionTimeout(Duration timeout) {
-      requireUnset(sessionTimeout == null, "sessionTimeout");
-      this.sessionTimeout = positive(timeout, "sessionTimeout");
+      connection.sessionTimeout(timeout);
       return this;
     }
 
@@ -356,8 +347,7 @@ public final class RingworkClient implements AutoCloseable {
      * @throws IllegalArgumentException if it is not positive
      */
     public Builder connectTimeout(Duration timeout) {
-      requireUnset(connectTimeout == null, "connectTimeout");
-      this.connectTimeout = positive(timeout, "connectTimeout");
+      connection.connectTimeout(timeout);
       return this;
     }
 
@@ -368,33 +358,15 @@ public final class RingworkClient implements AutoCloseable {
      *     the caller's client (whose timeout is its own)
      */
     public RingworkClient build() {
-      if (connectString == null && curator == null) {
+      if (!connection.hasSource()) {
         throw new IllegalStateException(
             "a ZooKeeper source is required: connectString(...) or curator(...)");
       }
-      if (curator != null && sessionTimeout != null) {
+      if (connection.curator() != null && connection.sessionTimeoutSet()) {
         throw new IllegalStateException(
             "sessionTimeout applies to a client RingworkClient makes, not to the caller's");
       }
       return new RingworkClient(this);
-    }
-
-    private Duration sessionTimeout() {
-      return ConnectionDefaults.sessionTimeout(sessionTimeout);
-    }
-
-    private static Duration positive(Duration d, String what) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be positive, got " + d);
-      }
-      return d;
-    }
-
-    private static void requireUnset(boolean unset, String what) {
-      if (!unset) {
-        throw new IllegalStateException(what + " was already set");
-      }
     }
   }
 }

@@ -14,6 +14,7 @@ import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.rebalancer.internal.RebalancerInternals;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Strategy;
 import java.time.Duration;
@@ -148,7 +149,7 @@ final class ExclusivityFaultRunsTest {
               new StrictHistory.Incarnation(victim.id, victim.session());
           long before = System.nanoTime();
           try {
-            ZooKeeperExtension.expireSession(victim.rebalancer.curator());
+            ZooKeeperExtension.expireSession(RebalancerInternals.curator(victim.rebalancer));
             strict.sessionClosed(closed, 0, before);
           } catch (IllegalStateException e) {
             skipped.incrementAndGet(); // could not attach to the session (it was reconnecting)
@@ -379,7 +380,10 @@ final class ExclusivityFaultRunsTest {
 
     long session() {
       try {
-        return rebalancer.curator().getZookeeperClient().getZooKeeper().getSessionId();
+        return RebalancerInternals.curator(rebalancer)
+            .getZookeeperClient()
+            .getZooKeeper()
+            .getSessionId();
       } catch (Exception e) {
         return 0;
       }

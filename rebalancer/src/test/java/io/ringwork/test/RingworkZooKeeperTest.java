@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.rebalancer.internal.RebalancerInternals;
 import io.ringwork.ring.Member;
 import java.time.Duration;
 import java.util.List;
@@ -76,7 +77,7 @@ final class RingworkZooKeeperTest {
     try (Rebalancer r = start("expired", events)) {
       assertThat(r.awaitStable(WAIT)).isTrue();
       long before = r.grant(0).orElseThrow().token();
-      zk.expireSession(r.curator());
+      zk.expireSession(RebalancerInternals.curator(r));
       await().atMost(WAIT).until(() -> events.contains("lost"));
       assertThat(r.awaitStable(WAIT)).isTrue();
       assertThat(r.grant(0).orElseThrow().token()).isGreaterThan(before);
@@ -88,14 +89,20 @@ final class RingworkZooKeeperTest {
     List<String> events = new CopyOnWriteArrayList<>();
     try (Rebalancer r = start("dropped", events, DROP_SESSION)) {
       assertThat(r.awaitStable(WAIT)).isTrue();
-      long session = r.curator().getZookeeperClient().getZooKeeper().getSessionId();
-      assertThat(r.curator().getZookeeperClient().getZooKeeper().getSessionTimeout())
+      long session =
+          RebalancerInternals.curator(r).getZookeeperClient().getZooKeeper().getSessionId();
+      assertThat(
+              RebalancerInternals.curator(r)
+                  .getZookeeperClient()
+                  .getZooKeeper()
+                  .getSessionTimeout())
           .as("the negotiated session timeout, the margin of this test")
           .isEqualTo((int) DROP_SESSION.toMillis());
-      zk.dropConnection(r.curator());
+      zk.dropConnection(RebalancerInternals.curator(r));
       await().atMost(WAIT).until(() -> events.contains("resumed"));
       assertThat(events).doesNotContain("lost");
-      assertThat(r.curator().getZookeeperClient().getZooKeeper().getSessionId()).isEqualTo(session);
+      assertThat(RebalancerInternals.curator(r).getZookeeperClient().getZooKeeper().getSessionId())
+          .isEqualTo(session);
       assertThat(r.awaitStable(WAIT)).isTrue();
     }
   }

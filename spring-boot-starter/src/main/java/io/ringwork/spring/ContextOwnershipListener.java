@@ -3,6 +3,7 @@ package io.ringwork.spring;
 import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.rebalancer.internal.RebalancerInternals;
 import io.ringwork.ring.Assignment;
 import java.util.List;
 import java.util.Set;
@@ -46,8 +47,7 @@ final class ContextOwnershipListener implements OwnershipListener {
   /** Names the rebalancer that events come from, and follows its connection; once it is built. */
   void source(Rebalancer source) {
     this.rebalancer = source;
-    source
-        .curator()
+    RebalancerInternals.curator(source)
         .getConnectionStateListenable()
         .addListener(
             (client, state) -> {
@@ -118,7 +118,7 @@ final class ContextOwnershipListener implements OwnershipListener {
   }
 
   private void accept() {
-    if (rebalancer.curator().getZookeeperClient().isConnected()
+    if (RebalancerInternals.curator(rebalancer).getZookeeperClient().isConnected()
         && refusing.compareAndSet(true, false)) {
       AvailabilityChangeEvent.publish(publisher, rebalancer, ReadinessState.ACCEPTING_TRAFFIC);
     }

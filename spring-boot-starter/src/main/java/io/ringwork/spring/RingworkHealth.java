@@ -1,6 +1,7 @@
 package io.ringwork.spring;
 
 import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.rebalancer.internal.RebalancerInternals;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.curator.framework.CuratorFramework;
@@ -24,7 +25,8 @@ final class RingworkHealth {
   boolean up() {
     return switch (rebalancer.state()) {
         // The connection is read directly: the state follows it through the event thread.
-      case STABLE, REBALANCING, DRAINING -> rebalancer.curator().getZookeeperClient().isConnected();
+      case STABLE, REBALANCING, DRAINING ->
+          RebalancerInternals.curator(rebalancer).getZookeeperClient().isConnected();
       case LATENT, SUSPENDED, LOST, CLOSED -> false;
     };
   }
@@ -43,7 +45,7 @@ final class RingworkHealth {
     if (rebalancer.state() == Rebalancer.State.LATENT) {
       return "not started";
     }
-    CuratorFramework c = rebalancer.curator();
+    CuratorFramework c = RebalancerInternals.curator(rebalancer);
     try {
       long id = c.getZookeeperClient().getZooKeeper().getSessionId();
       boolean connected = c.getZookeeperClient().isConnected();

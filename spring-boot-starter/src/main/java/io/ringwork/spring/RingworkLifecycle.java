@@ -1,5 +1,6 @@
 package io.ringwork.spring;
 
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.rebalancer.Rebalancer;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -54,18 +55,15 @@ public final class RingworkLifecycle implements SmartLifecycle {
 
   @Override
   public void stop(Runnable callback) {
-    Thread t =
-        new Thread(
-            () -> {
-              try {
-                drain();
-              } finally {
-                callback.run();
-              }
-            },
-            "ringwork-drain-" + rebalancer.memberId());
-    t.setDaemon(true);
-    t.start();
+    DaemonThreads.start(
+        "ringwork-drain-" + rebalancer.memberId(),
+        () -> {
+          try {
+            drain();
+          } finally {
+            callback.run();
+          }
+        });
   }
 
   private void drain() {

@@ -11,6 +11,7 @@ import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.rebalancer.RebalancerMeters;
+import io.ringwork.rebalancer.internal.RebalancerInternals;
 import io.ringwork.ring.Member;
 import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
@@ -63,7 +64,8 @@ final class RingworkAutoConfigurationTest {
               assertThat(r.awaitStable(STABLE)).isTrue();
               assertThat(r.memberId()).isEqualTo("m-1");
               assertThat(r.ownedPartitions()).hasSize(16);
-              assertThat(context.getBean(CuratorFramework.class)).isSameAs(r.curator());
+              assertThat(context.getBean(CuratorFramework.class))
+                  .isSameAs(RebalancerInternals.curator(r));
 
               KeyLocks locks = context.getBean(KeyLocks.class);
               assertThat(locks).isSameAs(r.locks());
@@ -170,7 +172,7 @@ final class RingworkAutoConfigurationTest {
               assertThat(context).hasNotFailed();
               assertThat(context).doesNotHaveBean("ringworkCurator");
               Rebalancer r = context.getBean(Rebalancer.class);
-              assertThat(r.curator()).isSameAs(context.getBean("ownCurator"));
+              assertThat(RebalancerInternals.curator(r)).isSameAs(context.getBean("ownCurator"));
               assertThat(r.awaitStable(STABLE)).isTrue();
             });
   }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.rebalancer.internal.RebalancerInternals;
 import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.List;
@@ -107,7 +108,8 @@ final class RingworkSpringBootTest {
   private void readinessFollowsTheConnection() throws Exception {
     assertThat(availability.getReadinessState()).isNotEqualTo(ReadinessState.REFUSING_TRAFFIC);
     long dropped = System.nanoTime();
-    zk.dropConnection(rebalancer.curator()); // SUSPENDED, then RECONNECTED within the session
+    zk.dropConnection(
+        RebalancerInternals.curator(rebalancer)); // SUSPENDED, then RECONNECTED within the session
     await().atMost(STABLE).until(() -> app.readiness.size() >= 2);
     assertThat(app.readiness.get(0).state()).isEqualTo(ReadinessState.REFUSING_TRAFFIC);
     assertThat(app.readiness.get(0).nanos() - dropped).isLessThan(Duration.ofSeconds(2).toNanos());

@@ -24,9 +24,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * @Test
  * void survivesSessionExpiry() throws Exception {
- *   Rebalancer r = Rebalancer.newBuilder().connectString(zk.connectString())...build();
+ *   CuratorFramework client = ...;   // started, on zk.connectString()
+ *   Rebalancer r = Rebalancer.newBuilder().curator(client)...build();
  *   r.start();
- *   zk.expireSession(r.curator());   // the server ends the session: ephemeral nodes go
+ *   zk.expireSession(client);   // the server ends the session: ephemeral nodes go
  *   ...
  * }
  * }</pre>

@@ -3,6 +3,7 @@ package io.ringwork.tooz;
 import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockState;
 import io.ringwork.lock.LockTimeoutException;
+import io.ringwork.membership.internal.DaemonThreads;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
@@ -50,8 +51,7 @@ public final class ToozElection implements AutoCloseable {
             .build();
     this.dir = ToozGroup.namespacePath(b.namespace) + "/" + b.group + "/leader";
     this.onElected = b.onElected;
-    this.thread = new Thread(this::run, "ringwork-tooz-election-" + b.group);
-    thread.setDaemon(true);
+    this.thread = DaemonThreads.thread("ringwork-tooz-election-" + b.group, this::run);
   }
 
   /** Returns a builder. */

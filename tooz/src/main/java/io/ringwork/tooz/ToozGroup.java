@@ -1,5 +1,6 @@
 package io.ringwork.tooz;
 
+import io.ringwork.membership.internal.DaemonThreads;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -159,12 +160,7 @@ public final class ToozGroup implements AutoCloseable {
     this.weight = b.weight;
     this.acl = b.credentials == null ? null : digestAcl(b.credentials);
     this.events =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "ringwork-tooz-" + b.group);
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadExecutor(DaemonThreads.named("ringwork-tooz-" + b.group));
   }
 
   /** Returns a builder. */
@@ -384,19 +380,16 @@ public final class ToozGroup implements AutoCloseable {
   }
 
   private void retryLater() {
-    Thread t =
-        new Thread(
-            () -> {
-              try {
-                Thread.sleep(500);
-              } catch (InterruptedException e) {
-                return;
-              }
-              reload();
-            },
-            "ringwork-tooz-retry");
-    t.setDaemon(true);
-    t.start();
+    DaemonThreads.start(
+        "ringwork-tooz-retry",
+        () -> {
+          try {
+            Thread.sleep(500);
+          } catch (InterruptedException e) {
+            return;
+          }
+          reload();
+        });
   }
 
   private synchronized void reloadNow() throws Exception {

@@ -3,6 +3,7 @@ package io.ringwork.tooz;
 import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockState;
 import io.ringwork.lock.LockTimeoutException;
+import io.ringwork.membership.GroupAccessException;
 import io.ringwork.membership.SessionLease;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -330,9 +331,17 @@ public final class ToozLocks implements AutoCloseable {
    * Returns the contenders of a tooz lock directory in kazoo's order: children whose names end in
    * {@code __lock__} and ten digits (optionally signed), sorted by that text; others are ignored.
    * Empty when the directory does not exist. Reads each contender's member id (one read each).
+   *
+   * @throws GroupAccessException if ZooKeeper cannot be read, naming the directory
    */
-  public static List<Contender> contenders(CuratorFramework client, String dir) throws Exception {
-    return contenders(client, dir, true);
+  public static List<Contender> contenders(CuratorFramework client, String dir) {
+    try {
+      return contenders(client, dir, true);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw GroupAccessException.of(dir, e);
+    }
   }
 
   /** As {@link #contenders(CuratorFramework, String)}; without data, member ids are null. */

@@ -6,6 +6,7 @@ import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockRequest;
 import io.ringwork.lock.LockState;
 import io.ringwork.lock.LockTimeoutException;
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.simulator.cli.ZooKeeperClients;
 import io.ringwork.test.StrictHistory;
@@ -35,8 +36,7 @@ final class ApiActor {
             .memberId("api")
             .router(KeyRouter.upTo('/'))
             .build();
-    thread = new Thread(this::run, "demo-api");
-    thread.setDaemon(true);
+    thread = DaemonThreads.thread("demo-api", this::run);
   }
 
   void start() {

@@ -3,6 +3,7 @@ package io.ringwork.simulator.demo;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.simulator.RingworkCommand;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -59,9 +60,7 @@ final class ChildWorker implements Worker {
                 "--session-timeout",
                 Integer.toString(run.settings.sessionMs())));
     process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    Thread reader = new Thread(this::read, "demo-read-" + id);
-    reader.setDaemon(true);
-    reader.start();
+    DaemonThreads.start("demo-read-" + id, this::read);
   }
 
   private void read() {
@@ -178,19 +177,16 @@ final class ChildWorker implements Worker {
     signal("CONT");
     Map.Entry<String, Long> at = pausedAt;
     pausedAt = null;
-    Thread resume =
-        new Thread(
-            () -> {
-              try {
-                run.awaitSuccessorWrote(at);
-                command("resume"); // it writes with its old token: the ledger refuses
-              } catch (Exception e) {
-                // the process ended meanwhile
-              }
-            },
-            "demo-resume-" + id);
-    resume.setDaemon(true);
-    resume.start();
+    DaemonThreads.start(
+        "demo-resume-" + id,
+        () -> {
+          try {
+            run.awaitSuccessorWrote(at);
+            command("resume"); // it writes with its old token: the ledger refuses
+          } catch (Exception e) {
+            // the process ended meanwhile
+          }
+        });
   }
 
   private void command(String line) throws IOException {

@@ -1,6 +1,7 @@
 package io.ringwork.simulator.demo;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.simulator.cli.Charts;
 import io.ringwork.simulator.cli.ConnectTimeoutOption;
 import io.ringwork.simulator.cli.Durations;
@@ -179,12 +180,7 @@ public final class DemoCommand implements Callable<Integer> {
     long spacing = checked.schedule().spacing(checked.length()).toNanos();
     long nextFault = System.nanoTime() + spacing;
     ScheduledExecutorService ticker =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "demo-status");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("demo-status"));
     ticker.scheduleAtFixedRate(status::print, 0, 1, TimeUnit.SECONDS);
     ticker.scheduleAtFixedRate(samples::sampleOwnership, 0, 250, TimeUnit.MILLISECONDS);
     int faultIndex = 0;

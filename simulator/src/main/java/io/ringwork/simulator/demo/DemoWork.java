@@ -4,9 +4,11 @@ import io.ringwork.lock.KeyGuard;
 import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockState;
 import io.ringwork.lock.LockTimeoutException;
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.rebalancer.internal.RebalancerInternals;
 import io.ringwork.ring.Assignment;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -123,7 +125,8 @@ final class DemoWork implements OwnershipListener {
    */
   Thread freezeDetector() {
     Thread t =
-        new Thread(
+        DaemonThreads.thread(
+            "demo-freeze-detector-" + id,
             () -> {
               long last = System.nanoTime();
               while (running) {
@@ -138,16 +141,17 @@ final class DemoWork implements OwnershipListener {
                 }
                 last = now;
               }
-            },
-            "demo-freeze-detector-" + id);
-    t.setDaemon(true);
+            });
     return t;
   }
 
   /** The session the worker's client is in now, or 0 without one. */
   private long session() {
     try {
-      return rebalancer.curator().getZookeeperClient().getZooKeeper().getSessionId();
+      return RebalancerInternals.curator(rebalancer)
+          .getZookeeperClient()
+          .getZooKeeper()
+          .getSessionId();
     } catch (Exception e) {
       return 0;
     }

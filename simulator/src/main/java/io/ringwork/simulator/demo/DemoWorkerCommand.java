@@ -1,6 +1,7 @@
 package io.ringwork.simulator.demo;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.simulator.cli.WorkerEvents;
 import java.io.BufferedReader;
@@ -74,12 +75,7 @@ public final class DemoWorkerCommand implements Callable<Integer> {
     rebalancer.start();
     work.freezeDetector().start();
     ScheduledExecutorService ticker =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "demo-worker-status");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("demo-worker-status"));
     ticker.scheduleAtFixedRate(recorder::flush, 200, 200, TimeUnit.MILLISECONDS);
     commands(work).start();
     ticker.scheduleAtFixedRate(
@@ -128,7 +124,8 @@ public final class DemoWorkerCommand implements Callable<Integer> {
   /** Reads the demo's commands from standard input: pause and resume. */
   private static Thread commands(DemoWork work) {
     Thread t =
-        new Thread(
+        DaemonThreads.thread(
+            "demo-worker-commands",
             () -> {
               try (BufferedReader in =
                   new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
@@ -143,9 +140,7 @@ public final class DemoWorkerCommand implements Callable<Integer> {
               } catch (IOException e) {
                 // the demo ended
               }
-            },
-            "demo-worker-commands");
-    t.setDaemon(true);
+            });
     return t;
   }
 

@@ -1,5 +1,6 @@
 package io.ringwork.simulator.demo;
 
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
@@ -49,9 +50,7 @@ final class LocalWorker implements Worker {
     rebalancer =
         DemoGroup.rebalancer(id, client, work.after(counting), run.settings.restartGrace());
     rebalancer.start();
-    thread = new Thread(this::work, "demo-" + id);
-    thread.setDaemon(true);
-    thread.start();
+    thread = DaemonThreads.start("demo-" + id, this::work);
   }
 
   private void work() {

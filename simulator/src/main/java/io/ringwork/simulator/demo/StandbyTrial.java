@@ -3,6 +3,7 @@ package io.ringwork.simulator.demo;
 import com.codahale.metrics.MetricRegistry;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
@@ -201,9 +202,7 @@ final class StandbyTrial {
               .listener(this)
               .build();
       rebalancer.start();
-      writer = new Thread(this::write, "demo-standby-" + id);
-      writer.setDaemon(true);
-      writer.start();
+      writer = DaemonThreads.start("demo-standby-" + id, this::write);
     }
 
     @Override

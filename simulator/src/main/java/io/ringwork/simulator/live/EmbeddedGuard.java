@@ -3,6 +3,7 @@ package io.ringwork.simulator.live;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.rebalancer.RebalancerBuilder;
+import io.ringwork.rebalancer.internal.RebalancerInternals;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,7 +81,7 @@ final class EmbeddedGuard {
   private List<String> others() {
     List<String> others = new ArrayList<>();
     try {
-      CuratorFramework client = rebalancer.curator();
+      CuratorFramework client = RebalancerInternals.curator(rebalancer);
       long self = client.getZookeeperClient().getZooKeeper().getSessionId();
       String ns = RebalancerBuilder.DEFAULT_NAMESPACE;
       for (String group : client.getChildren().forPath(ns)) {

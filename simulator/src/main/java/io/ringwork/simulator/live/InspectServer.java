@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.simulator.cli.InputException;
 import io.ringwork.simulator.cli.RuntimeFailure;
 import java.io.IOException;
@@ -67,14 +68,7 @@ final class InspectServer implements AutoCloseable {
     this.reader = reader;
     this.page = resource("inspect.html");
     this.http = HttpServer.create(address, 0);
-    this.handlers =
-        Executors.newFixedThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "ringwork-inspect-http");
-              t.setDaemon(true);
-              return t;
-            });
+    this.handlers = Executors.newFixedThreadPool(2, DaemonThreads.named("ringwork-inspect-http"));
     http.setExecutor(handlers);
     http.createContext("/", this::handle);
   }

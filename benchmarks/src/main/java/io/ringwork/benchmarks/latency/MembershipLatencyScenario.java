@@ -1,5 +1,10 @@
-package io.ringwork.membership;
+package io.ringwork.benchmarks.latency;
 
+import io.ringwork.membership.EmbeddedZooKeeper;
+import io.ringwork.membership.Membership;
+import io.ringwork.membership.MembershipListener;
+import io.ringwork.membership.View;
+import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.ring.Member;
 import java.io.BufferedReader;
 import java.io.File;
@@ -18,8 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * how long from one member's join or leave until every other member's view shows it, and from a
  * member's kill -9 (its own JVM) until every view drops it, with a 2 s session timeout.
  *
- * <p>Run: {@code mvn -B -q -pl membership test-compile exec:java
- * -Dexec.mainClass=io.ringwork.membership.MembershipLatencyScenario -Dexec.classpathScope=test}
+ * <p>Run (after {@code mvn -B -q -pl benchmarks -am package -DskipTests}): {@code java -cp
+ * benchmarks/target/benchmarks.jar io.ringwork.benchmarks.latency.MembershipLatencyScenario}
  */
 public final class MembershipLatencyScenario {
 
@@ -155,17 +160,15 @@ public final class MembershipLatencyScenario {
     String line;
     while ((line = out.readLine()) != null) {
       if (line.equals("JOINED")) {
-        Thread drain =
-            new Thread(
-                () -> {
-                  try {
-                    out.lines().forEach(l -> {});
-                  } catch (java.io.UncheckedIOException e) {
-                    // the process was killed
-                  }
-                });
-        drain.setDaemon(true);
-        drain.start();
+        DaemonThreads.start(
+            "member-output-" + id,
+            () -> {
+              try {
+                out.lines().forEach(l -> {});
+              } catch (java.io.UncheckedIOException e) {
+                // the process was killed
+              }
+            });
         return p;
       }
     }

@@ -1,5 +1,6 @@
-package io.ringwork.membership;
+package io.ringwork.benchmarks.latency;
 
+import io.ringwork.membership.Membership;
 import io.ringwork.ring.Member;
 import java.time.Duration;
 
