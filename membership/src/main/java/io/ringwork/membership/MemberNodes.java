@@ -55,6 +55,10 @@ final class MemberNodes {
   void start() {
     watcher = new PersistentWatcher(client, parent, true);
     watcher.getListenable().addListener(this::process);
+    // Reload once the watch is in place on the server: at start and after every reconnection.
+    // A list sent before the watch is set again (in a new session the server has none) could miss
+    // a node created, or keep one deleted, between the two; a list after it cannot.
+    watcher.getResetListenable().addListener(this::reload);
     watcher.start();
     reload();
   }
@@ -108,7 +112,9 @@ final class MemberNodes {
                   return;
                 }
                 if (e.getResultCode() == KeeperException.Code.NONODE.intValue()) {
-                  merge(List.of(), Map.of(), 0);
+                  // No members node: every node seen before this reply is gone (one created after
+                  // it comes with its own event, handled after this reply).
+                  merge(List.of(), Map.of(), Long.MAX_VALUE);
                 } else if (e.getResultCode() == KeeperException.Code.OK.intValue()) {
                   deletedDuringReload.clear();
                   readAll(e.getChildren(), e.getStat().getPzxid());
