@@ -327,6 +327,11 @@ final class Acquisition {
       LockQueue q = list();
       LockNode me = q.byName(myName);
       if (me == null) {
+        if (h.session() != core.sessionIdOrZero()) {
+          // The listing ran in a new session: the node went with the old one.
+          throw new IllegalStateException(
+              "the ZooKeeper session ended while waiting for " + LockKeys.shown(h.key()));
+        }
         throw new IllegalStateException(
             "the lock request node " + h.path() + " vanished while waiting (broken by force?)");
       }

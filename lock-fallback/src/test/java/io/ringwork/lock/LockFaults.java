@@ -88,8 +88,20 @@ public final class LockFaults {
       LockHandle held = next.acquire("hot", LockMode.EXCLUSIVE, Duration.ofSeconds(30));
       int timeouts = 0;
       for (int i = 0; i < churn; i++) {
-        if (holder.tryAcquire("hot", LockMode.EXCLUSIVE).isEmpty()) {
+        try {
+          if (holder.tryAcquire("hot", LockMode.EXCLUSIVE).isEmpty()) {
+            timeouts++;
+          }
+        } catch (IllegalStateException e) {
+          // The holder's session is 1 s (for the expiries above): on a machine loaded far beyond
+          // its cores it can expire during a try, which then fails naming the session (one loop
+          // run at load 47-70). That try was not granted either, which is what is counted; the
+          // sweep below still checks that it left nothing behind.
+          if (!e.getMessage().contains("session ended")) {
+            throw e;
+          }
           timeouts++;
+          holderClient.blockUntilConnected(30, TimeUnit.SECONDS);
         }
       }
       held.release();
