@@ -1,5 +1,6 @@
 package io.ringwork.simulator;
 
+import io.ringwork.membership.GroupAccessException;
 import io.ringwork.simulator.cli.InputException;
 import io.ringwork.simulator.cli.RuntimeFailure;
 import io.ringwork.simulator.demo.DemoCommand;
@@ -89,7 +90,10 @@ public final class RingworkCommand implements Runnable {
             return CommandLine.ExitCode.USAGE;
           }
           err.println(
-              "ringwork: failed: " + (e instanceof RuntimeFailure ? e.getMessage() : e.toString()));
+              "ringwork: failed: "
+                  + (e instanceof RuntimeFailure || e instanceof GroupAccessException
+                      ? e.getMessage() // says what could not be read or written, and why
+                      : e.toString()));
           err.flush();
           return CommandLine.ExitCode.SOFTWARE;
         });
