@@ -1,5 +1,6 @@
 package io.ringwork.tooz;
 
+import io.ringwork.membership.GroupAccessException;
 import io.ringwork.membership.internal.DaemonThreads;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -258,39 +259,50 @@ public final class ToozGroup implements AutoCloseable {
 
   /**
    * Creates the persistent parents if missing, joins (when a member id was given) and starts
-   * watching the group.
+   * watching the group. On any failure it closes itself (no node, watch, listener or thread left).
    *
-   * @throws IllegalStateException if ZooKeeper refuses, e.g. the id is taken by a live session
+   * @throws IllegalStateException if the member id is taken by another live session or a persistent
+   *     node (naming the id and the group)
+   * @throws GroupAccessException if ZooKeeper cannot be read or written (connection loss past the
+   *     client's retries, a node whose ACL refuses this client, an interrupt, which is kept); names
+   *     the group's path and ZooKeeper's own error
    */
-  public ToozGroup start() throws Exception {
+  public ToozGroup start() {
     try {
-      ensureParents();
-      client.getConnectionStateListenable().addListener(connection);
-      if (memberId != null) {
-        try {
-          create();
-        } catch (KeeperException.NodeExistsException e) {
-          Stat s = client.checkExists().forPath(memberPath());
-          if (s == null || s.getEphemeralOwner() != currentSession()) {
-            throw new IllegalStateException(
-                "member id '"
-                    + memberId
-                    + "' is taken in "
-                    + groupPath
-                    + (s != null && s.getEphemeralOwner() == 0
-                        ? " by a persistent node"
-                        : " by another live session")
-                    + "; use another id");
-          }
-        }
-        joined = true;
-      }
-      reloadNow();
+      join();
       return this;
-    } catch (Exception | Error e) {
+    } catch (RuntimeException | Error e) {
       close(); // nothing left behind: no listener, no thread, no node, no watch
       throw e;
+    } catch (Exception e) {
+      close();
+      throw GroupAccessException.of(groupPath, e);
     }
+  }
+
+  private void join() throws Exception {
+    ensureParents();
+    client.getConnectionStateListenable().addListener(connection);
+    if (memberId != null) {
+      try {
+        create();
+      } catch (KeeperException.NodeExistsException e) {
+        Stat s = client.checkExists().forPath(memberPath());
+        if (s == null || s.getEphemeralOwner() != currentSession()) {
+          throw new IllegalStateException(
+              "member id '"
+                  + memberId
+                  + "' is taken in "
+                  + groupPath
+                  + (s != null && s.getEphemeralOwner() == 0
+                      ? " by a persistent node"
+                      : " by another live session")
+                  + "; use another id");
+        }
+      }
+      joined = true;
+    }
+    reloadNow();
   }
 
   private String memberPath() {
