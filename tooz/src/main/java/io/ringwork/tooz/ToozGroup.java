@@ -310,16 +310,28 @@ public final class ToozGroup implements AutoCloseable {
   }
 
   private void ensureParents() throws Exception {
-    ensurePath(client, groupPath, acl);
+    createPath(client, groupPath, acl);
   }
 
   /**
    * Creates a path's missing nodes, from the root down, persistent with empty data, as kazoo's
    * {@code ensure_path}: never containers, which ZooKeeper deletes once empty (tooz members then
    * fail). With {@code acl} (tooz's digest ACL) when not null.
+   *
+   * @throws GroupAccessException if ZooKeeper cannot be read or written; names {@code path}
    */
-  public static void ensurePath(CuratorFramework client, String path, List<ACL> acl)
-      throws Exception {
+  public static void ensurePath(CuratorFramework client, String path, List<ACL> acl) {
+    try {
+      createPath(client, path, acl);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw GroupAccessException.of(path, e);
+    }
+  }
+
+  /** As {@link #ensurePath}, with ZooKeeper's own exceptions (an interrupt stays one). */
+  static void createPath(CuratorFramework client, String path, List<ACL> acl) throws Exception {
     if (client.checkExists().forPath(path) != null) {
       return;
     }
@@ -482,17 +494,28 @@ public final class ToozGroup implements AutoCloseable {
     }
   }
 
-  /** Reads a tooz group once, without joining or watching it. */
-  public static Snapshot read(CuratorFramework client, String namespace, String group)
-      throws Exception {
+  /**
+   * Reads a tooz group once, without joining or watching it; a group that does not exist reads as
+   * empty.
+   *
+   * @throws IllegalArgumentException if the namespace is not one tooz id
+   * @throws GroupAccessException if ZooKeeper cannot be read; names the group's path
+   */
+  public static Snapshot read(CuratorFramework client, String namespace, String group) {
     String path = namespacePath(namespace) + "/" + group;
-    List<String> names;
     try {
-      names = client.getChildren().forPath(path);
-    } catch (KeeperException.NoNodeException e) {
-      return new Snapshot(List.of(), 0);
+      List<String> names;
+      try {
+        names = client.getChildren().forPath(path);
+      } catch (KeeperException.NoNodeException e) {
+        return new Snapshot(List.of(), 0);
+      }
+      return read(client, path, names);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw GroupAccessException.of(path, e);
     }
-    return read(client, path, names);
   }
 
   private static Snapshot read(CuratorFramework client, String path, List<String> names)

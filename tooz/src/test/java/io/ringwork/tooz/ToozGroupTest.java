@@ -253,6 +253,19 @@ final class ToozGroupTest {
   }
 
   @Test
+  void read_zooKeeperRefuses_throwsGroupAccessExceptionNamingTheGroup() throws Exception {
+    client = client();
+    client.create().creatingParentsIfNeeded().forPath("/tooz/g");
+    // A child only "svc" may read; this client has not authenticated.
+    client.create().withACL(ToozGroup.digestAcl("svc:s3cret")).forPath("/tooz/g/x");
+    assertThatThrownBy(() -> ToozGroup.read(client, "tooz", "g"))
+        .isInstanceOf(GroupAccessException.class)
+        .hasMessageContaining("/tooz/g")
+        .hasCauseInstanceOf(KeeperException.NoAuthException.class);
+    client.delete().forPath("/tooz/g/x"); // the leak check must be able to read the tree
+  }
+
+  @Test
   void connectionBlips_doNotMultiplyTheGroupsWatcher() throws Exception {
     client = client();
     ToozGroup g = ToozGroup.newBuilder().client(client).group("g").memberId("java-1").build();
