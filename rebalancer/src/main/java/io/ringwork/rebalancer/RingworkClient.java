@@ -157,10 +157,11 @@ public final class RingworkClient implements AutoCloseable {
   }
 
   /**
-   * Returns the Curator client every ring shares, for diagnostics and for other recipes in the same
-   * session; do not close it.
+   * Returns the Curator client every ring shares; do not close it. Not public: an application that
+   * needs the client (for other recipes in the same session, or to expire the session in a test)
+   * gives this object its own with {@link Builder#curator(CuratorFramework)}.
    */
-  public CuratorFramework curator() {
+  CuratorFramework curator() {
     return client;
   }
 

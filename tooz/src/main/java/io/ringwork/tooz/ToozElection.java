@@ -3,6 +3,7 @@ package io.ringwork.tooz;
 import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockState;
 import io.ringwork.lock.LockTimeoutException;
+import io.ringwork.membership.GroupAccessException;
 import io.ringwork.membership.internal.DaemonThreads;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -134,21 +135,29 @@ public final class ToozElection implements AutoCloseable {
   /**
    * Returns the leader of a tooz group as {@code get_leader} does: the data of the first contender
    * in its {@code leader} directory. Unlike tooz, it creates nothing.
+   *
+   * @throws IllegalArgumentException if the namespace is not one tooz id
+   * @throws GroupAccessException if ZooKeeper cannot be read; names the leader directory's path
    */
-  public static Optional<String> leader(CuratorFramework client, String namespace, String group)
-      throws Exception {
+  public static Optional<String> leader(CuratorFramework client, String namespace, String group) {
     String dir = ToozGroup.namespacePath(namespace) + "/" + group + "/leader";
-    for (ToozLocks.Contender c : ToozLocks.contenders(client, dir, false)) {
-      try {
-        byte[] data = client.getData().forPath(dir + "/" + c.node());
-        return data.length == 0
-            ? Optional.empty()
-            : Optional.of(new String(data, StandardCharsets.UTF_8));
-      } catch (KeeperException.NoNodeException e) {
-        // gone meanwhile: the next one is first now
+    try {
+      for (ToozLocks.Contender c : ToozLocks.contenders(client, dir, false)) {
+        try {
+          byte[] data = client.getData().forPath(dir + "/" + c.node());
+          return data.length == 0
+              ? Optional.empty()
+              : Optional.of(new String(data, StandardCharsets.UTF_8));
+        } catch (KeeperException.NoNodeException e) {
+          // gone meanwhile: the next one is first now
+        }
       }
+      return Optional.empty();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw GroupAccessException.of(dir, e);
     }
-    return Optional.empty();
   }
 
   /** Stops contending and gives up leadership. */

@@ -1,5 +1,6 @@
 package io.ringwork.tooz;
 
+import io.ringwork.membership.GroupAccessException;
 import io.ringwork.membership.internal.DaemonThreads;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -258,39 +259,50 @@ public final class ToozGroup implements AutoCloseable {
 
   /**
    * Creates the persistent parents if missing, joins (when a member id was given) and starts
-   * watching the group.
+   * watching the group. On any failure it closes itself (no node, watch, listener or thread left).
    *
-   * @throws IllegalStateException if ZooKeeper refuses, e.g. the id is taken by a live session
+   * @throws IllegalStateException if the member id is taken by another live session or a persistent
+   *     node (naming the id and the group)
+   * @throws GroupAccessException if ZooKeeper cannot be read or written (connection loss past the
+   *     client's retries, a node whose ACL refuses this client, an interrupt, which is kept); names
+   *     the group's path and ZooKeeper's own error
    */
-  public ToozGroup start() throws Exception {
+  public ToozGroup start() {
     try {
-      ensureParents();
-      client.getConnectionStateListenable().addListener(connection);
-      if (memberId != null) {
-        try {
-          create();
-        } catch (KeeperException.NodeExistsException e) {
-          Stat s = client.checkExists().forPath(memberPath());
-          if (s == null || s.getEphemeralOwner() != currentSession()) {
-            throw new IllegalStateException(
-                "member id '"
-                    + memberId
-                    + "' is taken in "
-                    + groupPath
-                    + (s != null && s.getEphemeralOwner() == 0
-                        ? " by a persistent node"
-                        : " by another live session")
-                    + "; use another id");
-          }
-        }
-        joined = true;
-      }
-      reloadNow();
+      join();
       return this;
-    } catch (Exception | Error e) {
+    } catch (RuntimeException | Error e) {
       close(); // nothing left behind: no listener, no thread, no node, no watch
       throw e;
+    } catch (Exception e) {
+      close();
+      throw GroupAccessException.of(groupPath, e);
     }
+  }
+
+  private void join() throws Exception {
+    ensureParents();
+    client.getConnectionStateListenable().addListener(connection);
+    if (memberId != null) {
+      try {
+        create();
+      } catch (KeeperException.NodeExistsException e) {
+        Stat s = client.checkExists().forPath(memberPath());
+        if (s == null || s.getEphemeralOwner() != currentSession()) {
+          throw new IllegalStateException(
+              "member id '"
+                  + memberId
+                  + "' is taken in "
+                  + groupPath
+                  + (s != null && s.getEphemeralOwner() == 0
+                      ? " by a persistent node"
+                      : " by another live session")
+                  + "; use another id");
+        }
+      }
+      joined = true;
+    }
+    reloadNow();
   }
 
   private String memberPath() {
@@ -298,16 +310,28 @@ public final class ToozGroup implements AutoCloseable {
   }
 
   private void ensureParents() throws Exception {
-    ensurePath(client, groupPath, acl);
+    createPath(client, groupPath, acl);
   }
 
   /**
    * Creates a path's missing nodes, from the root down, persistent with empty data, as kazoo's
    * {@code ensure_path}: never containers, which ZooKeeper deletes once empty (tooz members then
    * fail). With {@code acl} (tooz's digest ACL) when not null.
+   *
+   * @throws GroupAccessException if ZooKeeper cannot be read or written; names {@code path}
    */
-  public static void ensurePath(CuratorFramework client, String path, List<ACL> acl)
-      throws Exception {
+  public static void ensurePath(CuratorFramework client, String path, List<ACL> acl) {
+    try {
+      createPath(client, path, acl);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw GroupAccessException.of(path, e);
+    }
+  }
+
+  /** As {@link #ensurePath}, with ZooKeeper's own exceptions (an interrupt stays one). */
+  static void createPath(CuratorFramework client, String path, List<ACL> acl) throws Exception {
     if (client.checkExists().forPath(path) != null) {
       return;
     }
@@ -470,17 +494,28 @@ public final class ToozGroup implements AutoCloseable {
     }
   }
 
-  /** Reads a tooz group once, without joining or watching it. */
-  public static Snapshot read(CuratorFramework client, String namespace, String group)
-      throws Exception {
+  /**
+   * Reads a tooz group once, without joining or watching it; a group that does not exist reads as
+   * empty.
+   *
+   * @throws IllegalArgumentException if the namespace is not one tooz id
+   * @throws GroupAccessException if ZooKeeper cannot be read; names the group's path
+   */
+  public static Snapshot read(CuratorFramework client, String namespace, String group) {
     String path = namespacePath(namespace) + "/" + group;
-    List<String> names;
     try {
-      names = client.getChildren().forPath(path);
-    } catch (KeeperException.NoNodeException e) {
-      return new Snapshot(List.of(), 0);
+      List<String> names;
+      try {
+        names = client.getChildren().forPath(path);
+      } catch (KeeperException.NoNodeException e) {
+        return new Snapshot(List.of(), 0);
+      }
+      return read(client, path, names);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw GroupAccessException.of(path, e);
     }
-    return read(client, path, names);
   }
 
   private static Snapshot read(CuratorFramework client, String path, List<String> names)

@@ -323,7 +323,7 @@ public final class ToozLocks implements AutoCloseable {
     if (ensured.contains(dir)) {
       return; // as kazoo, once per lock: tooz never deletes a lock directory
     }
-    ToozGroup.ensurePath(client, dir, acl);
+    ToozGroup.createPath(client, dir, acl); // an interrupt stays an InterruptedException
     ensured.add(dir);
   }
 

@@ -3,6 +3,7 @@ package io.ringwork.tooz;
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
+import io.ringwork.membership.GroupAccessException;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.ToozRing;
 import java.util.ArrayList;
@@ -78,8 +79,15 @@ public final class ToozPartitioner implements AutoCloseable {
     return new Builder();
   }
 
-  /** Joins the group and builds the first ring. */
-  public ToozPartitioner start() throws Exception {
+  /**
+   * Joins the group and builds the first ring; on a failure the group is left as {@link
+   * ToozGroup#start()} leaves it (closed, nothing behind).
+   *
+   * @throws IllegalStateException if the member id is taken by another live session or a persistent
+   *     node
+   * @throws GroupAccessException if ZooKeeper cannot be read or written; names the group's path
+   */
+  public ToozPartitioner start() {
     group.start();
     rebuild(group.snapshot());
     return this;

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.ringwork.membership.GroupAccessException;
 import io.ringwork.membership.ZooKeeperExtension;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +16,9 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -228,6 +233,36 @@ final class ToozGroupTest {
     }
     assertThat(a.joined()).isTrue();
     a.close();
+  }
+
+  @Test
+  void start_zooKeeperRefuses_throwsGroupAccessExceptionNamingTheGroup() throws Exception {
+    client = client();
+    // Anyone may read the group, only "svc" create in it; this client has not authenticated.
+    List<ACL> acl = new ArrayList<>(ToozGroup.digestAcl("svc:s3cret"));
+    acl.add(new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE));
+    client.create().forPath("/tooz");
+    client.create().withACL(acl).forPath("/tooz/g");
+    ToozGroup g = ToozGroup.newBuilder().client(client).group("g").memberId("anon").build();
+    assertThatThrownBy(g::start)
+        .isInstanceOf(GroupAccessException.class)
+        .hasMessageContaining("/tooz/g")
+        .hasMessageContaining("NoAuth")
+        .hasCauseInstanceOf(KeeperException.NoAuthException.class);
+    assertThat(client.checkExists().forPath("/tooz/g/anon")).isNull();
+  }
+
+  @Test
+  void read_zooKeeperRefuses_throwsGroupAccessExceptionNamingTheGroup() throws Exception {
+    client = client();
+    client.create().creatingParentsIfNeeded().forPath("/tooz/g");
+    // A child only "svc" may read; this client has not authenticated.
+    client.create().withACL(ToozGroup.digestAcl("svc:s3cret")).forPath("/tooz/g/x");
+    assertThatThrownBy(() -> ToozGroup.read(client, "tooz", "g"))
+        .isInstanceOf(GroupAccessException.class)
+        .hasMessageContaining("/tooz/g")
+        .hasCauseInstanceOf(KeeperException.NoAuthException.class);
+    client.delete().forPath("/tooz/g/x"); // the leak check must be able to read the tree
   }
 
   @Test
