@@ -275,7 +275,20 @@ final class ToozGroupTest {
       client.blockUntilConnected(20, TimeUnit.SECONDS);
     }
     await().atMost(Duration.ofSeconds(10)).until(g::joined);
-    Thread.sleep(500); // let the reconnections' reloads finish
+    // Let the reconnections' reloads finish: until no read happened for a whole second (a fixed
+    // 500 ms was not enough under load: a late reload was counted against the change, 2 of 9 loop
+    // runs). A multiplied watcher still shows: four watchers read four times per change.
+    long quiet = System.nanoTime();
+    long seen = g.reloads.get();
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() - quiet < TimeUnit.SECONDS.toNanos(1) && System.nanoTime() < giveUp) {
+      Thread.sleep(50);
+      long now = g.reloads.get();
+      if (now != seen) {
+        seen = now;
+        quiet = System.nanoTime();
+      }
+    }
     long before = g.reloads.get();
     client.create().withMode(CreateMode.EPHEMERAL).forPath("/tooz/g/other", ToozData.weight(1));
     await().atMost(Duration.ofSeconds(10)).until(() -> g.snapshot().members().size() == 2);
