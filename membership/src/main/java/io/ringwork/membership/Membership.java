@@ -4,7 +4,6 @@ import io.ringwork.membership.internal.ConnectionSettings;
 import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.membership.internal.ListenerGuard;
 import io.ringwork.ring.Member;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -716,17 +715,13 @@ public final class Membership implements AutoCloseable {
     return MemberCodec.decode(id, data, stat).info();
   }
 
-  /** A member node as parsed, kept until its data changes. */
-  private record Parsed(long mzxid, MemberInfo info, boolean leader) {}
-
-  // The member nodes as parsed, by id (so in view order); the event thread's only.
-  private final java.util.TreeMap<String, Parsed> byId = new java.util.TreeMap<>();
+  // The member nodes as parsed, in view order; the event thread's only.
+  private final MemberTable table = new MemberTable(reportedCorrupt);
 
   /**
    * Brings the view up to date with the member nodes: only the nodes that changed since the last
    * refresh are read and parsed again (all of them after a reload), and a new view is made only
-   * when a member or the leader differs. Rebuilding the whole view on every change was the largest
-   * share of Ringwork's CPU at start (N members, each refreshing on each of N joins over N nodes).
+   * when a member or the leader differs.
    */
   private void refresh() {
     synchronized (refreshLock) {
@@ -740,97 +735,32 @@ public final class Membership implements AutoCloseable {
     MemberNodes.Changes changes = cache.changes();
     boolean changed = false;
     if (changes.all()) {
-      java.util.Set<String> seen = new java.util.HashSet<>();
+      java.util.Map<String, ChildData> nodes = new java.util.HashMap<>();
       for (ChildData child : cache.nodes()) {
         String path = child.getPath();
         if (path.startsWith(prefix) && path.indexOf('/', prefix.length()) < 0) {
-          String id = path.substring(prefix.length());
-          seen.add(id);
-          changed |= update(id, child);
+          nodes.put(path.substring(prefix.length()), child);
         }
       }
-      changed |= byId.keySet().retainAll(seen);
+      changed = table.reload(nodes);
     } else {
       for (String path : changes.paths()) {
         if (path.startsWith(prefix) && path.indexOf('/', prefix.length()) < 0) {
-          String id = path.substring(prefix.length());
-          ChildData child = cache.node(path);
-          changed |= child == null ? byId.remove(id) != null : update(id, child);
+          changed |= table.apply(path.substring(prefix.length()), cache.node(path));
         }
       }
     }
     if (!changed) {
       return;
     }
-    List<MemberInfo> members = new ArrayList<>(byId.size());
-    String leader = null;
-    long leaderZxid = -1;
-    for (Parsed p : byId.values()) {
-      if (p.info() != null) {
-        members.add(p.info());
-        // The newest claim wins while an old leader's flag has not been cleared yet.
-        if (p.leader() && p.mzxid() > leaderZxid) {
-          leader = p.info().id();
-          leaderZxid = p.mzxid();
-        }
-      }
-    }
-    Optional<String> leaderId = Optional.ofNullable(leader);
+    Optional<String> leaderId = table.leader();
     View current = view;
-    if (current.leader().equals(leaderId) && sameMembers(current.members(), members)) {
+    if (!table.takeMembersChanged() && current.leader().equals(leaderId)) {
       return; // a node rewritten with the same content, or a corrupt one left out
     }
-    View next = new View(++version, members, leaderId);
+    View next = new View(++version, table.members(), leaderId);
     view = next;
     fire(l -> l.onView(next));
-  }
-
-  private static boolean sameMembers(List<MemberInfo> a, List<MemberInfo> b) {
-    if (a.size() != b.size()) {
-      return false;
-    }
-    for (int i = 0; i < a.size(); i++) {
-      if (a.get(i) != b.get(i) && !a.get(i).equals(b.get(i))) { // mostly the same parsed objects
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Parses a node again if its data changed; returns whether what the view shows of it did. */
-  private boolean update(String id, ChildData child) {
-    long mzxid = child.getStat() == null ? 0 : child.getStat().getMzxid();
-    Parsed old = byId.get(id);
-    if (old != null && old.mzxid() == mzxid) {
-      return false;
-    }
-    Parsed now = parseNode(id, child);
-    byId.put(id, now);
-    return old == null
-        || !java.util.Objects.equals(old.info(), now.info())
-        || old.leader() != now.leader()
-        || (now.leader() && old.mzxid() != now.mzxid());
-  }
-
-  private Parsed parseNode(String id, ChildData child) {
-    Stat stat = child.getStat();
-    long mzxid = stat == null ? 0 : stat.getMzxid();
-    String key = child.getPath() + "@" + mzxid;
-    try {
-      MemberCodec.Decoded read = MemberCodec.decode(id, child.getData(), stat);
-      return new Parsed(mzxid, read.info(), read.leader());
-    } catch (Exception e) {
-      if (reportedCorrupt.add(key)) {
-        String text =
-            child.getData() == null ? "null" : new String(child.getData(), StandardCharsets.UTF_8);
-        log.warn(
-            "member node {} is left out of views: {} (data: {})",
-            child.getPath(),
-            e.getMessage(),
-            text.length() > 120 ? text.substring(0, 120) + "..." : text);
-      }
-      return new Parsed(mzxid, null, false);
-    }
   }
 
   private void fire(Consumer<MembershipListener> call) {

@@ -132,6 +132,16 @@ public record FleetState(
    * gone (no live node and no reservation). Sorted by id.
    */
   public List<Member> placed(List<MemberInfo> workers) {
+    if (reservations.isEmpty() && pause.isEmpty() && sortedById(workers)) {
+      // The common case, in one pass: every member of a group computes this on every change.
+      List<Member> out = new ArrayList<>(workers.size());
+      for (MemberInfo w : workers) {
+        if (!w.draining()) {
+          out.add(w.member());
+        }
+      }
+      return Collections.unmodifiableList(out);
+    }
     Map<String, Member> out = new TreeMap<>();
     Set<String> live = new HashSet<>();
     Set<String> frozen = pause.map(p -> Set.copyOf(p.members())).orElse(null);
@@ -148,6 +158,15 @@ public record FleetState(
       }
     }
     return Collections.unmodifiableList(new ArrayList<>(out.values()));
+  }
+
+  private static boolean sortedById(List<MemberInfo> workers) {
+    for (int i = 1; i < workers.size(); i++) {
+      if (workers.get(i - 1).id().compareTo(workers.get(i).id()) >= 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
