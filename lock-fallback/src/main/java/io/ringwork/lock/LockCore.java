@@ -4,6 +4,7 @@ import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.Lifecycle;
 import io.ringwork.membership.SessionLease;
 import io.ringwork.membership.internal.DaemonThreads;
+import io.ringwork.membership.internal.ListenerGuard;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Partitioner;
 import java.security.SecureRandom;
@@ -170,12 +171,9 @@ final class LockCore {
 
   // ---------------------------------------------------------------- plumbing
 
+  /** Runs a user's lock callback under the one listener rule ({@link ListenerGuard}). */
   void runGuarded(Runnable call, String what, String key) {
-    try {
-      call.run();
-    } catch (RuntimeException | Error e) {
-      log.error("{} callback of the lock on {} threw; ignored", what, LockKeys.shown(key), e);
-    }
+    new ListenerGuard(log, "the lock on " + LockKeys.shown(key)).run(what, call);
   }
 
   boolean submit(Runnable task) {

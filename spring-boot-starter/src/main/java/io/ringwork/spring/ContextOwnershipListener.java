@@ -1,5 +1,6 @@
 package io.ringwork.spring;
 
+import io.ringwork.membership.internal.ListenerGuard;
 import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
@@ -37,6 +38,8 @@ final class ContextOwnershipListener implements OwnershipListener {
   private final Supplier<List<OwnershipListener>> beans;
   private volatile Rebalancer rebalancer;
   private final AtomicBoolean refusing = new AtomicBoolean();
+  // Replaced by one that names the member once the rebalancer is built.
+  private volatile ListenerGuard guard = new ListenerGuard(log, "a Ringwork rebalancer");
 
   ContextOwnershipListener(
       ApplicationEventPublisher publisher, Supplier<List<OwnershipListener>> beans) {
@@ -47,6 +50,7 @@ final class ContextOwnershipListener implements OwnershipListener {
   /** Names the rebalancer that events come from, and follows its connection; once it is built. */
   void source(Rebalancer source) {
     this.rebalancer = source;
+    this.guard = new ListenerGuard(log, "member " + source.memberId());
     RebalancerInternals.curator(source)
         .getConnectionStateListenable()
         .addListener(
@@ -125,29 +129,15 @@ final class ContextOwnershipListener implements OwnershipListener {
   }
 
   private void publish(RingworkEvent event) {
-    try {
-      publisher.publishEvent(event);
-    } catch (RuntimeException e) {
-      log.error(
-          "a listener of {} threw for member {}; the OwnershipListener beans still run",
-          event.getClass().getSimpleName(),
-          rebalancer.memberId(),
-          e);
-    }
+    // The application's listeners of the event; the OwnershipListener beans still run after them.
+    guard.run(
+        "a listener of " + event.getClass().getSimpleName(), () -> publisher.publishEvent(event));
   }
 
   private void each(String callback, Consumer<OwnershipListener> call) {
     for (OwnershipListener l : beans.get()) {
-      try {
-        call.accept(l);
-      } catch (RuntimeException e) {
-        log.error(
-            "OwnershipListener bean {} threw in {} for member {}; the others still run",
-            l.getClass().getName(),
-            callback,
-            rebalancer.memberId(),
-            e);
-      }
+      // One bean that throws does not stop the others.
+      guard.run(l.getClass().getName() + "." + callback, () -> call.accept(l));
     }
   }
 }
