@@ -73,6 +73,7 @@ final class HandoffDriver {
   HandoffDriver(
       RebalancerBuilder b,
       GroupSession session,
+      HandoffStore store,
       EventLoop loop,
       Lifecycle lifecycle,
       GuardedListener listener,
@@ -92,12 +93,11 @@ final class HandoffDriver {
     this.mode =
         switch (b.strategyOrDefault()) {
           case BALANCED ->
-              new CoordinatedMode(host, b.placement(), selfId, session.client(), session.paths());
+              new CoordinatedMode(host, b.placement(), selfId, store, session.paths().root());
           case RENDEZVOUS -> new LeaderlessMode(host, b.placement(), selfId);
           case TOOZ -> new ToozMode(host, selfId, b.toozPoints(), b.replicaCount());
         };
-    this.handoff =
-        new Handoff(session.client(), session.paths(), selfId, loop::submit, this::handoffChanged);
+    this.handoff = new Handoff(store, selfId, loop::submit, this::handoffChanged);
     this.fleet =
         new FleetWatch(
             session.client(),

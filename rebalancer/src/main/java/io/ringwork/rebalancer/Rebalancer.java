@@ -131,6 +131,8 @@ public final class Rebalancer implements AutoCloseable {
         new HandoffDriver(
             b,
             session,
+            new ZooKeeperHandoffStore(
+                session.client(), session.paths(), selfId, b.routerOrDefault()),
             loop,
             lifecycle,
             new GuardedListener(b.listener(), selfId),
