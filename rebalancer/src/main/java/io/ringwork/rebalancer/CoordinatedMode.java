@@ -1,6 +1,5 @@
 package io.ringwork.rebalancer;
 
-import io.ringwork.membership.GroupPaths;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
@@ -9,54 +8,46 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.api.CuratorClosedException;
-import org.apache.curator.framework.recipes.cache.ChildData;
-import org.apache.curator.framework.recipes.cache.CuratorCache;
-import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Coordinated mode ({@code balanced}): the leader computes the next sticky table from the stored
- * one and the eligible members, and publishes it through {@link AssignmentStore}; every worker
- * watches the store's header and installs each newer version.
+ * one and the eligible members, and publishes it through the {@link HandoffStore} ({@link
+ * AssignmentStore} in ZooKeeper); every worker watches the published header and installs each newer
+ * version.
  */
 final class CoordinatedMode extends PartitionMode {
 
   private static final Logger log = LoggerFactory.getLogger(CoordinatedMode.class);
 
-  private final CuratorFramework client;
-  private final GroupPaths paths;
-  private final AssignmentStore store;
-  private CuratorCache headerCache;
+  private final HandoffStore store;
+  private final String root;
+  private HandoffStore.Watch headerWatch;
   private AssignmentStore.Stored stored;
 
+  /** {@code root} names the group in logs (its path). */
   CoordinatedMode(
       Mode.Host host,
       PartitionPlacement placement,
       String selfId,
-      CuratorFramework client,
-      GroupPaths paths) {
+      HandoffStore store,
+      String root) {
     super(host, placement, selfId);
-    this.client = client;
-    this.paths = paths;
-    this.store = new AssignmentStore(client, paths, placement.partitioner().router());
+    this.store = store;
+    this.root = root;
   }
 
   @Override
   public void start() {
-    headerCache =
-        CuratorCache.build(client, paths.assignment(), CuratorCache.Options.SINGLE_NODE_CACHE);
-    headerCache.listenable().addListener((type, before, after) -> host.submit(this::readStored));
-    headerCache.start();
+    headerWatch = store.watchAssignment(() -> host.submit(this::readStored));
     host.submit(this::readStored);
   }
 
   @Override
   public void close() {
-    if (headerCache != null) {
-      headerCache.close();
+    if (headerWatch != null) {
+      headerWatch.close();
     }
   }
 
@@ -83,7 +74,7 @@ final class CoordinatedMode extends PartitionMode {
       return Optional.empty();
     }
     try {
-      stored = store.read(stored);
+      stored = store.readAssignment(stored);
       Assignment previous = stored == null ? null : stored.assignment();
       // The step from the change since the stored table; the same table as assign(previous,
       // members) gives (ring's StepToTest).
@@ -91,7 +82,14 @@ final class CoordinatedMode extends PartitionMode {
       if (previous != null && sameTable(previous, next)) {
         return Optional.empty();
       }
-      AssignmentStore.Published published = store.publish(stored, next);
+      Optional<AssignmentStore.Published> won = store.publishAssignment(stored, next);
+      if (won.isEmpty()) {
+        log.info("leader {} lost a publish race; re-reading", selfId);
+        stored = null;
+        host.debounce(this::recompute, host.settleDelay());
+        return Optional.empty();
+      }
+      AssignmentStore.Published published = won.get();
       stored = published.stored();
       host.metrics().bytesWritten(published.bytes());
       log.info(
@@ -120,13 +118,9 @@ final class CoordinatedMode extends PartitionMode {
             });
       }
       return installed;
-    } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
-      log.info("leader {} lost a publish race; re-reading", selfId);
-      stored = null;
-      host.debounce(this::recompute, host.settleDelay());
     } catch (CorruptAssignmentException e) {
-      log.error("stored assignment of {} is unreadable: {}", paths.root(), e.getMessage());
-    } catch (CuratorClosedException e) {
+      log.error("stored assignment of {} is unreadable: {}", root, e.getMessage());
+    } catch (HandoffStore.ClosedException e) {
       log.debug("leader {} publishes nothing: the client is closed", selfId);
     } catch (Exception e) {
       log.warn("leader {} could not publish an assignment; retrying", selfId, e);
@@ -137,13 +131,8 @@ final class CoordinatedMode extends PartitionMode {
 
   private Optional<Installed> readStored() {
     try {
-      // Start from the cache's copy of the header: one read less per member and change.
-      ChildData header =
-          headerCache == null ? null : headerCache.get(paths.assignment()).orElse(null);
-      AssignmentStore.Stored read =
-          header == null
-              ? store.read(stored)
-              : store.read(stored, header.getData(), header.getStat());
+      // Start from the watch's copy of the header: one read less per member and change.
+      AssignmentStore.Stored read = store.readWatchedAssignment(stored);
       if (read == null) {
         return Optional.empty();
       }
@@ -154,14 +143,14 @@ final class CoordinatedMode extends PartitionMode {
             install(read.assignment(), HandoffState.version(read.assignment().version())));
       }
     } catch (CorruptAssignmentException e) {
-      log.error("stored assignment of {} is unreadable: {}", paths.root(), e.getMessage());
-    } catch (CuratorClosedException e) {
+      log.error("stored assignment of {} is unreadable: {}", root, e.getMessage());
+    } catch (HandoffStore.ClosedException e) {
       // The rebalancer is closing (a start that failed, a close racing this read): nothing to
       // read any more, and nothing to warn about (CliSafetyIT found this trace in the one-line
       // error of a refused duplicate id, 1 of 3 loop runs).
-      log.debug("assignment of {} not read: the client is closed", paths.root());
+      log.debug("assignment of {} not read: the client is closed", root);
     } catch (Exception e) {
-      log.warn("could not read the assignment of {}; will retry", paths.root(), e);
+      log.warn("could not read the assignment of {}; will retry", root, e);
       host.schedule(this::readStored, Duration.ofMillis(200));
     }
     return Optional.empty();

@@ -46,6 +46,21 @@ final class EventLoop {
             DaemonThreads.named(name + "-listener", t -> listenerThread = t));
   }
 
+  /**
+   * Runs events on {@code events}, which must run one task at a time, and callbacks on {@code
+   * callbacks}: a test's simulated threads. Neither counts as this loop's own thread.
+   */
+  EventLoop(
+      String selfId,
+      Lifecycle lifecycle,
+      ScheduledExecutorService events,
+      ExecutorService callbacks) {
+    this.selfId = selfId;
+    this.lifecycle = lifecycle;
+    this.events = events;
+    this.callbacks = callbacks;
+  }
+
   /** Runs {@code task} on the event thread; false when closed. */
   boolean submit(Runnable task) {
     if (lifecycle.isClosed() || events.isShutdown()) {

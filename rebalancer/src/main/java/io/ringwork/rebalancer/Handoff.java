@@ -1,28 +1,13 @@
 package io.ringwork.rebalancer;
 
-import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.MemberInfo;
-import io.ringwork.membership.Membership;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.recipes.cache.ChildData;
-import org.apache.curator.framework.recipes.cache.CuratorCache;
-import org.apache.curator.framework.recipes.watch.PersistentWatcher;
-import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.Op;
-import org.apache.zookeeper.OpResult;
-import org.apache.zookeeper.WatchedEvent;
-import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,11 +57,16 @@ import org.slf4j.LoggerFactory;
  * <p>Per state change each worker makes one write and reads the barrier once; the leader reads each
  * acknowledgement once and writes three nodes. That is O(N) operations per membership change, not
  * the O(N^2) of workers watching each other.
+ *
+ * <h2>Storage</h2>
+ *
+ * <p>This class decides what to write and what a read proves; where the facts live is a {@link
+ * HandoffStore}: {@link ZooKeeperHandoffStore} in production (the nodes above), an in-memory store
+ * in {@code HandoffInMemoryTest}, which runs whole handoffs with this class unchanged.
  */
 final class Handoff {
 
   private static final Logger log = LoggerFactory.getLogger(Handoff.class);
-  private static final int MAX_READS_PER_MULTI = 256;
 
   /** A barrier as read: the state it completes, its read point and its own zxid (the token). */
   record Barrier(HandoffState state, long readZxid, long zxid) {
@@ -101,15 +91,14 @@ final class Handoff {
     WAITING
   }
 
-  private final CuratorFramework client;
-  private final GroupPaths paths;
+  private final HandoffStore store;
   private final String selfId;
   private final Consumer<Runnable> eventThread;
   private final Runnable onChange;
 
-  private CuratorCache barrierCache;
-  // Leader side, confined to the event thread but for the watcher itself.
-  private PersistentWatcher ackWatcher;
+  private HandoffStore.Watch barrierWatch;
+  // Leader side, confined to the event thread but for the watch itself.
+  private HandoffStore.Watch ackWatch;
   private boolean needRead = true;
   private long lastReadPoint;
   // Notifications handed to the event thread but not yet seen there: a burst is read once, after
@@ -121,24 +110,16 @@ final class Handoff {
   private Barrier confirmed;
   private List<MemberInfo> readWorkers = List.of();
   private long ackSession;
-  private int ackVersion = -1;
-  private long ackCzxid;
   private long ackZxid;
   private HandoffState ackState = HandoffState.NONE;
 
   /**
-   * Creates the protocol for one member; {@code eventThread} runs a task on the rebalancer's event
-   * thread, and {@code onChange} (run there) is told of every change to the barrier or, while
-   * leading, to an acknowledgement.
+   * Creates the protocol for one member over {@code store}; {@code eventThread} runs a task on the
+   * rebalancer's event thread, and {@code onChange} (run there) is told of every change to the
+   * barrier or, while leading, to an acknowledgement.
    */
-  Handoff(
-      CuratorFramework client,
-      GroupPaths paths,
-      String selfId,
-      Consumer<Runnable> eventThread,
-      Runnable onChange) {
-    this.client = client;
-    this.paths = paths;
+  Handoff(HandoffStore store, String selfId, Consumer<Runnable> eventThread, Runnable onChange) {
+    this.store = store;
     this.selfId = selfId;
     this.eventThread = eventThread;
     this.onChange = onChange;
@@ -146,18 +127,14 @@ final class Handoff {
 
   /** Starts watching the barrier; every change runs {@code onChange}. */
   void start() {
-    barrierCache =
-        CuratorCache.build(client, paths.barrier(), CuratorCache.Options.SINGLE_NODE_CACHE);
-    barrierCache
-        .listenable()
-        .addListener(
-            (type, before, after) ->
+    barrierWatch =
+        store.watchBarrier(
+            () ->
                 eventThread.accept(
                     () -> {
                       barrierChanged();
                       onChange.run();
                     }));
-    barrierCache.start();
   }
 
   /**
@@ -165,7 +142,7 @@ final class Handoff {
    * deposed leader's late write (its retried setData landing after this leader's) must not stay.
    */
   private void barrierChanged() {
-    if (ackWatcher == null || confirmed == null) {
+    if (ackWatch == null || confirmed == null) {
       return;
     }
     Barrier now = barrier();
@@ -174,16 +151,9 @@ final class Handoff {
     }
   }
 
-  /** The barrier in place, from the cache. */
+  /** The barrier in place, as the barrier watch last saw it. */
   Barrier barrier() {
-    if (barrierCache == null) {
-      return Barrier.NONE;
-    }
-    Optional<ChildData> data = barrierCache.get(paths.barrier());
-    if (data.isEmpty() || data.get().getStat() == null) {
-      return Barrier.NONE;
-    }
-    return parseBarrier(data.get().getData(), data.get().getStat().getMzxid());
+    return store.barrier();
   }
 
   /** The zxid of this member's acknowledgement of its current state, 0 if not written. */
@@ -236,70 +206,9 @@ final class Handoff {
    * @throws IllegalStateException if another live session holds this member's acknowledgement
    */
   long acknowledge(HandoffState state, long incarnation, long session) throws Exception {
-    byte[] data = AckCodec.encode(state, incarnation);
-    String path = paths.ack(selfId);
-    if (ackSession == session && ackVersion >= 0) {
-      // The usual case, one operation: our own node, at the version we last wrote.
-      try {
-        Stat written = client.setData().withVersion(ackVersion).forPath(path, data);
-        return acknowledged(session, written, state);
-      } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
-        ackVersion = -1;
-      }
-    }
-    for (int attempt = 0; attempt < 5; attempt++) {
-      Stat stat = client.checkExists().forPath(path);
-      try {
-        Stat written;
-        if (stat == null) {
-          written = new Stat();
-          client
-              .create()
-              .storingStatIn(written)
-              .creatingParentContainersIfNeeded()
-              .withMode(CreateMode.EPHEMERAL)
-              .forPath(path, data);
-          if (written.getEphemeralOwner() != session) {
-            // The session changed under us; the caller re-acknowledges in the new one.
-            throw new IllegalStateException("session changed while acknowledging");
-          }
-        } else if (stat.getEphemeralOwner() == session && stat.getCzxid() == ackCzxid) {
-          written = client.setData().withVersion(stat.getVersion()).forPath(path, data);
-        } else if (stat.getEphemeralOwner() == session) {
-          // Of this session but not created by this instance: an earlier instance's on the
-          // caller's client, whose deferred withdraw (keyed on its czxid) would remove it under us,
-          // or our own create whose reply was lost. Never adopt it: replace it.
-          client.delete().withVersion(stat.getVersion()).forPath(path);
-          continue;
-        } else if (stat.getEphemeralOwner() == ackSession && ackSession != 0) {
-          // Left by this member's previous session, which the server still keeps: never write
-          // into it (it vanishes when that session expires), remove it and start afresh.
-          client.delete().withVersion(stat.getVersion()).forPath(path);
-          continue;
-        } else {
-          throw new IllegalStateException(
-              "acknowledgement "
-                  + path
-                  + " belongs to session 0x"
-                  + Long.toHexString(stat.getEphemeralOwner())
-                  + ", not this member's 0x"
-                  + Long.toHexString(session));
-        }
-        return acknowledged(session, written, state);
-      } catch (KeeperException.NodeExistsException
-          | KeeperException.NoNodeException
-          | KeeperException.BadVersionException e) {
-        // raced with our own earlier session's node or its expiry: look again
-      }
-    }
-    throw new IllegalStateException("could not write " + path + " after 5 attempts");
-  }
-
-  private long acknowledged(long session, Stat written, HandoffState state) {
+    long zxid = store.writeAck(state, incarnation, session);
     ackSession = session;
-    ackCzxid = written.getCzxid();
-    ackVersion = written.getVersion();
-    ackZxid = written.getMzxid();
+    ackZxid = zxid;
     ackState = state;
     return ackZxid;
   }
@@ -307,10 +216,7 @@ final class Handoff {
   /** Deletes this member's acknowledgement, only if its current session owns it. Quiet. */
   void withdraw(long session) {
     forgetAck();
-    // Now, or once the connection is back in that session: a caller's client outlives us, and an
-    // acknowledgement left behind would block every barrier for as long as its session lives.
-    // Only the node this instance created (its czxid): never a later instance's in that session.
-    Membership.deleteWhenConnected(client, paths.ack(selfId), session, ackCzxid);
+    store.withdrawAck(session);
   }
 
   // ------------------------------------------------------------------ leader side
@@ -320,38 +226,30 @@ final class Handoff {
    * acknowledgement written costs the leader one notification and no read.
    */
   void lead() {
-    if (ackWatcher != null) {
+    if (ackWatch != null) {
       return;
     }
     needRead = true;
     blocking.clear();
-    ackWatcher = new PersistentWatcher(client, paths.acks(), true);
-    ackWatcher
-        .getListenable()
-        .addListener(
-            event -> {
-              String path = event.getPath();
-              if (path == null) {
-                return; // a connection event; the rebalancer re-checks on resume
-              }
-              long zxid = event.getZxid();
+    ackWatch =
+        store.watchAcks(
+            (id, zxid) -> {
               queuedNotes.incrementAndGet();
               eventThread.accept(
                   () -> {
                     queuedNotes.decrementAndGet();
-                    noted(path, zxid);
+                    noted(id, zxid);
                     onChange.run();
                   });
             });
-    ackWatcher.start();
   }
 
   /** Stops watching acknowledgements. */
   void follow() {
     confirmed = null;
-    if (ackWatcher != null) {
-      ackWatcher.close();
-      ackWatcher = null;
+    if (ackWatch != null) {
+      ackWatch.close();
+      ackWatch = null;
     }
   }
 
@@ -361,15 +259,14 @@ final class Handoff {
   }
 
   /**
-   * An acknowledgement changed at {@code zxid}: read again once every one that blocked has changed.
-   * A change the last read already saw (it came before that read's point) changes nothing.
+   * The acknowledgement of {@code id} (null: their parent) changed at {@code zxid}: read again once
+   * every one that blocked has changed. A change the last read already saw (it came before that
+   * read's point) changes nothing.
    */
-  private void noted(String path, long zxid) {
-    String prefix = paths.acks() + "/";
-    if (!path.startsWith(prefix) || (zxid != WatchedEvent.NO_ZXID && zxid < lastReadPoint)) {
+  private void noted(String id, long zxid) {
+    if (id == null || (zxid != HandoffStore.NO_ZXID && zxid < lastReadPoint)) {
       return;
     }
-    String id = path.substring(prefix.length());
     if (blocking.isEmpty()) {
       needRead = true; // e.g. a worker's new incarnation acknowledging a state already complete
     } else if (blocking.remove(id) && blocking.isEmpty()) {
@@ -385,7 +282,7 @@ final class Handoff {
    * workers, or every acknowledgement that blocked the last one has changed.
    */
   Check complete(HandoffState target, List<MemberInfo> workers) throws Exception {
-    if (ackWatcher == null || target.isNone()) {
+    if (ackWatch == null || target.isNone()) {
       return Check.WAITING;
     }
     if (!target.equals(readTarget) || !workers.equals(readWorkers)) {
@@ -408,61 +305,22 @@ final class Handoff {
 
   /** The direct read and, if it agrees, the barrier write. */
   private Check confirm(HandoffState target, List<MemberInfo> workers) throws Exception {
-    long readPoint = tick();
+    long readPoint = store.markReadPoint();
     lastReadPoint = readPoint;
-    List<String> children;
-    try {
-      children = client.getChildren().forPath(paths.acks());
-    } catch (KeeperException.NoNodeException e) {
-      children = List.of();
-    }
-    List<Ack> read = new ArrayList<>();
-    Barrier stored = Barrier.NONE;
-    List<Op> ops = new ArrayList<>();
-    ops.add(Op.getData(paths.barrier()));
-    for (String child : children) {
-      ops.add(Op.getData(paths.ack(child)));
-    }
-    List<OpResult> results = new ArrayList<>();
-    for (int from = 0; from < ops.size(); from += MAX_READS_PER_MULTI) {
-      results.addAll(
-          client
-              .getZookeeperClient()
-              .getZooKeeper()
-              .multi(ops.subList(from, Math.min(ops.size(), from + MAX_READS_PER_MULTI))));
-    }
-    for (int i = 0; i < results.size(); i++) {
-      OpResult result = results.get(i);
-      if (!(result instanceof OpResult.GetDataResult got)) {
-        continue; // gone since getChildren: its session ended or it was withdrawn
-      }
-      if (i == 0) {
-        stored = parseBarrier(got.getData(), got.getStat().getMzxid());
-        continue;
-      }
-      Ack ack = parseAck(children.get(i - 1), got.getData(), got.getStat());
-      if (ack == null) {
-        blocking.add(children.get(i - 1));
-      } else {
-        read.add(ack);
-      }
-    }
-    blocking.addAll(disagreeing(target, workers, read));
+    HandoffStore.AckRead read = store.readAcks();
+    blocking.addAll(read.unreadable());
+    blocking.addAll(disagreeing(target, workers, read.acks()));
     if (!blocking.isEmpty()) {
       return Check.WAITING;
     }
-    long newest = read.stream().mapToLong(Ack::zxid).max().orElse(0);
+    Barrier stored = read.barrier();
+    long newest = read.acks().stream().mapToLong(Ack::zxid).max().orElse(0);
     if (stored.state().equals(target) && newest < stored.readZxid()) {
       confirmed = stored;
       return Check.CURRENT;
     }
-    byte[] data = BarrierCodec.encode(target, readPoint);
     confirmed = new Barrier(target, readPoint, 0);
-    try {
-      client.setData().forPath(paths.barrier(), data);
-    } catch (KeeperException.NoNodeException e) {
-      client.create().creatingParentsIfNeeded().forPath(paths.barrier(), data);
-    }
+    store.writeBarrier(target, readPoint);
     log.debug("{} wrote the barrier for {} at read point {}", selfId, target, readPoint);
     return Check.WRITTEN;
   }
@@ -497,57 +355,12 @@ final class Handoff {
     return ids;
   }
 
-  /**
-   * Writes the clock node and returns the zxid of the write: a point every later read sees past.
-   */
-  private long tick() throws Exception {
-    byte[] data = selfId.getBytes(StandardCharsets.UTF_8);
-    try {
-      return client.setData().forPath(paths.barrierClock(), data).getMzxid();
-    } catch (KeeperException.NoNodeException e) {
-      try {
-        client.create().creatingParentsIfNeeded().forPath(paths.barrierClock(), data);
-      } catch (KeeperException.NodeExistsException raced) {
-        // created by another leader meanwhile
-      }
-      return client.setData().forPath(paths.barrierClock(), data).getMzxid();
-    }
-  }
-
   /** Stops watching. */
   void close() {
     follow();
-    if (barrierCache != null) {
-      barrierCache.close();
-      barrierCache = null;
-    }
-  }
-
-  // ------------------------------------------------------------------ reading
-
-  private Ack parseAck(String id, byte[] data, Stat stat) {
-    try {
-      AckCodec.Written ack = AckCodec.decode(data);
-      return new Ack(id, ack.state(), ack.incarnation(), stat.getEphemeralOwner(), stat.getMzxid());
-    } catch (IllegalArgumentException e) {
-      log.warn(
-          "acknowledgement {} is unreadable and blocks the handoff until it goes: {}",
-          paths.ack(id),
-          data == null ? "null" : new String(data, StandardCharsets.UTF_8));
-      return null;
-    }
-  }
-
-  private Barrier parseBarrier(byte[] data, long zxid) {
-    try {
-      BarrierCodec.Written barrier = BarrierCodec.decode(data);
-      return new Barrier(barrier.state(), barrier.readZxid(), zxid);
-    } catch (IllegalArgumentException e) {
-      log.warn(
-          "barrier {} is unreadable; waiting for the leader to rewrite it: {}",
-          paths.barrier(),
-          data == null ? "null" : new String(data, StandardCharsets.UTF_8));
-      return Barrier.NONE;
+    if (barrierWatch != null) {
+      barrierWatch.close();
+      barrierWatch = null;
     }
   }
 }

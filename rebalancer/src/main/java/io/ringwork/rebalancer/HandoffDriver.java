@@ -73,6 +73,7 @@ final class HandoffDriver {
   HandoffDriver(
       RebalancerBuilder b,
       GroupSession session,
+      HandoffStore store,
       EventLoop loop,
       Lifecycle lifecycle,
       GuardedListener listener,
@@ -92,12 +93,11 @@ final class HandoffDriver {
     this.mode =
         switch (b.strategyOrDefault()) {
           case BALANCED ->
-              new CoordinatedMode(host, b.placement(), selfId, session.client(), session.paths());
+              new CoordinatedMode(host, b.placement(), selfId, store, session.paths().root());
           case RENDEZVOUS -> new LeaderlessMode(host, b.placement(), selfId);
           case TOOZ -> new ToozMode(host, selfId, b.toozPoints(), b.replicaCount());
         };
-    this.handoff =
-        new Handoff(session.client(), session.paths(), selfId, loop::submit, this::handoffChanged);
+    this.handoff = new Handoff(store, selfId, loop::submit, this::handoffChanged);
     this.fleet =
         new FleetWatch(
             session.client(),
@@ -167,8 +167,26 @@ final class HandoffDriver {
     return drained();
   }
 
-  /** What this member's handoff looks like (event thread), for a test that timed out. */
-  String describe() {
+  /**
+   * What this member's handoff looks like, for a test that timed out: read on the event thread,
+   * waiting up to 5 s for it.
+   */
+  String describeFromAnyThread() {
+    CompletableFuture<String> d = new CompletableFuture<>();
+    if (!loop.submit(() -> d.complete(describe()))) {
+      return selfId + ": closed";
+    }
+    try {
+      return d.get(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return selfId + ": interrupted";
+    } catch (ExecutionException | TimeoutException e) {
+      return selfId + ": event thread busy (" + e + ")";
+    }
+  }
+
+  private String describe() {
     return String.format(
         "%s: state=%s mode=%s ack=%s@%d barrier=%s pending=%s paused=%s joined=%s"
             + " leader=%s workers=%d eligible=%d matches=%s incarnation=%d/%d",

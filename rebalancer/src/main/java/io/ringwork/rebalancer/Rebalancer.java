@@ -7,18 +7,13 @@ import io.ringwork.lock.KeyLocks;
 import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.lock.PartitionGuards;
-import io.ringwork.lock.internal.OwnerSide;
 import io.ringwork.membership.GroupAccessException;
-import io.ringwork.membership.GroupConfig;
-import io.ringwork.membership.GroupFacts;
 import io.ringwork.membership.Lifecycle;
 import io.ringwork.membership.SessionLease;
 import io.ringwork.membership.internal.DaemonThreads;
 import io.ringwork.rebalancer.internal.RebalancerInternals;
 import io.ringwork.ring.Assignment;
-import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
-import io.ringwork.ring.Strategy;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
@@ -26,11 +21,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
 import org.slf4j.Logger;
@@ -58,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * snapshot. Listener callbacks run on a second thread, the listener thread, so that a slow {@code
  * onRevoked} can be given up on at its deadline. {@link #close()} and {@link #drain(Duration)}
  * called from a callback do not wait for that callback: they stop the grants at once and finish in
- * the background.
+ * the background. {@link Startup} is the order in which a rebalancer starts its parts, {@link
+ * Shutdown} how it leaves.
  */
 public final class Rebalancer implements AutoCloseable {
 
@@ -97,19 +88,9 @@ public final class Rebalancer implements AutoCloseable {
   private final EventLoop loop;
   private final RebalancerMetrics metrics;
   private final HandoffDriver driver;
-  // Completed at the very end of shutdown(): grants stopped, onRevoked run, the acknowledgement
-  // withdrawn, the locks closed and the group left (a RingworkClient waits for it before it ends
-  // the session the ring lives in).
-  private final CompletableFuture<Void> shutdownFinished = new CompletableFuture<>();
-  private final MetricRegistry registry;
-  private final KeyRouter router;
-  private final String group;
-  private final String namespace;
+  private final Startup startup;
+  private final Shutdown shutdown;
   private volatile KeyLocks locks;
-  private volatile boolean calledFromCallback;
-  // A lease that begins (a new session's, or one renewed after it lapsed) may make this member
-  // stable: look again on the event thread.
-  private final Runnable leaseBegins;
 
   Rebalancer(RebalancerBuilder b, GroupSession session) {
     this.session = session;
@@ -120,10 +101,7 @@ public final class Rebalancer implements AutoCloseable {
     this.loop =
         new EventLoop(
             "ringwork-rebalancer-" + b.group() + "-" + selfId + "-" + n, selfId, lifecycle);
-    this.registry = b.metrics();
-    this.router = b.routerOrDefault();
-    this.group = b.group();
-    this.namespace = b.namespace();
+    MetricRegistry registry = b.metrics();
     this.metrics =
         new RebalancerMetrics(
             registry, b.group(), selfId, this::ownership, () -> standbys.current().size());
@@ -131,12 +109,18 @@ public final class Rebalancer implements AutoCloseable {
         new HandoffDriver(
             b,
             session,
+            new ZooKeeperHandoffStore(
+                session.client(), session.paths(), selfId, b.routerOrDefault()),
             loop,
             lifecycle,
             new GuardedListener(b.listener(), selfId),
             standbys,
             metrics);
-    this.leaseBegins = driver::recheckState;
+    // A lease that begins (a new session's, or one renewed after it lapsed) may make this member
+    // stable: look again on the event thread.
+    Runnable leaseBegins = driver::recheckState;
+    this.startup = new Startup(b, registry, session, driver, leaseBegins);
+    this.shutdown = new Shutdown(session, loop, driver, metrics, () -> locks, leaseBegins);
   }
 
   /** The snapshot readers see. */
@@ -144,13 +128,6 @@ public final class Rebalancer implements AutoCloseable {
     // The metrics are built before the driver; a reporter polling in between sees no grants.
     HandoffDriver d = driver;
     return d == null ? Ownership.NONE : d.ownership;
-  }
-
-  /**
-   * The end of the lease the snapshot's grants may be used under ({@link HandoffDriver#leaseEnd}).
-   */
-  private long leaseEnd(Ownership o) {
-    return driver.leaseEnd(o);
   }
 
   /** Returns a new builder. */
@@ -169,40 +146,7 @@ public final class Rebalancer implements AutoCloseable {
     lifecycle.start();
     driver.state = State.REBALANCING;
     try {
-      session.connect();
-      SessionLease lease = SessionLease.acquire(session.client());
-      driver.lease = lease;
-      lease.onLeaseBegins(leaseBegins);
-      checkRevokeDeadline();
-      GroupFacts.of(session.client(), session.paths())
-          .ensureConfig(
-              GroupConfig.of(
-                  driver.mode.strategy().configName(),
-                  driver.mode.partitions(),
-                  driver.mode.replicas(),
-                  router));
-      KeyLocks.Builder lb =
-          KeyLocks.newBuilder()
-              .client(session.client())
-              .namespace(namespace)
-              .group(group)
-              .memberId(selfId)
-              .router(router)
-              .metrics(registry)
-              .incarnation(session::incarnation);
-      if (driver.mode.strategy() != Strategy.TOOZ) {
-        lb.partitions(driver.mode.partitions());
-      }
-      KeyLocks keyLocks = lb.build();
-      keyLocks.start();
-      locks = keyLocks;
-      PartitionGuards guards = OwnerSide.partitionGuards(keyLocks);
-      driver.guards = guards;
-      guards.onReady(driver::recheckState);
-      driver.handoff.start();
-      driver.fleet.start();
-      driver.mode.start();
-      session.start(driver.sessionEvents());
+      startup.run(started -> locks = started);
     } catch (GroupAccessException e) {
       close();
       Throwable cause = e.getCause();
@@ -228,7 +172,7 @@ public final class Rebalancer implements AutoCloseable {
       requireStarted("grant");
       return Optional.empty();
     }
-    long until = leaseEnd(o);
+    long until = driver.leaseEnd(o);
     return until == Long.MIN_VALUE ? Optional.empty() : o.grant(key, until);
   }
 
@@ -244,7 +188,7 @@ public final class Rebalancer implements AutoCloseable {
       return Optional.empty();
     }
     long token = o.token(partition);
-    long until = token == 0 ? Long.MIN_VALUE : leaseEnd(o);
+    long until = token == 0 ? Long.MIN_VALUE : driver.leaseEnd(o);
     return until == Long.MIN_VALUE
         ? Optional.empty()
         : Optional.of(new Grant(partition, token, o.version(), until, o.session()));
@@ -261,7 +205,7 @@ public final class Rebalancer implements AutoCloseable {
     Set<Integer> owned = new TreeSet<>();
     if (!(o instanceof Ownership.Partitioned table)
         || o.paused()
-        || leaseEnd(o) == Long.MIN_VALUE) {
+        || driver.leaseEnd(o) == Long.MIN_VALUE) {
       return owned;
     }
     for (int p = 0; p < table.tokens().length; p++) {
@@ -295,7 +239,7 @@ public final class Rebalancer implements AutoCloseable {
   /** Returns whether the connection is suspended, which pauses every grant. */
   public boolean isSuspended() {
     Ownership o = ownership();
-    return o.paused() || (o.activeCount() > 0 && leaseEnd(o) == Long.MIN_VALUE);
+    return o.paused() || (o.activeCount() > 0 && driver.leaseEnd(o) == Long.MIN_VALUE);
   }
 
   /**
@@ -307,7 +251,7 @@ public final class Rebalancer implements AutoCloseable {
     State s = driver.state;
     if (s == State.STABLE || s == State.REBALANCING) {
       Ownership o = ownership();
-      if (o.session() != 0 && leaseEnd(o) == Long.MIN_VALUE) {
+      if (o.session() != 0 && driver.leaseEnd(o) == Long.MIN_VALUE) {
         return State.SUSPENDED;
       }
     }
@@ -320,7 +264,7 @@ public final class Rebalancer implements AutoCloseable {
    */
   public long leaseRemainingNanos() {
     Ownership o = ownership();
-    long until = leaseEnd(o);
+    long until = driver.leaseEnd(o);
     return until == Long.MIN_VALUE ? 0 : Math.max(0, until - System.nanoTime());
   }
 
@@ -459,7 +403,7 @@ public final class Rebalancer implements AutoCloseable {
           "ringwork-drain-" + selfId,
           () -> {
             try {
-              loop.waitFor(() -> driver.drainedNow() || driver.lostSession, timeout);
+              shutdown.awaitDrained(timeout);
             } catch (InterruptedException e) {
               Thread.currentThread().interrupt();
             }
@@ -467,17 +411,7 @@ public final class Rebalancer implements AutoCloseable {
           });
       return false;
     }
-    // A lost session holds nothing to hand over: its partitions move once ZooKeeper has ended it,
-    // so waiting for a handoff it cannot take part in would only delay the exit.
-    AtomicBoolean lost = new AtomicBoolean();
-    boolean done =
-        loop.waitFor(
-                () -> {
-                  lost.set(driver.lostSession); // read on the event thread, which owns it
-                  return lost.get() || driver.drainedNow();
-                },
-                timeout)
-            && !lost.get();
+    boolean done = shutdown.awaitDrained(timeout);
     close();
     return done;
   }
@@ -526,42 +460,10 @@ public final class Rebalancer implements AutoCloseable {
       return;
     }
     if (loop.isListenerThread()) {
-      driver.ownership = Ownership.NONE;
-      calledFromCallback = true;
-      PartitionGuards g = driver.guards;
-      if (g != null) {
-        OwnerSide.update(g, new long[0], false, 0, Duration.ZERO); // no fast path from now on
-      }
-      DaemonThreads.start("ringwork-close-" + selfId, this::shutdown);
+      shutdown.fromCallback();
       return;
     }
-    shutdown();
-  }
-
-  /**
-   * Clamps the revoke deadline to half the session timeout the server negotiated: {@code onRevoked}
-   * runs while the event thread waits for it, and a deadline near the session timeout would let the
-   * member's events (a suspension, a loss) wait behind it for most of a session. The session lease
-   * keeps grants safe either way; this keeps the member responsive.
-   */
-  private void checkRevokeDeadline() {
-    long negotiated;
-    try {
-      negotiated = session.client().getZookeeperClient().getZooKeeper().getSessionTimeout();
-    } catch (Exception e) {
-      return;
-    }
-    Duration max = Duration.ofMillis(negotiated / 2);
-    if (negotiated > 0 && driver.revokeDeadline.compareTo(max) > 0) {
-      log.warn(
-          "revokeDeadline {} ms of {} is more than half the negotiated session timeout ({} ms);"
-              + " using {} ms",
-          driver.revokeDeadline.toMillis(),
-          selfId,
-          negotiated,
-          max.toMillis());
-      driver.revokeDeadline = max;
-    }
+    shutdown.run();
   }
 
   /** The revoke deadline in use (clamped to half the negotiated session timeout at start). */
@@ -575,16 +477,12 @@ public final class Rebalancer implements AutoCloseable {
    * {@link #close()} that was not called from a callback returns; later after one that was.
    */
   CompletableFuture<Void> shutdownFinished() {
-    return shutdownFinished;
+    return shutdown.finished();
   }
 
-  /**
-   * An upper bound on how long a close takes: the guards in flight (a close from a callback), the
-   * event thread's part (draining guards and onRevoked, each up to the revoke deadline, plus 5 s),
-   * then closing the locks and leaving the group (10 s here, for ZooKeeper round trips).
-   */
+  /** An upper bound on how long a close takes ({@link Shutdown#budget()}). */
   Duration closeBudget() {
-    return driver.revokeDeadline.multipliedBy(3).plusSeconds(15);
+    return shutdown.budget();
   }
 
   /** Whether the calling thread is this rebalancer's event thread or listener thread. */
@@ -597,74 +495,11 @@ public final class Rebalancer implements AutoCloseable {
     return loop.isListenerThread();
   }
 
-  private void shutdown() {
-    try {
-      shutdownSteps();
-    } finally {
-      shutdownFinished.complete(null);
-    }
-  }
-
-  private void shutdownSteps() {
-    PartitionGuards open = driver.guards;
-    if (open != null && calledFromCallback) {
-      // close() from a callback stopped the fast path without waiting: wait for the guards in
-      // flight now, before the acknowledgement that lets a successor in is withdrawn.
-      open.awaitGuardsClosed(driver.revokeDeadline);
-    }
-    try {
-      loop.submitClosing(driver::closeOnEventThread)
-          // The task drains guards and runs onRevoked, each up to the revoke deadline.
-          .get(2 * driver.revokeDeadline.toMillis() + 5000, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
-      log.warn("rebalancer {} did not close cleanly", selfId, e);
-      // The event thread is stuck (or gone) before its withdraw: withdraw from here, or on a
-      // caller's client the acknowledgement would block every barrier for the session's life.
-      driver.handoff.withdraw(session.sessionId());
-      // A leave for good ends the reservation from here too (a no-op if the task got that far, or
-      // when leaving for a restart); otherwise the partitions would stay unowned for the grace.
-      driver.fleet.leave(session.incarnation());
-      driver.fleet.close();
-    }
-    // Normally done on the event thread above (this finds the set empty). If that thread was stuck,
-    // empty the set from here, so that standbyPartitions() is empty after close, and tell the
-    // listener on its own thread; close() also keeps a stuck task from installing standbys later.
-    driver.standbysClosed();
-    driver.ownership = Ownership.NONE;
-    driver.state = State.CLOSED;
-    KeyLocks l = locks;
-    if (l != null) {
-      l.close();
-    }
-    SessionLease sl = driver.lease;
-    if (sl != null) {
-      sl.removeListener(leaseBegins);
-      sl.release();
-    }
-    session.close();
-    loop.shutdown();
-    metrics.close();
-    loop.wakeWaiters();
-  }
-
   /**
    * What this member's handoff looks like, for a test that timed out (read on the event thread).
    */
   String describeForTest() {
-    CompletableFuture<String> d = new CompletableFuture<>();
-    if (!loop.submit(() -> d.complete(driver.describe()))) {
-      return selfId + ": closed";
-    }
-    try {
-      return d.get(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return selfId + ": interrupted";
-    } catch (ExecutionException | TimeoutException e) {
-      return selfId + ": event thread busy (" + e + ")";
-    }
+    return driver.describeFromAnyThread();
   }
 
   /** Runs a task on the event thread (a test blocks it there to show nothing depends on it). */
@@ -697,7 +532,7 @@ public final class Rebalancer implements AutoCloseable {
     lifecycle.close();
     loop.shutdownNow();
     session.client().close();
-    shutdownFinished.complete(null); // no shutdown follows a crash
+    shutdown.finished().complete(null); // no shutdown follows a crash
   }
 
   private void requireStarted(String what) {
