@@ -134,9 +134,18 @@ abstract class PartitionMode implements Mode {
     return placement.replicas();
   }
 
+  /**
+   * The members sorted by id: the list itself when it already is (the placed members always are,
+   * and every member checks them on every change), else a sorted copy. Not to be modified.
+   */
   static List<Member> sortById(List<Member> members) {
-    List<Member> sorted = new ArrayList<>(members);
-    sorted.sort((a, b) -> a.id().compareTo(b.id()));
-    return sorted;
+    for (int i = 1; i < members.size(); i++) {
+      if (members.get(i - 1).id().compareTo(members.get(i).id()) > 0) {
+        List<Member> sorted = new ArrayList<>(members);
+        sorted.sort((a, b) -> a.id().compareTo(b.id()));
+        return sorted;
+      }
+    }
+    return members;
   }
 }
