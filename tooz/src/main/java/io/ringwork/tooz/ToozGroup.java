@@ -2,6 +2,7 @@ package io.ringwork.tooz;
 
 import io.ringwork.membership.GroupAccessException;
 import io.ringwork.membership.internal.DaemonThreads;
+import io.ringwork.membership.internal.ListenerGuard;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -112,6 +113,7 @@ public final class ToozGroup implements AutoCloseable {
   private final String groupPath;
   private final String namespacePath;
   private final String memberId;
+  private final ListenerGuard listenerGuard;
   private final int weight;
   private final List<ACL> acl;
   private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
@@ -149,6 +151,7 @@ public final class ToozGroup implements AutoCloseable {
           "group 'locks' is tooz's lock directory (get_groups() reports it as a group)");
     }
     this.groupPath = namespacePath + "/" + b.group;
+    this.listenerGuard = new ListenerGuard(log, "the tooz group " + groupPath);
     this.memberId = b.memberId;
     if (memberId != null) {
       checkId("member id", memberId);
@@ -485,11 +488,7 @@ public final class ToozGroup implements AutoCloseable {
     conflict = nextConflict;
     if (changed) {
       for (Consumer<Snapshot> l : listeners) {
-        try {
-          l.accept(snapshot);
-        } catch (RuntimeException e) {
-          log.warn("a tooz group listener failed: {}", e.toString());
-        }
+        listenerGuard.run(l, () -> l.accept(snapshot));
       }
     }
   }

@@ -4,14 +4,19 @@ import io.ringwork.lock.LockLostException;
 import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockState;
 import io.ringwork.lock.ReleaseOutcome;
+import io.ringwork.membership.internal.ListenerGuard;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A held tooz-compatible lock ({@link ToozLocks}): its fencing token and its state, which follows
  * the session. {@link #release()} never throws.
  */
 public final class ToozLock implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(ToozLock.class);
 
   private final ToozLocks locks;
   private final String name;
@@ -124,12 +129,9 @@ public final class ToozLock implements AutoCloseable {
       lostBecause = why;
       run = List.copyOf(onLost);
     }
+    ListenerGuard guard = new ListenerGuard(log, "the tooz lock " + name);
     for (Runnable r : run) {
-      try {
-        r.run();
-      } catch (RuntimeException e) {
-        // a listener's failure is its own
-      }
+      guard.run(r, r);
     }
   }
 

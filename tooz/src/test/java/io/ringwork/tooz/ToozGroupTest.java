@@ -203,6 +203,26 @@ final class ToozGroupTest {
   }
 
   @Test
+  void listeners_aThrowingOneNeitherStopsTheOthersNorLeavesTheThreadInterrupted() throws Exception {
+    client = client();
+    ToozGroup g = ToozGroup.newBuilder().client(client).group("g").memberId("java-1").build();
+    java.util.List<Boolean> interruptedSeen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    g.onChange(
+        s -> {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("listener failure on purpose");
+        });
+    g.onChange(s -> interruptedSeen.add(Thread.currentThread().isInterrupted()));
+    g.start();
+    ToozGroup other = ToozGroup.newBuilder().client(client).group("g").memberId("java-2").build();
+    other.start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> interruptedSeen.size() >= 2);
+    assertThat(interruptedSeen).containsOnly(false);
+    other.close();
+    g.close();
+  }
+
+  @Test
   void sessionExpired_rejoinsByItself() throws Exception {
     client = client();
     ToozGroup g = ToozGroup.newBuilder().client(client).group("g").memberId("java-1").build();
