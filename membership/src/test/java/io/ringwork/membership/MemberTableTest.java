@@ -72,7 +72,9 @@ class MemberTableTest {
         changed = table.apply(id, null);
       } else if (op == 3 && nodes.containsKey(id)) { // rewritten with the same data
         ChildData old = nodes.get(id);
-        ChildData again = new ChildData(old.getPath(), stat(++zxid), old.getData());
+        Stat rewritten = stat(++zxid);
+        rewritten.setCzxid(old.getStat().getCzxid()); // the same node, so the same incarnation
+        ChildData again = new ChildData(old.getPath(), rewritten, old.getData());
         nodes.put(id, again);
         changed = table.apply(id, again);
       } else {

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ZooKeeperHandoffStore implements HandoffStore {
 
-  private static final Logger log = LoggerFactory.getLogger(ZooKeeperHandoffStore.class);
+  // Under Handoff's name: these warnings were Handoff's before the store was split out of it.
+  private static final Logger log = LoggerFactory.getLogger(Handoff.class);
   private static final int MAX_READS_PER_MULTI = 256;
 
   private final CuratorFramework client;
