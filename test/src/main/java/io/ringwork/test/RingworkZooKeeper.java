@@ -1,6 +1,5 @@
 package io.ringwork.test;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
@@ -36,6 +35,11 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * #container(String)} runs an official ZooKeeper image through Testcontainers and needs Docker and
  * {@code org.testcontainers:testcontainers} on the test class path; mark such tests with
  * {@code @Testcontainers(disabledWithoutDocker = true)}.
+ *
+ * <p>No method declares a checked exception: a fault that cannot be made (the server does not stop
+ * or restart, a session cannot be reached) throws an {@link IllegalStateException} that names what
+ * failed, with the cause attached; an interrupt sets the thread's interrupt flag again and throws
+ * the same.
  */
 public final class RingworkZooKeeper implements BeforeAllCallback, AfterAllCallback {
 
@@ -78,16 +82,27 @@ public final class RingworkZooKeeper implements BeforeAllCallback, AfterAllCallb
     return new RingworkZooKeeper(() -> new ContainerBackend(image));
   }
 
+  /**
+   * Starts the server before the test class.
+   *
+   * @throws IllegalStateException if it cannot be started
+   */
   @Override
-  public void beforeAll(ExtensionContext context) throws Exception {
-    backend = factory.create();
+  public void beforeAll(ExtensionContext context) {
+    backend = attempt("start the ZooKeeper server", factory::create);
   }
 
+  /**
+   * Stops the server and deletes its data after the test class.
+   *
+   * @throws IllegalStateException if it cannot be closed, naming it
+   */
   @Override
-  public void afterAll(ExtensionContext context) throws Exception {
+  public void afterAll(ExtensionContext context) {
     if (backend != null) {
-      backend.close();
+      Backend closing = backend;
       backend = null;
+      run("close the ZooKeeper server at " + closing.connectString(), closing::close);
     }
   }
 
@@ -105,62 +120,124 @@ public final class RingworkZooKeeper implements BeforeAllCallback, AfterAllCallb
    * ephemeral nodes are deleted at once, and the client learns it on its next contact. (A second
    * handle on the same session is opened and closed, which makes the server end the session.)
    *
-   * @throws IllegalStateException if the client has no session
+   * @throws IllegalStateException if the client has no session, or if the session cannot be
+   *     attached to within 10 s (naming it)
    */
-  public void expireSession(CuratorFramework client) throws Exception {
-    ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
+  public void expireSession(CuratorFramework client) {
+    ZooKeeper zk =
+        attempt("reach the client's ZooKeeper handle", client.getZookeeperClient()::getZooKeeper);
     long id = zk.getSessionId();
     if (id == 0) {
       throw new IllegalStateException("the client has no session to expire");
     }
-    CountDownLatch connected = new CountDownLatch(1);
-    ZooKeeper twin =
-        new ZooKeeper(
-            connectString(),
-            zk.getSessionTimeout(),
-            event -> {
-              if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
-                connected.countDown();
-              }
-            },
-            id,
-            zk.getSessionPasswd());
-    try {
-      if (!connected.await(10, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("could not attach to session 0x" + Long.toHexString(id));
-      }
-    } finally {
-      twin.close();
-    }
+    String session = "session 0x" + Long.toHexString(id);
+    run(
+        "expire " + session,
+        () -> {
+          CountDownLatch connected = new CountDownLatch(1);
+          ZooKeeper twin =
+              new ZooKeeper(
+                  connectString(),
+                  zk.getSessionTimeout(),
+                  event -> {
+                    if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                      connected.countDown();
+                    }
+                  },
+                  id,
+                  zk.getSessionPasswd());
+          try {
+            if (!connected.await(10, TimeUnit.SECONDS)) {
+              throw new IllegalStateException("could not attach to " + session);
+            }
+          } finally {
+            twin.close();
+          }
+        });
   }
 
   /**
    * Drops a client's connection; the client reconnects by itself within its session, so it sees
    * SUSPENDED and then RECONNECTED, and keeps its session.
+   *
+   * @throws IllegalStateException if the connection cannot be dropped
    */
-  public void dropConnection(CuratorFramework client) throws IOException {
+  public void dropConnection(CuratorFramework client) {
+    run(
+        "drop the connection",
+        () -> client.getZookeeperClient().getZooKeeper().getTestable().closeSocket());
+  }
+
+  /**
+   * Stops the server; clients are disconnected until {@link #restartServer()}.
+   *
+   * @throws IllegalStateException if it cannot be stopped, naming it
+   */
+  public void stopServer() {
+    Backend b = started();
+    run("stop the ZooKeeper server at " + b.connectString(), b::stop);
+  }
+
+  /**
+   * Restarts a stopped server on the same port, with its data.
+   *
+   * @throws IllegalStateException if it cannot be restarted, naming it
+   */
+  public void restartServer() {
+    Backend b = started();
+    run("restart the ZooKeeper server at " + b.connectString(), b::restart);
+  }
+
+  /**
+   * Stops the server for {@code outage}, then restarts it: sessions shorter than it expire. The
+   * server is restarted also when the wait is interrupted.
+   *
+   * @throws IllegalStateException if the server cannot be stopped or restarted, or if the wait is
+   *     interrupted (the interrupt flag is set again)
+   */
+  public void outage(Duration outage) {
+    stopServer();
     try {
-      client.getZookeeperClient().getZooKeeper().getTestable().closeSocket();
-    } catch (Exception e) {
-      throw new IOException("could not drop the connection: " + e.getMessage(), e);
+      run("wait out an outage of " + outage, () -> Thread.sleep(outage.toMillis()));
+    } finally {
+      restartServer();
     }
   }
 
-  /** Stops the server; clients are disconnected until {@link #restartServer()}. */
-  public void stopServer() throws Exception {
-    started().stop();
+  /** A step of a fault, with the backend's own exceptions. */
+  private interface Step<T> {
+    T call() throws Exception;
   }
 
-  /** Restarts a stopped server on the same port, with its data. */
-  public void restartServer() throws Exception {
-    started().restart();
+  /** A step without a result. */
+  private interface Action {
+    void run() throws Exception;
   }
 
-  /** Stops the server for {@code outage}, then restarts it: sessions shorter than it expire. */
-  public void outage(Duration outage) throws Exception {
-    stopServer();
-    Thread.sleep(outage.toMillis()); // the length of the fault itself
-    restartServer();
+  private static void run(String what, Action action) {
+    attempt(
+        what,
+        () -> {
+          action.run();
+          return null;
+        });
+  }
+
+  /**
+   * Runs one step: an unchecked exception passes as it is, a checked one becomes an {@link
+   * IllegalStateException} saying "could not {@code what}", and an interrupt is kept.
+   */
+  private static <T> T attempt(String what, Step<T> step) {
+    try {
+      return step.call();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw new IllegalStateException("could not " + what + ": " + e, e);
+    }
   }
 
   private Backend started() {
