@@ -1,11 +1,9 @@
-package io.ringwork.rebalancer;
+package io.ringwork.benchmarks.latency;
 
 import com.codahale.metrics.MetricRegistry;
+import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.rebalancer.WorkerMain;
 import io.ringwork.ring.Member;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,8 +25,9 @@ import org.apache.curator.test.TestingServer;
  *   <li>bytes written to ZooKeeper by the leader for one join at P = 65,536.
  * </ul>
  *
- * <p>Run: {@code mvn -B -q -pl rebalancer test-compile exec:java
- * -Dexec.mainClass=io.ringwork.rebalancer.HandoffScenario -Dexec.classpathScope=test}
+ * <p>Run (after {@code mvn -B -q -pl benchmarks -am package -DskipTests}): {@code java -cp
+ * benchmarks/target/benchmarks.jar io.ringwork.benchmarks.latency.HandoffScenario [ROUNDS KILLS]}
+ * (default 20 5). The worker it kills runs {@code WorkerMain} from the rebalancer's test-jar.
  */
 public final class HandoffScenario {
 
@@ -65,8 +64,8 @@ public final class HandoffScenario {
       }
       long[] kill = new long[kills];
       for (int k = 0; k < kills; k++) {
-        Process child = spawn(server.getConnectString(), "g", "victim-" + k, 4096, 2000);
-        awaitReady(child);
+        Process child = WorkerMain.spawn(server.getConnectString(), "g", "victim-" + k, 4096, 2000);
+        WorkerMain.awaitReady(child);
         awaitStable(workers);
         long t0 = System.nanoTime();
         child.destroyForcibly(); // SIGKILL
@@ -170,70 +169,5 @@ public final class HandoffScenario {
       Thread.onSpinWait();
     }
     throw new IllegalStateException("the killed worker's partitions were not re-owned");
-  }
-
-  static Process spawn(String connect, String group, String id, int p, long sessionMs)
-      throws Exception {
-    return spawn(connect, group, id, p, sessionMs, "balanced");
-  }
-
-  /** Starts a {@link WorkerMain} in its own JVM. */
-  static Process spawn(
-      String connect, String group, String id, int p, long sessionMs, String strategy)
-      throws Exception {
-    String java =
-        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-    return new ProcessBuilder(
-            java,
-            "-cp",
-            classPath(),
-            WorkerMain.class.getName(),
-            connect,
-            group,
-            id,
-            Integer.toString(p),
-            Long.toString(sessionMs),
-            strategy)
-        .redirectErrorStream(true)
-        .start();
-  }
-
-  /** The class path of this class, also when run by Maven's exec:java in its own loader. */
-  private static String classPath() {
-    if (HandoffScenario.class.getClassLoader() instanceof java.net.URLClassLoader loader) {
-      StringBuilder sb = new StringBuilder();
-      for (java.net.URL url : loader.getURLs()) {
-        try {
-          sb.append(new File(url.toURI())).append(File.pathSeparator);
-        } catch (java.net.URISyntaxException e) {
-          throw new IllegalStateException(e);
-        }
-      }
-      return sb.toString();
-    }
-    return System.getProperty("java.class.path");
-  }
-
-  static void awaitReady(Process child) throws Exception {
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = out.readLine()) != null) {
-      if (line.equals("READY")) {
-        Thread drainer =
-            new Thread(
-                () -> {
-                  try {
-                    out.lines().forEach(l -> {});
-                  } catch (java.io.UncheckedIOException e) {
-                    // the process was killed
-                  }
-                });
-        drainer.setDaemon(true);
-        drainer.start();
-        return;
-      }
-    }
-    throw new IllegalStateException("worker process exited before it was ready");
   }
 }
