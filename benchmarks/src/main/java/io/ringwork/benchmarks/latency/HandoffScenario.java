@@ -1,5 +1,6 @@
 package io.ringwork.benchmarks.latency;
 
+import com.codahale.metrics.Histogram;
 import com.codahale.metrics.MetricRegistry;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.rebalancer.WorkerMain;
@@ -87,17 +88,13 @@ public final class HandoffScenario {
         workers.add(start(server, "big", "w" + i, 65536, metrics));
       }
       awaitStable(workers);
-      long before = metrics.histogram("ringwork.big.assignment.bytes.written").getCount();
-      long[] values =
-          metrics.histogram("ringwork.big.assignment.bytes.written").getSnapshot().getValues();
+      Written before = written(metrics);
       Rebalancer extra = start(server, "big", "joiner", 65536, metrics);
       workers.add(extra);
       awaitStable(workers);
-      long[] after =
-          metrics.histogram("ringwork.big.assignment.bytes.written").getSnapshot().getValues();
-      long total = Arrays.stream(after).sum() - Arrays.stream(values).sum();
-      long publishes =
-          metrics.histogram("ringwork.big.assignment.bytes.written").getCount() - before;
+      Written after = written(metrics);
+      long total = after.bytes() - before.bytes();
+      long publishes = after.publishes() - before.publishes();
       System.out.printf(
           Locale.ROOT,
           "%nbytes written by the leader for one join at P = 65,536 (10 -> 11 workers): %d in %d"
@@ -106,6 +103,28 @@ public final class HandoffScenario {
           publishes);
       workers.forEach(Rebalancer::close);
     }
+  }
+
+  /** What the leaders of group "big" recorded, summed over every member's histogram. */
+  private record Written(long publishes, long bytes) {}
+
+  /**
+   * Reads {@code ringwork.big.<member>.assignment.bytes.written} of every member (the metrics are
+   * per member; whoever leads records its publishes).
+   */
+  private static Written written(MetricRegistry metrics) {
+    long publishes = 0;
+    long bytes = 0;
+    for (Histogram h :
+        metrics
+            .getHistograms(
+                (name, metric) ->
+                    name.startsWith("ringwork.big.") && name.endsWith(".assignment.bytes.written"))
+            .values()) {
+      publishes += h.getCount();
+      bytes += Arrays.stream(h.getSnapshot().getValues()).sum();
+    }
+    return new Written(publishes, bytes);
   }
 
   private static void row(String what, long[] nanos) {
