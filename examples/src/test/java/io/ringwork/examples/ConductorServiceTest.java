@@ -3,7 +3,7 @@ package io.ringwork.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.ringwork.membership.ZooKeeperExtension;
+import io.ringwork.test.RingworkZooKeeper;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -15,7 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** The quick-start service does its job: everything processed, fenced, and handed over on drain. */
 final class ConductorServiceTest {
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private static final String DB = "jdbc:h2:mem:conductors-test;DB_CLOSE_DELAY=-1";
 

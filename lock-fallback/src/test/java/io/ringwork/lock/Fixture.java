@@ -1,7 +1,7 @@
 package io.ringwork.lock;
 
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.KeyRouter;
+import io.ringwork.test.RingworkZooKeeper;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.curator.framework.CuratorFramework;
@@ -13,10 +13,10 @@ final class Fixture implements AutoCloseable {
 
   static final String GROUP = "g";
 
-  private final ZooKeeperExtension zk;
+  private final RingworkZooKeeper zk;
   private final List<AutoCloseable> open = new ArrayList<>();
 
-  Fixture(ZooKeeperExtension zk) {
+  Fixture(RingworkZooKeeper zk) {
     this.zk = zk;
   }
 

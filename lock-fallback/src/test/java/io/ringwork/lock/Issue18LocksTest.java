@@ -2,7 +2,7 @@ package io.ringwork.lock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ringwork.membership.ZooKeeperExtension;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** Issue 18: lock-service cases found by reading the code, each confirmed here first. */
 final class Issue18LocksTest {
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private Fixture fixture;
 
@@ -54,7 +54,7 @@ final class Issue18LocksTest {
         .atMost(Duration.ofSeconds(10))
         .until(() -> waiter.handles().size() == 1);
     long expiredAt = System.nanoTime();
-    ZooKeeperExtension.expireSession(waiterClient);
+    RingworkZooKeeper.expire(waiterClient);
     Throwable t = outcome.get(30, TimeUnit.SECONDS);
     long failedAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - expiredAt);
     assertThat(t).isNotNull();

@@ -3,14 +3,11 @@ package io.ringwork.lock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.test.FencedStore;
+import io.ringwork.test.RingworkZooKeeper;
 import io.ringwork.test.StrictHistory;
 import io.ringwork.test.StrictHistory.Incarnation;
-import java.io.IOException;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.InstanceSpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -29,7 +25,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** Locks on a 3-node ensemble whose leader is killed while requests, holds and releases run. */
 final class KeyLocksClusterTest {
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.cluster(3);
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.ensemble(3).checkingLeaks();
 
   private final ExecutorService pool = Executors.newCachedThreadPool();
   private Fixture fx;
@@ -42,21 +38,15 @@ final class KeyLocksClusterTest {
     }
   }
 
-  /** The ensemble's leader, by the 'srvr' four-letter word; null during an election. */
-  private InstanceSpec leader() {
-    for (InstanceSpec spec : zk.testingCluster().getInstances()) {
-      try (Socket s = new Socket("127.0.0.1", spec.getPort())) {
-        s.getOutputStream().write("srvr".getBytes(StandardCharsets.US_ASCII));
-        s.getOutputStream().flush();
-        String reply = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (reply.contains("Mode: leader")) {
-          return spec;
-        }
-      } catch (IOException e) {
-        // down
+  /** The index of the ensemble's leader, by the 'srvr' four-letter word; -1 during an election. */
+  private int leader() {
+    List<Integer> ports = zk.ports();
+    for (int i = 0; i < ports.size(); i++) {
+      if (RingworkZooKeeper.fourLetterWord(ports.get(i), "srvr").contains("Mode: leader")) {
+        return i;
       }
     }
-    return null;
+    return -1;
   }
 
   @Test
@@ -120,11 +110,11 @@ final class KeyLocksClusterTest {
     }
     for (int round = 0; round < 2; round++) {
       Thread.sleep(1500);
-      InstanceSpec victim = leader();
-      if (victim != null) {
-        zk.testingCluster().killServer(victim);
+      int victim = leader();
+      if (victim >= 0) {
+        zk.stopServer(victim);
         Thread.sleep(1500);
-        zk.testingCluster().restartServer(victim);
+        zk.restartServer(victim);
       }
     }
     int afterKills = holds.get();
@@ -149,7 +139,7 @@ final class KeyLocksClusterTest {
     fx = null;
     // Every session is closed: no lock node may remain.
     await()
-        .atMost(ZooKeeperExtension.wait(Duration.ofSeconds(30)))
+        .atMost(RingworkZooKeeper.scaled(Duration.ofSeconds(30)))
         .untilAsserted(
             () -> {
               CuratorFramework o = zk.client();

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.test.FencedStore;
+import io.ringwork.test.RingworkZooKeeper;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 final class KeyLocksTest {
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private Fixture fx;
   private final ExecutorService pool = Executors.newCachedThreadPool();
@@ -45,7 +45,7 @@ final class KeyLocksTest {
   }
 
   private static Duration w(long ms) {
-    return ZooKeeperExtension.wait(Duration.ofMillis(ms));
+    return RingworkZooKeeper.scaled(Duration.ofMillis(ms));
   }
 
   /** Lock request and upgrade nodes anywhere under the group's locks. */
@@ -545,11 +545,11 @@ final class KeyLocksTest {
   void releaseWhileDisconnected_pending_thenDeletedAfterReconnect() throws Exception {
     KeyLocks a = fx.locks("a", fx.client(20_000), KeyRouter.wholeKey());
     LockHandle h = a.acquire("k", LockMode.EXCLUSIVE);
-    zk.testingServer().stop();
+    zk.stopServer();
     await().atMost(w(10_000)).until(() -> h.state() == LockState.SUSPENDED);
     assertThatThrownBy(h::ensureValid).isInstanceOf(LockLostException.class);
     assertThat(h.release()).isEqualTo(ReleaseOutcome.PENDING);
-    zk.testingServer().restart();
+    zk.restartServer();
     await().atMost(w(15_000)).until(() -> lockNodes().isEmpty());
   }
 
@@ -558,9 +558,9 @@ final class KeyLocksTest {
     KeyLocks a = fx.locks("a", fx.client(20_000), KeyRouter.wholeKey());
     LockHandle h = a.acquire("k", LockMode.EXCLUSIVE);
     long token = h.token();
-    zk.testingServer().stop();
+    zk.stopServer();
     await().atMost(w(10_000)).until(() -> h.state() == LockState.SUSPENDED);
-    zk.testingServer().restart();
+    zk.restartServer();
     await().atMost(w(15_000)).until(() -> h.state() == LockState.HELD);
     assertThat(h.token()).isEqualTo(token);
     h.release();

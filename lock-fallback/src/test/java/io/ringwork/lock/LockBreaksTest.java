@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.ringwork.membership.GroupPaths;
-import io.ringwork.membership.ZooKeeperExtension;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.List;
 import org.apache.curator.framework.CuratorFramework;
@@ -15,7 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** A forced break is recorded in ZooKeeper, and the records stay bounded (issue 23). */
 final class LockBreaksTest {
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final Fixture f = new Fixture(zk);
 
@@ -32,11 +32,11 @@ final class LockBreaksTest {
         holder.acquire(
             LockRequest.of("node-7", LockMode.EXCLUSIVE)
                 .withPurpose("reimage")
-                .withTimeout(ZooKeeperExtension.wait(Duration.ofSeconds(10))));
+                .withTimeout(RingworkZooKeeper.scaled(Duration.ofSeconds(10))));
     long before = System.currentTimeMillis();
     assertThat(ops.breakLock("node-7", true)).isEqualTo(1);
     await()
-        .atMost(ZooKeeperExtension.wait(Duration.ofSeconds(10)))
+        .atMost(RingworkZooKeeper.scaled(Duration.ofSeconds(10)))
         .until(() -> h.state() == LockState.LOST);
 
     List<LockBreak> breaks = holder.breaks(); // any member reads them

@@ -1,8 +1,8 @@
 package io.ringwork.lock;
 
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.test.FencedStore;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,7 +59,7 @@ public final class LockFaults {
         }
         long t0 = System.nanoTime();
         if (i % 2 == 0) {
-          ZooKeeperExtension.expireSession(holderClient);
+          RingworkZooKeeper.expire(holderClient);
           expiries++;
         } else {
           operator.breakLock("res", true);

@@ -2,7 +2,7 @@ package io.ringwork.lock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.ringwork.membership.ZooKeeperExtension;
+import io.ringwork.test.RingworkZooKeeper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -11,7 +11,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 final class LockFaultsTest {
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   @Test
   void expiryAndBreak_staleHolderFenced_noOrphans() throws Exception {

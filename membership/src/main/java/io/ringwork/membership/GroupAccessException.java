@@ -1,5 +1,7 @@
 package io.ringwork.membership;
 
+import java.util.concurrent.Callable;
+
 /**
  * ZooKeeper could not be read or written for a group's node (connection loss past the retries, an
  * interrupt, a closed client); names the path. The interrupt flag is kept when interrupted.
@@ -8,7 +10,7 @@ package io.ringwork.membership;
  * {@code GroupStatus}, {@code GroupInspection}, {@code FleetState} and {@code GroupAdmin}, and the
  * tooz module's {@code ToozLocks.contenders}) throw it, unchecked, for every ZooKeeper failure; a
  * missing group or member is an {@link IllegalArgumentException} instead, which names what was
- * missing.
+ * missing. {@link #call(String, Callable)} is the one wrapper they share.
  */
 public final class GroupAccessException extends IllegalStateException {
 
@@ -27,5 +29,23 @@ public final class GroupAccessException extends IllegalStateException {
       Thread.currentThread().interrupt();
     }
     return new GroupAccessException("could not access " + path + ": " + cause, cause);
+  }
+
+  /**
+   * Runs one access to {@code path} and returns its result: a {@link RuntimeException} it throws (a
+   * missing group's {@link IllegalArgumentException}, an unreadable node's {@link
+   * IllegalStateException}, a nested {@code GroupAccessException}) passes as it is, any other
+   * exception (ZooKeeper's, an interrupt) is wrapped by {@link #of(String, Exception)}.
+   *
+   * @throws GroupAccessException if {@code access} throws a checked exception, naming {@code path}
+   */
+  public static <T> T call(String path, Callable<T> access) {
+    try {
+      return access.call();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw of(path, e);
+    }
   }
 }

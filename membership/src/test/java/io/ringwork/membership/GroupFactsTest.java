@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,12 +14,12 @@ import java.util.List;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
-import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.Op;
 import org.apache.zookeeper.OpResult;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What another module (the lock service) asks of a group through {@link GroupFacts} instead of
@@ -29,15 +30,14 @@ final class GroupFactsTest {
   // Generous for a loaded machine (load 10+): a join takes milliseconds when idle.
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  private TestingServer server;
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
   private CuratorFramework client;
   private final List<Membership> members = new ArrayList<>();
   private final GroupPaths paths = GroupPaths.of(ConnectionDefaults.NAMESPACE, "g");
 
   @BeforeEach
   void start() throws Exception {
-    server = new TestingServer(true);
-    client = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
+    client = CuratorFrameworkFactory.newClient(zk.connectString(), new RetryOneTime(100));
     client.start();
   }
 
@@ -45,7 +45,6 @@ final class GroupFactsTest {
   void stop() throws Exception {
     members.forEach(Membership::close);
     client.close();
-    server.close();
   }
 
   private Membership join(String id, Membership.Role role) {
@@ -54,7 +53,7 @@ final class GroupFactsTest {
             .group("g")
             .member(Member.of(id))
             .role(role)
-            .connectString(server.getConnectString())
+            .connectString(zk.connectString())
             .sessionTimeout(Duration.ofSeconds(4))
             .build();
     members.add(m);

@@ -4,33 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.curator.test.TestingCluster;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Membership against a real 3-node ensemble with servers and sessions failing. */
 final class MembershipClusterTest {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  private TestingCluster cluster;
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.ensemble(3).checkingLeaks();
   private final List<Membership> members = new ArrayList<>();
-
-  @BeforeEach
-  void start() throws Exception {
-    cluster = new TestingCluster(3);
-    cluster.start();
-  }
 
   @AfterEach
   void stop() throws Exception {
     members.forEach(Membership::close);
-    cluster.close();
   }
 
   private Membership join(String id, MembershipListener listener) {
@@ -38,7 +31,7 @@ final class MembershipClusterTest {
         Membership.newBuilder()
             .group("agents")
             .member(Member.of(id))
-            .connectString(cluster.getConnectString())
+            .connectString(zk.connectString())
             .sessionTimeout(Duration.ofSeconds(6))
             .listener(listener)
             .build();
@@ -55,7 +48,7 @@ final class MembershipClusterTest {
     await()
         .atMost(WAIT)
         .until(() -> members.stream().allMatch(m -> m.view().members().size() == 3));
-    cluster.killServer(cluster.getInstances().iterator().next());
+    zk.stopServer(0);
     join("late", new MembershipListener() {});
     await()
         .atMost(WAIT)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,31 +18,24 @@ import org.apache.curator.framework.listen.ListenerManager;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.retry.RetryOneTime;
-import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.CreateMode;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Membership against a real ZooKeeper server (curator-test's TestingServer). */
+/** Membership against a real ZooKeeper server (ringwork-test's RingworkZooKeeper). */
 final class MembershipTest {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  private TestingServer server;
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
   private final List<Membership> members = new ArrayList<>();
   private final List<CuratorFramework> clients = new ArrayList<>();
-
-  @BeforeEach
-  void start() throws Exception {
-    server = new TestingServer(true);
-  }
 
   @AfterEach
   void stop() throws Exception {
     members.forEach(Membership::close);
     clients.forEach(CuratorFramework::close);
-    server.close();
   }
 
   private Membership join(Member m, MembershipListener... listeners) {
@@ -49,7 +43,7 @@ final class MembershipTest {
         Membership.newBuilder()
             .group("conductors")
             .member(m)
-            .connectString(server.getConnectString())
+            .connectString(zk.connectString())
             .sessionTimeout(Duration.ofSeconds(4));
     for (MembershipListener l : listeners) {
       b.listener(l);
@@ -62,7 +56,7 @@ final class MembershipTest {
 
   private CuratorFramework client() {
     CuratorFramework c =
-        CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
+        CuratorFrameworkFactory.newClient(zk.connectString(), new RetryOneTime(100));
     c.start();
     clients.add(c);
     return c;
@@ -257,9 +251,9 @@ final class MembershipTest {
     Thread.sleep(200);
     assertThat(events).containsExactly("lost");
     // A real blip while joined is still reported, and resumed.
-    server.stop();
+    zk.stopServer();
     await().atMost(WAIT).until(() -> events.contains("suspended"));
-    server.restart();
+    zk.restartServer();
     await().atMost(WAIT).until(() -> events.contains("resumed"));
     assertThat(events).containsExactly("lost", "suspended", "resumed");
   }

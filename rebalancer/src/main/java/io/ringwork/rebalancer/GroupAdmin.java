@@ -51,12 +51,9 @@ public final class GroupAdmin {
    */
   public static GroupAdmin of(CuratorFramework client, String groupPath, String by) {
     GroupPaths paths = new GroupPaths(groupPath);
-    Stat config;
-    try {
-      config = client.checkExists().forPath(paths.config());
-    } catch (Exception e) {
-      throw GroupAccessException.of(paths.config(), e);
-    }
+    Stat config =
+        GroupAccessException.call(
+            paths.config(), () -> client.checkExists().forPath(paths.config()));
     if (config == null) {
       throw new IllegalArgumentException(
           "no group at " + groupPath + " (no " + paths.config() + ")");
@@ -83,16 +80,22 @@ public final class GroupAdmin {
       members.add(m.id());
     }
     byte[] data = FleetCodec.pause(reason == null ? "" : reason, by, duration.toMillis(), members);
-    Stat stat = new Stat();
-    try {
-      try {
-        client.create().creatingParentsIfNeeded().storingStatIn(stat).forPath(paths.pause(), data);
-      } catch (KeeperException.NodeExistsException e) {
-        stat = client.setData().forPath(paths.pause(), data);
-      }
-    } catch (Exception e) {
-      throw GroupAccessException.of(paths.pause(), e);
-    }
+    Stat stat =
+        GroupAccessException.call(
+            paths.pause(),
+            () -> {
+              Stat created = new Stat();
+              try {
+                client
+                    .create()
+                    .creatingParentsIfNeeded()
+                    .storingStatIn(created)
+                    .forPath(paths.pause(), data);
+                return created;
+              } catch (KeeperException.NodeExistsException e) {
+                return client.setData().forPath(paths.pause(), data);
+              }
+            });
     return FleetCodec.pause(data, stat);
   }
 
@@ -117,15 +120,16 @@ public final class GroupAdmin {
     MemberInfo target = liveWorker(member);
     byte[] data = FleetCodec.drain(target.incarnation(), by);
     String path = paths.drainRequest(member);
-    try {
-      try {
-        client.create().creatingParentsIfNeeded().forPath(path, data);
-      } catch (KeeperException.NodeExistsException e) {
-        client.setData().forPath(path, data);
-      }
-    } catch (Exception e) {
-      throw GroupAccessException.of(path, e);
-    }
+    GroupAccessException.call(
+        path,
+        () -> {
+          try {
+            client.create().creatingParentsIfNeeded().forPath(path, data);
+          } catch (KeeperException.NodeExistsException e) {
+            client.setData().forPath(path, data);
+          }
+          return null;
+        });
   }
 
   /**
@@ -158,14 +162,16 @@ public final class GroupAdmin {
 
   /** Deletes {@code path}; whether it was there. */
   private boolean delete(String path) {
-    try {
-      client.delete().forPath(path);
-      return true;
-    } catch (KeeperException.NoNodeException e) {
-      return false;
-    } catch (Exception e) {
-      throw GroupAccessException.of(path, e);
-    }
+    return GroupAccessException.call(
+        path,
+        () -> {
+          try {
+            client.delete().forPath(path);
+            return true;
+          } catch (KeeperException.NoNodeException e) {
+            return false;
+          }
+        });
   }
 
   private MemberInfo liveWorker(String id) {
@@ -182,26 +188,31 @@ public final class GroupAdmin {
 
   private List<MemberInfo> liveWorkers() {
     List<MemberInfo> out = new ArrayList<>();
-    List<String> ids;
-    try {
-      ids = client.getChildren().forPath(paths.members());
-    } catch (KeeperException.NoNodeException e) {
-      return out;
-    } catch (Exception e) {
-      throw GroupAccessException.of(paths.members(), e);
-    }
+    List<String> ids =
+        GroupAccessException.call(
+            paths.members(),
+            () -> {
+              try {
+                return client.getChildren().forPath(paths.members());
+              } catch (KeeperException.NoNodeException e) {
+                return List.<String>of();
+              }
+            });
     for (String id : ids) {
-      Stat stat = new Stat();
-      try {
-        byte[] data = client.getData().storingStatIn(stat).forPath(paths.member(id));
-        MemberInfo m = Membership.readMember(id, data, stat);
-        if (m.isWorker()) {
-          out.add(m);
-        }
-      } catch (KeeperException.NoNodeException | IllegalArgumentException gone) {
-        // left meanwhile, or unreadable: members leave it out of their views too
-      } catch (Exception e) {
-        throw GroupAccessException.of(paths.member(id), e);
+      MemberInfo m =
+          GroupAccessException.call(
+              paths.member(id),
+              () -> {
+                Stat stat = new Stat();
+                try {
+                  byte[] data = client.getData().storingStatIn(stat).forPath(paths.member(id));
+                  return Membership.readMember(id, data, stat);
+                } catch (KeeperException.NoNodeException | IllegalArgumentException gone) {
+                  return null; // left meanwhile, or unreadable: members leave it out of their views
+                }
+              });
+      if (m != null && m.isWorker()) {
+        out.add(m);
       }
     }
     return out;

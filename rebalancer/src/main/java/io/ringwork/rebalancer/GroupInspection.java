@@ -82,13 +82,7 @@ public record GroupInspection(
    * @throws GroupAccessException if ZooKeeper cannot be read
    */
   public static GroupInspection read(CuratorFramework client, String groupPath) {
-    try {
-      return load(client, groupPath);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw GroupAccessException.of(groupPath, e);
-    }
+    return GroupAccessException.call(groupPath, () -> load(client, groupPath));
   }
 
   private static GroupInspection load(CuratorFramework client, String groupPath) throws Exception {

@@ -55,13 +55,7 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
    * @throws GroupAccessException if ZooKeeper cannot be read
    */
   public static GroupStatus read(CuratorFramework client, String groupPath) {
-    try {
-      return load(client, groupPath);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw GroupAccessException.of(groupPath, e);
-    }
+    return GroupAccessException.call(groupPath, () -> load(client, groupPath));
   }
 
   private static GroupStatus load(CuratorFramework client, String groupPath) throws Exception {
@@ -138,13 +132,7 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
    * @throws GroupAccessException if ZooKeeper cannot be read
    */
   public static Ring liveRing(CuratorFramework client, String groupPath, KeyRouter router) {
-    try {
-      return loadRing(client, groupPath, router);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw GroupAccessException.of(groupPath, e);
-    }
+    return GroupAccessException.call(groupPath, () -> loadRing(client, groupPath, router));
   }
 
   private static Ring loadRing(CuratorFramework client, String groupPath, KeyRouter router)
@@ -215,13 +203,7 @@ public record GroupStatus(String leader, long assignmentVersion, List<Row> membe
    * @throws GroupAccessException if ZooKeeper cannot be read
    */
   public static List<Member> liveWorkers(CuratorFramework client, String groupPath) {
-    try {
-      return loadWorkers(client, groupPath);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw GroupAccessException.of(groupPath, e);
-    }
+    return GroupAccessException.call(groupPath, () -> loadWorkers(client, groupPath));
   }
 
   private static List<Member> loadWorkers(CuratorFramework client, String groupPath)

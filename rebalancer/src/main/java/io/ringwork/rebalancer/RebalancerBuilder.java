@@ -4,6 +4,7 @@ import com.codahale.metrics.MetricRegistry;
 import io.ringwork.membership.ConnectionDefaults;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.internal.ConnectionSettings;
+import io.ringwork.membership.internal.Require;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
@@ -69,14 +70,14 @@ public final class RebalancerBuilder {
    * @throws IllegalArgumentException if it is empty or has a '/' or control character
    */
   public RebalancerBuilder group(String name) {
-    requireUnset(group == null, "group");
+    Require.unset(group == null, "group");
     this.group = io.ringwork.membership.Membership.checkGroup(name);
     return this;
   }
 
   /** Sets this member: its id, weight, zone and labels. */
   public RebalancerBuilder member(Member self) {
-    requireUnset(member == null, "member");
+    Require.unset(member == null, "member");
     this.member = Objects.requireNonNull(self, "member");
     return this;
   }
@@ -125,7 +126,7 @@ public final class RebalancerBuilder {
 
   /** Sets the namespace under which groups live; {@value #DEFAULT_NAMESPACE} by default. */
   public RebalancerBuilder namespace(String path) {
-    requireUnset(namespace == null, "namespace");
+    Require.unset(namespace == null, "namespace");
     this.namespace = io.ringwork.membership.Membership.checkNamespace(path);
     return this;
   }
@@ -136,7 +137,7 @@ public final class RebalancerBuilder {
    * what tooz's Partitioner gives).
    */
   public RebalancerBuilder strategy(Strategy chosen) {
-    requireUnset(strategy == null, "strategy");
+    Require.unset(strategy == null, "strategy");
     this.strategy = Objects.requireNonNull(chosen, "strategy");
     return this;
   }
@@ -168,7 +169,7 @@ public final class RebalancerBuilder {
    * @throws IllegalArgumentException if it is less than 1
    */
   public RebalancerBuilder toozPoints(int points) {
-    requireUnset(toozPoints < 0, "toozPoints");
+    Require.unset(toozPoints < 0, "toozPoints");
     if (points < 1) {
       throw new IllegalArgumentException("toozPoints must be at least 1, got " + points);
     }
@@ -183,7 +184,7 @@ public final class RebalancerBuilder {
    * @throws IllegalArgumentException if it is less than 1 (build() also checks the power of two)
    */
   public RebalancerBuilder partitions(int count) {
-    requireUnset(partitions < 0, "partitions");
+    Require.unset(partitions < 0, "partitions");
     if (count < 1) {
       throw new IllegalArgumentException("partitions must be at least 1, got " + count);
     }
@@ -193,7 +194,7 @@ public final class RebalancerBuilder {
 
   /** Sets the owners per partition (primary plus standbys); 1 by default. */
   public RebalancerBuilder replicas(int count) {
-    requireUnset(replicas < 0, "replicas");
+    Require.unset(replicas < 0, "replicas");
     if (count < 1) {
       throw new IllegalArgumentException("replicas must be at least 1, got " + count);
     }
@@ -203,14 +204,14 @@ public final class RebalancerBuilder {
 
   /** Sets the key router; the whole key by default. */
   public RebalancerBuilder router(KeyRouter keyRouter) {
-    requireUnset(router == null, "router");
+    Require.unset(router == null, "router");
     this.router = Objects.requireNonNull(keyRouter, "router");
     return this;
   }
 
   /** Limits surplus moves per step (balanced only); departed members' partitions always move. */
   public RebalancerBuilder maxMovesPerStep(int max) {
-    requireUnset(maxMovesPerStep < 0, "maxMovesPerStep");
+    Require.unset(maxMovesPerStep < 0, "maxMovesPerStep");
     if (max < 1) {
       throw new IllegalArgumentException("maxMovesPerStep must be at least 1, got " + max);
     }
@@ -220,14 +221,14 @@ public final class RebalancerBuilder {
 
   /** Sets how long {@code onRevoked} may take; {@link #DEFAULT_REVOKE_DEADLINE} by default. */
   public RebalancerBuilder revokeDeadline(Duration deadline) {
-    requireUnset(revokeDeadline == null, "revokeDeadline");
-    this.revokeDeadline = positive(deadline, "revokeDeadline");
+    Require.unset(revokeDeadline == null, "revokeDeadline");
+    this.revokeDeadline = Require.positive(deadline, "revokeDeadline");
     return this;
   }
 
   /** Sets the debounce of membership changes; {@link #DEFAULT_SETTLE_DELAY} by default. */
   public RebalancerBuilder settleDelay(Duration delay) {
-    requireUnset(settleDelay == null, "settleDelay");
+    Require.unset(settleDelay == null, "settleDelay");
     Objects.requireNonNull(delay, "settleDelay");
     if (delay.isNegative()) {
       throw new IllegalArgumentException("settleDelay must not be negative, got " + delay);
@@ -238,21 +239,21 @@ public final class RebalancerBuilder {
 
   /** Sets the registry that receives metrics under {@code ringwork.<group>.}. */
   public RebalancerBuilder metrics(MetricRegistry registry) {
-    requireUnset(metrics == null, "metrics");
+    Require.unset(metrics == null, "metrics");
     this.metrics = Objects.requireNonNull(registry, "metrics");
     return this;
   }
 
   /** Sets the monotonic clock, in nanoseconds, used for timings; {@link System#nanoTime()}. */
   public RebalancerBuilder nanoTime(LongSupplier clock) {
-    requireUnset(nanoTime == null, "nanoTime");
+    Require.unset(nanoTime == null, "nanoTime");
     this.nanoTime = Objects.requireNonNull(clock, "nanoTime");
     return this;
   }
 
   /** Sets the listener told of grants, revocations and connection changes. */
   public RebalancerBuilder listener(OwnershipListener ownershipListener) {
-    requireUnset(listener == null, "listener");
+    Require.unset(listener == null, "listener");
     this.listener = Objects.requireNonNull(ownershipListener, "listener");
     return this;
   }
@@ -269,7 +270,7 @@ public final class RebalancerBuilder {
    * @throws IllegalStateException if it was already set
    */
   public RebalancerBuilder restartGrace(Duration grace) {
-    requireUnset(restartGrace == null, "restartGrace");
+    Require.unset(restartGrace == null, "restartGrace");
     Objects.requireNonNull(grace, "restartGrace");
     if (grace.isNegative()) {
       throw new IllegalArgumentException("restartGrace must not be negative, got " + grace);
@@ -410,19 +411,5 @@ public final class RebalancerBuilder {
 
   Duration restartGrace() {
     return restartGrace == null ? DEFAULT_RESTART_GRACE : restartGrace;
-  }
-
-  private static Duration positive(Duration d, String what) {
-    Objects.requireNonNull(d, what);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(what + " must be positive, got " + d);
-    }
-    return d;
-  }
-
-  private static void requireUnset(boolean unset, String what) {
-    if (!unset) {
-      throw new IllegalStateException(what + " was already set");
-    }
   }
 }

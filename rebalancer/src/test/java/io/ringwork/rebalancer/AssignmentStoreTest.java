@@ -6,12 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.ringwork.membership.GroupPaths;
 import io.ringwork.membership.LostReplyZooKeeper;
 import io.ringwork.membership.LostReplyZooKeeper.Call;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.PartitionPlacement;
 import io.ringwork.ring.Placement;
+import io.ringwork.test.RingworkZooKeeper;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
-import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.KeeperException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,15 +27,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 final class AssignmentStoreTest {
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
-  private TestingServer server;
   private CuratorFramework client;
 
   @BeforeEach
   void start() throws Exception {
-    server = zk.testingServer();
-    client = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
+    client = CuratorFrameworkFactory.newClient(zk.connectString(), new RetryOneTime(100));
     client.start();
   }
 
@@ -147,7 +144,7 @@ final class AssignmentStoreTest {
   private CuratorFramework lossyClient(LostReplyZooKeeper.Factory lost) throws Exception {
     CuratorFramework c =
         CuratorFrameworkFactory.builder()
-            .connectString(server.getConnectString())
+            .connectString(zk.connectString())
             .zookeeperFactory(lost)
             .retryPolicy(new RetryOneTime(100))
             .build();

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.rebalancer.FleetState.Reservation;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,10 +34,10 @@ final class FleetControlsTest {
 
   private static final int P = 64;
   private static final String GROUP_PATH = "/ringwork/fleet";
-  private static final Duration STABLE = ZooKeeperExtension.wait(Duration.ofSeconds(20));
+  private static final Duration STABLE = RingworkZooKeeper.scaled(Duration.ofSeconds(20));
   private static final Duration SESSION = Duration.ofSeconds(4);
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final List<Rebalancer> workers = new ArrayList<>();
   private final History history = new History();
@@ -113,7 +113,7 @@ final class FleetControlsTest {
   @ValueSource(strings = {"balanced", "rendezvous"})
   void restartWithinGrace_getsTheSamePartitionsBack_withHigherTokens_andNothingMovesToOthers(
       String strategy) throws Exception {
-    Duration grace = ZooKeeperExtension.wait(Duration.ofSeconds(30));
+    Duration grace = RingworkZooKeeper.scaled(Duration.ofSeconds(30));
     worker("a", strategy, grace);
     Rebalancer b = worker("b", strategy, grace);
     worker("c", strategy, grace);
@@ -183,7 +183,7 @@ final class FleetControlsTest {
       Thread.sleep(100); // sampling a condition that must hold throughout, not waiting for one
     }
     // Replaced within grace + session timeout + slack (the slack covers a loaded machine).
-    Duration bound = grace.plus(SESSION).plus(ZooKeeperExtension.wait(Duration.ofSeconds(6)));
+    Duration bound = grace.plus(SESSION).plus(RingworkZooKeeper.scaled(Duration.ofSeconds(6)));
     await().atMost(bound).until(() -> ownedByLive().size() == P);
     assertThat(Duration.ofNanos(System.nanoTime() - crashed)).isGreaterThanOrEqualTo(grace);
     assertThat(reservation("b")).isNull();
@@ -192,7 +192,7 @@ final class FleetControlsTest {
 
   @Test
   void leaderChangeDuringTheGrace_keepsTheReservation() throws Exception {
-    Duration grace = ZooKeeperExtension.wait(Duration.ofSeconds(30));
+    Duration grace = RingworkZooKeeper.scaled(Duration.ofSeconds(30));
     for (String id : List.of("a", "b", "c", "d")) {
       worker(id, "balanced", grace);
     }
@@ -226,7 +226,7 @@ final class FleetControlsTest {
   @ValueSource(strings = {"balanced", "rendezvous"})
   void aMemberStartingAloneDuringTheGrace_neverTakesTheReservedPartitions(String strategy)
       throws Exception {
-    Duration grace = ZooKeeperExtension.wait(Duration.ofSeconds(30));
+    Duration grace = RingworkZooKeeper.scaled(Duration.ofSeconds(30));
     Rebalancer a = worker("a", strategy, grace);
     Rebalancer b = worker("b", strategy, grace);
     awaitAllStable();
@@ -254,7 +254,7 @@ final class FleetControlsTest {
 
   @Test
   void closeAndDrain_endTheReservation_theirPartitionsMoveAtOnce() throws Exception {
-    Duration grace = ZooKeeperExtension.wait(Duration.ofSeconds(30));
+    Duration grace = RingworkZooKeeper.scaled(Duration.ofSeconds(30));
     worker("a", "balanced", grace);
     Rebalancer b = worker("b", "balanced", grace);
     Rebalancer c = worker("c", "balanced", grace);
@@ -285,7 +285,7 @@ final class FleetControlsTest {
     awaitAllStable();
     Map<String, Set<Integer>> before = new HashMap<>();
     live().forEach(r -> before.put(r.memberId(), r.ownedPartitions()));
-    Duration pause = ZooKeeperExtension.wait(Duration.ofSeconds(4));
+    Duration pause = RingworkZooKeeper.scaled(Duration.ofSeconds(4));
     GroupAdmin admin = GroupAdmin.of(zk.client(), GROUP_PATH, "test");
     FleetState.Pause stored = admin.pause(pause, "maintenance");
     assertThat(stored.members()).containsExactly("a", "b");
@@ -302,7 +302,7 @@ final class FleetControlsTest {
     }
     // Nobody resumes: the leader ends the pause at its deadline, and c gets its share.
     await()
-        .atMost(pause.plus(ZooKeeperExtension.wait(Duration.ofSeconds(10))))
+        .atMost(pause.plus(RingworkZooKeeper.scaled(Duration.ofSeconds(10))))
         .until(() -> !c.ownedPartitions().isEmpty());
     assertThat(admin.pauseInPlace()).isEmpty();
     awaitAllStable();
@@ -322,7 +322,7 @@ final class FleetControlsTest {
     b.crashForTest();
     // Availability first: a member whose session ended loses its partitions even while paused.
     await()
-        .atMost(SESSION.plus(ZooKeeperExtension.wait(Duration.ofSeconds(10))))
+        .atMost(SESSION.plus(RingworkZooKeeper.scaled(Duration.ofSeconds(10))))
         .until(() -> ownedByLive().size() == P);
     Rebalancer d = worker("d", "balanced", null);
     awaitAllStable();

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.ringwork.membership.GroupPaths;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.rebalancer.FleetState.Reservation;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 final class FleetWatchTest {
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final ConcurrentLinkedQueue<Runnable> eventThread = new ConcurrentLinkedQueue<>();
 
@@ -70,7 +70,7 @@ final class FleetWatchTest {
 
       zk.client().delete().forPath(paths.reservation("b"));
       await()
-          .atMost(ZooKeeperExtension.wait(Duration.ofSeconds(10)))
+          .atMost(RingworkZooKeeper.scaled(Duration.ofSeconds(10)))
           .until(
               () -> {
                 runQueued();

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.ringwork.lock.KeyGuard;
 import io.ringwork.lock.LockMode;
 import io.ringwork.membership.FaultProxy;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import io.ringwork.test.StrictHistory;
 import io.ringwork.test.StrictHistory.Incarnation;
 import java.io.File;
@@ -66,8 +66,8 @@ import org.junit.jupiter.api.Test;
  * a reader descheduled between a read and its stamp for longer than the margin could fail the test
  * falsely; the deletion is stamped when a watcher on L hears of it, later than it happened, which
  * only narrows the margin reported. Every wait is bounded and scaled by {@link
- * ZooKeeperExtension#wait}, and initLimit is 10 s so that a loaded machine (load average 10+) still
- * forms the ensemble.
+ * RingworkZooKeeper#scaled}, and initLimit is 10 s so that a loaded machine (load average 10+)
+ * still forms the ensemble.
  */
 final class FollowerIsolationTest {
 
@@ -76,7 +76,7 @@ final class FollowerIsolationTest {
   private static final String MEMBERS = "/ringwork/" + GROUP + "/members";
   private static final int TICK_MILLIS = 250;
   private static final Duration SESSION = Duration.ofSeconds(4);
-  private static final Duration STABLE = ZooKeeperExtension.wait(Duration.ofSeconds(30));
+  private static final Duration STABLE = RingworkZooKeeper.scaled(Duration.ofSeconds(30));
 
   private final List<AutoCloseable> open = new ArrayList<>();
   private final List<CountDownLatch> blocks = new ArrayList<>();
@@ -170,7 +170,7 @@ final class FollowerIsolationTest {
   }
 
   private Run isolateOnce(int syncLimit) throws Exception {
-    ensemble = Ensemble.start(syncLimit, ZooKeeperExtension.wait(Duration.ofSeconds(20)));
+    ensemble = Ensemble.start(syncLimit, RingworkZooKeeper.scaled(Duration.ofSeconds(20)));
     int l = ensemble.leader;
     int f = (l + 1) % 3;
     int o = (l + 2) % 3;
@@ -237,7 +237,7 @@ final class FollowerIsolationTest {
     reader.cutAt = cutAt;
     ensemble.proxy(f, l).blackhole(true);
 
-    long giveUp = cutAt + ZooKeeperExtension.wait(Duration.ofSeconds(30)).toNanos();
+    long giveUp = cutAt + RingworkZooKeeper.scaled(Duration.ofSeconds(30)).toNanos();
     while ((expiredAt.get() == 0 || !ownsAll(b)) && System.nanoTime() - giveUp < 0) {
       TimeUnit.MILLISECONDS.sleep(2);
     }
@@ -316,8 +316,8 @@ final class FollowerIsolationTest {
     aClient.close();
     bClient.close();
     sessions.close();
-    ZooKeeperExtension.assertNoLeaks(
-        onLeader, ensemble.clientPorts(), ZooKeeperExtension.wait(Duration.ofSeconds(15)));
+    RingworkZooKeeper.assertNoLeaks(
+        onLeader, ensemble.clientPorts(), RingworkZooKeeper.scaled(Duration.ofSeconds(15)));
     return run;
   }
 
@@ -431,7 +431,7 @@ final class FollowerIsolationTest {
   }
 
   private static KeyGuard fastGuard(Rebalancer r, String key) throws Exception {
-    long deadline = System.nanoTime() + ZooKeeperExtension.wait(Duration.ofSeconds(10)).toNanos();
+    long deadline = System.nanoTime() + RingworkZooKeeper.scaled(Duration.ofSeconds(10)).toNanos();
     while (true) {
       KeyGuard g = r.guard(key, LockMode.EXCLUSIVE, Duration.ofSeconds(5));
       if (g.fastPath()) {
@@ -622,7 +622,7 @@ final class FollowerIsolationTest {
       while (!stopped && System.nanoTime() - bound < 0) {
         if (cutAt != 0) {
           long before = System.nanoTime();
-          if (ZooKeeperExtension.fourLetterWord(followerPort, "srvr").contains("Mode: follower")) {
+          if (RingworkZooKeeper.fourLetterWord(followerPort, "srvr").contains("Mode: follower")) {
             followerLastServing = before;
           } else if (followerStoppedServing == 0) {
             followerStoppedServing = before;
@@ -767,7 +767,7 @@ final class FollowerIsolationTest {
         int leader = -1;
         int followers = 0;
         for (int i = 0; i < specs.size(); i++) {
-          String reply = ZooKeeperExtension.fourLetterWord(clientPort(i), "srvr");
+          String reply = RingworkZooKeeper.fourLetterWord(clientPort(i), "srvr");
           if (reply.contains("Mode: leader")) {
             leader = i;
           } else if (reply.contains("Mode: follower")) {
@@ -784,7 +784,7 @@ final class FollowerIsolationTest {
 
     void awaitServing(int i, Duration timeout) throws InterruptedException {
       long deadline = System.nanoTime() + timeout.toNanos();
-      while (!ZooKeeperExtension.fourLetterWord(clientPort(i), "srvr").contains("Mode: ")) {
+      while (!RingworkZooKeeper.fourLetterWord(clientPort(i), "srvr").contains("Mode: ")) {
         assertThat(System.nanoTime() - deadline).as("server %d serving again", i).isNegative();
         TimeUnit.MILLISECONDS.sleep(50);
       }

@@ -11,9 +11,9 @@ import io.ringwork.lock.LockHandle;
 import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockState;
 import io.ringwork.lock.LockTimeoutException;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import io.ringwork.test.StrictHistory;
 import io.ringwork.test.StrictHistory.Incarnation;
 import java.io.BufferedReader;
@@ -43,9 +43,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 final class GuardTest {
 
   private static final int P = 16;
-  private static final Duration STABLE = ZooKeeperExtension.wait(Duration.ofSeconds(20));
+  private static final Duration STABLE = RingworkZooKeeper.scaled(Duration.ofSeconds(20));
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final List<AutoCloseable> open = new ArrayList<>();
   private final ExecutorService pool = Executors.newCachedThreadPool();
@@ -59,7 +59,7 @@ final class GuardTest {
   }
 
   private static Duration w(long ms) {
-    return ZooKeeperExtension.wait(Duration.ofMillis(ms));
+    return RingworkZooKeeper.scaled(Duration.ofMillis(ms));
   }
 
   private final MetricRegistry registry = new MetricRegistry();
@@ -126,7 +126,7 @@ final class GuardTest {
   }
 
   private long packetsReceived() throws Exception {
-    try (Socket s = new Socket("127.0.0.1", zk.testingServer().getPort())) {
+    try (Socket s = new Socket("127.0.0.1", zk.port())) {
       OutputStream out = s.getOutputStream();
       out.write("mntr".getBytes(StandardCharsets.US_ASCII));
       out.flush();
@@ -147,7 +147,7 @@ final class GuardTest {
    */
   private long receivedFrom(long sessionId) throws Exception {
     String sid = "sid=0x" + Long.toHexString(sessionId) + ",";
-    try (Socket s = new Socket("127.0.0.1", zk.testingServer().getPort())) {
+    try (Socket s = new Socket("127.0.0.1", zk.port())) {
       OutputStream out = s.getOutputStream();
       out.write("cons".getBytes(StandardCharsets.US_ASCII));
       out.flush();
@@ -209,7 +209,7 @@ final class GuardTest {
   }
 
   private long serverWatches() throws Exception {
-    try (Socket s = new Socket("127.0.0.1", zk.testingServer().getPort())) {
+    try (Socket s = new Socket("127.0.0.1", zk.port())) {
       OutputStream out = s.getOutputStream();
       out.write("wchs".getBytes(StandardCharsets.US_ASCII));
       out.flush();

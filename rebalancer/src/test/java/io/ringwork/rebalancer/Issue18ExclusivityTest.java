@@ -11,8 +11,8 @@ import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockState;
 import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.membership.FaultProxy;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,9 +36,9 @@ final class Issue18ExclusivityTest {
 
   private static final int P = 16;
   private static final String GROUP = "exclusive";
-  private static final Duration STABLE = ZooKeeperExtension.wait(Duration.ofSeconds(20));
+  private static final Duration STABLE = RingworkZooKeeper.scaled(Duration.ofSeconds(20));
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final List<AutoCloseable> open = new ArrayList<>();
   private final List<CountDownLatch> blocks = new ArrayList<>();
@@ -102,7 +102,7 @@ final class Issue18ExclusivityTest {
   }
 
   private static KeyGuard fastGuard(Rebalancer r, String key) throws Exception {
-    long deadline = System.nanoTime() + ZooKeeperExtension.wait(Duration.ofSeconds(10)).toNanos();
+    long deadline = System.nanoTime() + RingworkZooKeeper.scaled(Duration.ofSeconds(10)).toNanos();
     while (true) {
       KeyGuard g = r.guard(key, LockMode.EXCLUSIVE, Duration.ofSeconds(5));
       if (g.fastPath()) {
@@ -578,7 +578,7 @@ final class Issue18ExclusivityTest {
     String key = keyOwnedBy(a);
     fastGuard(a, key).close();
     long first = a.grant(key).orElseThrow().session();
-    ZooKeeperExtension.expireSession(a.curator());
+    RingworkZooKeeper.expire(a.curator());
     await().atMost(STABLE).until(() -> a.grant(key).map(g -> g.session() != first).orElse(false));
     fastGuard(a, key).close();
     KeyLocks api = locks("api", 0);

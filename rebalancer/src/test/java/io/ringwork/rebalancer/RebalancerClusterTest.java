@@ -3,15 +3,13 @@ package io.ringwork.rebalancer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.codahale.metrics.MetricRegistry;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.apache.curator.test.InstanceSpec;
-import org.apache.curator.test.TestingCluster;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,15 +21,13 @@ final class RebalancerClusterTest {
   private static final int P = 512;
   private static final Duration STABLE = Duration.ofSeconds(30);
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.cluster(3);
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.ensemble(3).checkingLeaks();
 
-  private TestingCluster cluster;
   private final List<Rebalancer> workers = new ArrayList<>();
   private final History history = new History();
 
   @BeforeEach
   void start() {
-    cluster = zk.testingCluster();
     history.watch(zk.client(), "engines");
   }
 
@@ -46,7 +42,7 @@ final class RebalancerClusterTest {
         Rebalancer.newBuilder()
             .group("engines")
             .member(Member.of(id))
-            .connectString(cluster.getConnectString())
+            .connectString(zk.connectString())
             .sessionTimeout(Duration.ofSeconds(6))
             .partitions(P)
             .settleDelay(Duration.ofMillis(50))
@@ -90,8 +86,7 @@ final class RebalancerClusterTest {
     }
     awaitAllStable();
     long version = workers.get(0).assignment().orElseThrow().version();
-    InstanceSpec victim = cluster.getInstances().iterator().next();
-    cluster.killServer(victim);
+    zk.stopServer(0);
     awaitAllStable();
     assertExactlyOneOwnerEach();
     // Nobody left the group, so nothing was reassigned.

@@ -11,8 +11,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.ringwork.lock.KeyGuard;
 import io.ringwork.lock.LockHandle;
 import io.ringwork.lock.LockMode;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -24,9 +24,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 final class RebalancerMetersTest {
 
   private static final int P = 16;
-  private static final Duration STABLE = ZooKeeperExtension.wait(Duration.ofSeconds(20));
+  private static final Duration STABLE = RingworkZooKeeper.scaled(Duration.ofSeconds(20));
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final MetricRegistry dropwizard = new MetricRegistry();
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();

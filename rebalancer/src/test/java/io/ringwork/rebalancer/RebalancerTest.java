@@ -8,8 +8,8 @@ import com.codahale.metrics.MetricRegistry;
 import io.ringwork.lock.KeyLocks;
 import io.ringwork.lock.LockHandle;
 import io.ringwork.lock.LockMode;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -32,15 +32,13 @@ final class RebalancerTest {
   private static final int P = 256;
   private static final Duration STABLE = Duration.ofSeconds(20);
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
-  private TestingServer server;
   private final List<Rebalancer> workers = new ArrayList<>();
   private final History history = new History();
 
   @BeforeEach
   void start() throws Exception {
-    server = zk.testingServer();
     history.watch(zk.client(), "conductors");
   }
 
@@ -65,7 +63,7 @@ final class RebalancerTest {
         Rebalancer.newBuilder()
             .group("conductors")
             .member(Member.of(id, 1, "z" + (id.hashCode() & 1)))
-            .connectString(server.getConnectString())
+            .connectString(zk.connectString())
             .sessionTimeout(Duration.ofSeconds(4))
             .strategy(strategy)
             .partitions(P)
@@ -170,7 +168,7 @@ final class RebalancerTest {
           Rebalancer.newBuilder()
               .group("tooz")
               .member(Member.of(id))
-              .connectString(server.getConnectString())
+              .connectString(zk.connectString())
               .strategy("tooz")
               .settleDelay(Duration.ofMillis(50))
               .build();
@@ -406,7 +404,7 @@ final class RebalancerTest {
     long version = workers.get(0).assignment().orElseThrow().version();
     for (int i = 0; i < 3; i++) {
       CuratorFramework flapper =
-          CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
+          CuratorFrameworkFactory.newClient(zk.connectString(), new RetryOneTime(100));
       flapper.start();
       flapper
           .create()
@@ -455,7 +453,7 @@ final class RebalancerTest {
         Rebalancer.newBuilder()
             .group("conductors")
             .member(Member.of("m2"))
-            .connectString(server.getConnectString())
+            .connectString(zk.connectString())
             .partitions(512)
             .build();
     assertThatThrownBy(other::start)
@@ -518,9 +516,9 @@ final class RebalancerTest {
                 a.sessionForTest().workers().size() == 3
                     && b.sessionForTest().workers().size() == 3);
     // Down before the settle delay ends: every member computes the new table while disconnected.
-    server.stop();
+    zk.stopServer();
     Thread.sleep(2500); // longer than the settle delay and than the 1.5 s session
-    server.restart();
+    zk.restartServer();
     // The outage is longer than the 1.5 s session, so each client decides on its own schedule
     // whether its session survived (reconnected) or was lost (rejoin in a new session). A member
     // can report stable while another's late session event is about to start one more handoff:
@@ -551,7 +549,7 @@ final class RebalancerTest {
     worker("l2", "balanced");
     awaitAllStable();
     CuratorFramework raw =
-        CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
+        CuratorFrameworkFactory.newClient(zk.connectString(), new RetryOneTime(100));
     raw.start();
     try {
       long version = workers.get(0).assignment().orElseThrow().version();

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -38,13 +38,13 @@ final class RingworkClientTest {
   private static final List<String> GROUPS = List.of("cg1-ipmi", "cg1-redfish", "cg2-ipmi");
 
   /** Generous for a loaded machine (load 10+): each wait is for a few handoffs of 100 ms. */
-  private static final Duration STABLE = ZooKeeperExtension.wait(Duration.ofSeconds(30));
+  private static final Duration STABLE = RingworkZooKeeper.scaled(Duration.ofSeconds(30));
 
   /** The threads a client and its rings start: ours, Curator's and ZooKeeper's client threads. */
   private static final Pattern OUR_THREADS =
       Pattern.compile("ringwork-.*|Curator-.*|.*-EventThread|.*-SendThread.*");
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final Map<String, History> histories = new HashMap<>();
 
@@ -168,12 +168,12 @@ final class RingworkClientTest {
     // the session timeout (SessionLease), plus a margin for a loaded machine.
     long expired = System.nanoTime();
     if (onServer) {
-      ZooKeeperExtension.expireSession(a.curator());
+      RingworkZooKeeper.expire(a.curator());
     } else {
       a.curator().getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
     }
     Duration leaseBound =
-        SESSION.multipliedBy(7).dividedBy(10).plus(ZooKeeperExtension.wait(Duration.ofSeconds(1)));
+        SESSION.multipliedBy(7).dividedBy(10).plus(RingworkZooKeeper.scaled(Duration.ofSeconds(1)));
     await()
         .atMost(leaseBound)
         .pollInterval(Duration.ofMillis(5))
@@ -233,8 +233,7 @@ final class RingworkClientTest {
         .untilAsserted(
             () -> {
               assertThat(ephemeralsOf(oldSession, "/ringwork")).isEmpty();
-              assertThat(RebalancerTest.watchesOfSession(zk.testingServer().getPort(), oldSession))
-                  .isEmpty();
+              assertThat(RebalancerTest.watchesOfSession(zk.port(), oldSession)).isEmpty();
             });
 
     // Closing one ring leaves the others, and the session, as they were.
@@ -259,7 +258,7 @@ final class RingworkClientTest {
     }
     b.close();
     await()
-        .atMost(ZooKeeperExtension.wait(Duration.ofSeconds(10)))
+        .atMost(RingworkZooKeeper.scaled(Duration.ofSeconds(10)))
         .untilAsserted(
             () -> {
               Set<Thread> left = ourThreads();
@@ -349,7 +348,7 @@ final class RingworkClientTest {
       // The rings' threads and the session lease's renewer are gone; the caller's client, and
       // Curator's threads of it, stay with the caller.
       await()
-          .atMost(ZooKeeperExtension.wait(Duration.ofSeconds(10)))
+          .atMost(RingworkZooKeeper.scaled(Duration.ofSeconds(10)))
           .untilAsserted(
               () -> {
                 Set<Thread> left = ourThreads();

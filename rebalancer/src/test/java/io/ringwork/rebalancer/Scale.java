@@ -19,16 +19,16 @@ import org.apache.curator.test.TestingServer;
 
 /**
  * A group of N rebalancers in one JVM against one ZooKeeper server, with the server's packet
- * counter read through the {@code mntr} four-letter word: what {@link ScaleScenario} reports and
- * {@code ScaleTest} bounds.
+ * counter read through the {@code mntr} four-letter word: what the benchmarks' {@code
+ * ScaleScenario} reports and {@code ScaleTest} bounds.
  */
-final class Scale implements AutoCloseable {
+public final class Scale implements AutoCloseable {
 
   /** Server-side counts between two {@code mntr} reads. */
-  record Traffic(long packetsSent, long packetsReceived) {}
+  public record Traffic(long packetsSent, long packetsReceived) {}
 
   /** One measured change. */
-  record Change(long packetsSent, long packetsReceived, long nanos) {}
+  public record Change(long packetsSent, long packetsReceived, long nanos) {}
 
   private final TestingServer server;
   private final String strategy;
@@ -37,7 +37,7 @@ final class Scale implements AutoCloseable {
   private final List<Rebalancer> workers = new ArrayList<>();
   private int next;
 
-  Scale(TestingServer server, String strategy, int partitions, Duration session) {
+  public Scale(TestingServer server, String strategy, int partitions, Duration session) {
     this.server = server;
     this.strategy = strategy;
     this.partitions = partitions;
@@ -45,7 +45,7 @@ final class Scale implements AutoCloseable {
   }
 
   /** Starts a server that answers {@code mntr}. */
-  static TestingServer server() throws Exception {
+  public static TestingServer server() throws Exception {
     System.setProperty("zookeeper.4lw.commands.whitelist", "mntr,ruok,srvr");
     // All members connect from 127.0.0.1: lift the default limit of 60 connections per address.
     // A 200 ms tick, because sessions expire on tick boundaries (up to a tick late), with the
@@ -56,11 +56,11 @@ final class Scale implements AutoCloseable {
         true);
   }
 
-  List<Rebalancer> workers() {
+  public List<Rebalancer> workers() {
     return workers;
   }
 
-  Rebalancer start(String id) {
+  public Rebalancer start(String id) {
     RebalancerBuilder b =
         Rebalancer.newBuilder()
             .group("scale")
@@ -82,7 +82,7 @@ final class Scale implements AutoCloseable {
   }
 
   /** Starts n workers at once (on a few threads) and returns the time until all are stable. */
-  long startAll(int n, Duration timeout) throws Exception {
+  public long startAll(int n, Duration timeout) throws Exception {
     long t0 = System.nanoTime();
     ExecutorService pool = Executors.newFixedThreadPool(16);
     try {
@@ -102,7 +102,7 @@ final class Scale implements AutoCloseable {
   }
 
   /** One more worker joins; measures until every worker is stable. */
-  Change join(Duration timeout) throws Exception {
+  public Change join(Duration timeout) throws Exception {
     Traffic before = traffic();
     long t0 = System.nanoTime();
     workers.add(start(String.format("w%05d", next++)));
@@ -116,7 +116,7 @@ final class Scale implements AutoCloseable {
   }
 
   /** The newest worker leaves gracefully; measures until every other worker is stable. */
-  Change leave(Duration timeout) throws Exception {
+  public Change leave(Duration timeout) throws Exception {
     Traffic before = traffic();
     long t0 = System.nanoTime();
     Rebalancer leaving = workers.remove(workers.size() - 1);
@@ -134,11 +134,11 @@ final class Scale implements AutoCloseable {
    * A worker in its own JVM joins, then is killed with SIGKILL: the time until its partitions are
    * active on the others (its session must expire first).
    */
-  long killNine(Duration timeout) throws Exception {
+  public long killNine(Duration timeout) throws Exception {
     Process child =
-        HandoffScenario.spawn(
+        WorkerMain.spawn(
             server.getConnectString(), "scale", "victim", partitions, session.toMillis(), strategy);
-    HandoffScenario.awaitReady(child);
+    WorkerMain.awaitReady(child);
     awaitAllStable(timeout);
     io.ringwork.ring.Assignment table = workers.get(0).assignment().orElseThrow();
     java.util.Set<Integer> held = new java.util.HashSet<>();
@@ -165,7 +165,7 @@ final class Scale implements AutoCloseable {
     throw new IllegalStateException("partitions of the killed worker not active in " + timeout);
   }
 
-  void awaitAllStable(Duration timeout) throws InterruptedException {
+  public void awaitAllStable(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     for (Rebalancer r : workers) {
       long left = deadline - System.nanoTime();
@@ -185,7 +185,7 @@ final class Scale implements AutoCloseable {
    * Packets the server sends per second while nothing changes: session pings and lease renewals (a
    * {@code sync} every T/5 per member), which run during a change as well.
    */
-  double idlePacketsPerSecond(Duration window) throws Exception {
+  public double idlePacketsPerSecond(Duration window) throws Exception {
     Traffic before = traffic();
     long t0 = System.nanoTime();
     Thread.sleep(window.toMillis()); // a measurement window, not a test wait
@@ -193,7 +193,7 @@ final class Scale implements AutoCloseable {
     return (after.packetsSent() - before.packetsSent()) / ((System.nanoTime() - t0) / 1e9);
   }
 
-  Traffic traffic() throws Exception {
+  public Traffic traffic() throws Exception {
     long sent = -1;
     long received = -1;
     try (Socket s = new Socket("127.0.0.1", server.getPort())) {

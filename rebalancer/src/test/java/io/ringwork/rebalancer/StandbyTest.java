@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Assignment;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,9 +32,9 @@ final class StandbyTest {
   private static final int P = 64;
 
   /** Generous for a loaded machine (load 10+): each wait is for a few handoffs of 100 ms. */
-  private static final Duration STABLE = ZooKeeperExtension.wait(Duration.ofSeconds(30));
+  private static final Duration STABLE = RingworkZooKeeper.scaled(Duration.ofSeconds(30));
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final List<Rebalancer> workers = new ArrayList<>();
   private final List<Recorder> recorders = new ArrayList<>();

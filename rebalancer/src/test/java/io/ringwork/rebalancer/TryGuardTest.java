@@ -11,9 +11,9 @@ import io.ringwork.lock.KeyLocks;
 import io.ringwork.lock.LockHandle;
 import io.ringwork.lock.LockInfo;
 import io.ringwork.lock.LockMode;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,9 +32,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 final class TryGuardTest {
 
   private static final int P = 16;
-  private static final Duration STABLE = ZooKeeperExtension.wait(Duration.ofSeconds(20));
+  private static final Duration STABLE = RingworkZooKeeper.scaled(Duration.ofSeconds(20));
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final List<AutoCloseable> open = new ArrayList<>();
 
@@ -46,7 +46,7 @@ final class TryGuardTest {
   }
 
   private static Duration w(long ms) {
-    return ZooKeeperExtension.wait(Duration.ofMillis(ms));
+    return RingworkZooKeeper.scaled(Duration.ofMillis(ms));
   }
 
   private Rebalancer worker(String id, KeyRouter router) throws InterruptedException {

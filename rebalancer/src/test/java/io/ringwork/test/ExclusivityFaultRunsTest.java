@@ -10,7 +10,6 @@ import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockRequest;
 import io.ringwork.lock.LockState;
 import io.ringwork.membership.FaultProxy;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.OwnershipListener;
 import io.ringwork.rebalancer.Rebalancer;
@@ -50,7 +49,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * because the lease must stop the member before the server can expire it. {@link FencedStore}
  * keeps, per key, the highest token issued and accepted, and counts an accepted write below an
  * issued token as a stale write accepted. After the runs, the leak check of {@link
- * ZooKeeperExtension} asserts that no ephemeral node and no watch is left.
+ * RingworkZooKeeper} asserts that no ephemeral node and no watch is left.
  *
  * <p>The build runs {@value #DEFAULT_RUNS} runs per mode; the long run is {@code mvn -B -pl
  * rebalancer -am verify -Dtest=ExclusivityFaultRunsTest -Dsurefire.failIfNoSpecifiedTests=false
@@ -66,7 +65,7 @@ final class ExclusivityFaultRunsTest {
   private static final Duration SESSION = Duration.ofSeconds(2);
   private static final long LEASE_BOUND_NANOS = SESSION.toNanos() * 9 / 10;
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final List<AutoCloseable> open = new ArrayList<>();
   private final List<Worker> workers = new ArrayList<>();
@@ -149,7 +148,7 @@ final class ExclusivityFaultRunsTest {
               new StrictHistory.Incarnation(victim.id, victim.session());
           long before = System.nanoTime();
           try {
-            ZooKeeperExtension.expireSession(RebalancerInternals.curator(victim.rebalancer));
+            RingworkZooKeeper.expire(RebalancerInternals.curator(victim.rebalancer));
             strict.sessionClosed(closed, 0, before);
           } catch (IllegalStateException e) {
             skipped.incrementAndGet(); // could not attach to the session (it was reconnecting)

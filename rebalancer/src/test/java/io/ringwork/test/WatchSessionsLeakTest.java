@@ -1,13 +1,12 @@
 package io.ringwork.test;
 
-import io.ringwork.membership.ZooKeeperExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link StrictHistory#watchSessions}'s handle removes its watch: the leak check would see it. */
 final class WatchSessionsLeakTest {
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   @Test
   void closingTheHandle_leavesNoWatchOnTheServer_evenBeforeTheGroupExists() throws Exception {

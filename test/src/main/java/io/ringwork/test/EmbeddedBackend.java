@@ -1,5 +1,6 @@
 package io.ringwork.test;
 
+import java.util.List;
 import java.util.Map;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
@@ -36,6 +37,11 @@ final class EmbeddedBackend implements RingworkZooKeeper.Backend {
   @Override
   public String connectString() {
     return server.getConnectString();
+  }
+
+  @Override
+  public List<Integer> clientPorts() {
+    return List.of(server.getPort());
   }
 
   @Override

@@ -141,23 +141,21 @@ public final class ToozElection implements AutoCloseable {
    */
   public static Optional<String> leader(CuratorFramework client, String namespace, String group) {
     String dir = ToozGroup.namespacePath(namespace) + "/" + group + "/leader";
-    try {
-      for (ToozLocks.Contender c : ToozLocks.contenders(client, dir, false)) {
-        try {
-          byte[] data = client.getData().forPath(dir + "/" + c.node());
-          return data.length == 0
-              ? Optional.empty()
-              : Optional.of(new String(data, StandardCharsets.UTF_8));
-        } catch (KeeperException.NoNodeException e) {
-          // gone meanwhile: the next one is first now
-        }
-      }
-      return Optional.empty();
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw GroupAccessException.of(dir, e);
-    }
+    return GroupAccessException.call(
+        dir,
+        () -> {
+          for (ToozLocks.Contender c : ToozLocks.contenders(client, dir, false)) {
+            try {
+              byte[] data = client.getData().forPath(dir + "/" + c.node());
+              return data.length == 0
+                  ? Optional.<String>empty()
+                  : Optional.of(new String(data, StandardCharsets.UTF_8));
+            } catch (KeeperException.NoNodeException e) {
+              // gone meanwhile: the next one is first now
+            }
+          }
+          return Optional.<String>empty();
+        });
   }
 
   /** Stops contending and gives up leadership. */

@@ -324,13 +324,12 @@ public final class ToozGroup implements AutoCloseable {
    * @throws GroupAccessException if ZooKeeper cannot be read or written; names {@code path}
    */
   public static void ensurePath(CuratorFramework client, String path, List<ACL> acl) {
-    try {
-      createPath(client, path, acl);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw GroupAccessException.of(path, e);
-    }
+    GroupAccessException.call(
+        path,
+        () -> {
+          createPath(client, path, acl);
+          return null;
+        });
   }
 
   /** As {@link #ensurePath}, with ZooKeeper's own exceptions (an interrupt stays one). */
@@ -502,19 +501,17 @@ public final class ToozGroup implements AutoCloseable {
    */
   public static Snapshot read(CuratorFramework client, String namespace, String group) {
     String path = namespacePath(namespace) + "/" + group;
-    try {
-      List<String> names;
-      try {
-        names = client.getChildren().forPath(path);
-      } catch (KeeperException.NoNodeException e) {
-        return new Snapshot(List.of(), 0);
-      }
-      return read(client, path, names);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw GroupAccessException.of(path, e);
-    }
+    return GroupAccessException.call(
+        path,
+        () -> {
+          List<String> names;
+          try {
+            names = client.getChildren().forPath(path);
+          } catch (KeeperException.NoNodeException e) {
+            return new Snapshot(List.of(), 0);
+          }
+          return read(client, path, names);
+        });
   }
 
   private static Snapshot read(CuratorFramework client, String path, List<String> names)

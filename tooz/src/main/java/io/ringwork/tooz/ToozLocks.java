@@ -335,13 +335,7 @@ public final class ToozLocks implements AutoCloseable {
    * @throws GroupAccessException if ZooKeeper cannot be read, naming the directory
    */
   public static List<Contender> contenders(CuratorFramework client, String dir) {
-    try {
-      return contenders(client, dir, true);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw GroupAccessException.of(dir, e);
-    }
+    return GroupAccessException.call(dir, () -> contenders(client, dir, true));
   }
 
   /** As {@link #contenders(CuratorFramework, String)}; without data, member ids are null. */

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.ringwork.membership.GroupAccessException;
-import io.ringwork.membership.ZooKeeperExtension;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** The tooz group layout against a real server (the Python side is tested in the simulator). */
 final class ToozGroupTest {
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private CuratorFramework client;
 
@@ -228,7 +228,7 @@ final class ToozGroupTest {
     ToozGroup g = ToozGroup.newBuilder().client(client).group("g").memberId("java-1").build();
     g.start();
     long before = client.getZookeeperClient().getZooKeeper().getSessionId();
-    ZooKeeperExtension.expireSession(client);
+    RingworkZooKeeper.expire(client);
     await()
         .atMost(Duration.ofSeconds(20))
         .untilAsserted(
@@ -291,7 +291,7 @@ final class ToozGroupTest {
     ToozGroup g = ToozGroup.newBuilder().client(client).group("g").memberId("java-1").build();
     g.start();
     for (int i = 0; i < 3; i++) {
-      zk.testingServer().restart();
+      zk.restartServer();
       client.blockUntilConnected(20, TimeUnit.SECONDS);
     }
     await().atMost(Duration.ofSeconds(10)).until(g::joined);

@@ -9,7 +9,7 @@ import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockState;
 import io.ringwork.lock.LockTimeoutException;
 import io.ringwork.lock.ReleaseOutcome;
-import io.ringwork.membership.ZooKeeperExtension;
+import io.ringwork.test.RingworkZooKeeper;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -136,7 +136,7 @@ final class ToozLocksTest {
     ToozLock l = a.acquire("L", LockMode.EXCLUSIVE, Duration.ofSeconds(5));
     CountDownLatch lost = new CountDownLatch(1);
     l.onLost(lost::countDown);
-    ZooKeeperExtension.expireSession(c);
+    RingworkZooKeeper.expire(c);
     assertThat(lost.await(20, TimeUnit.SECONDS)).isTrue();
     assertThat(l.state()).isEqualTo(LockState.LOST);
     assertThatThrownBy(l::ensureValid).isInstanceOf(LockLostException.class);

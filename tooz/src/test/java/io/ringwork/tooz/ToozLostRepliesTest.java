@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.ringwork.lock.LockMode;
 import io.ringwork.membership.LostReplyZooKeeper;
 import io.ringwork.membership.LostReplyZooKeeper.Call;
-import io.ringwork.membership.ZooKeeperExtension;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 final class ToozLostRepliesTest {
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final LostReplyZooKeeper.Factory lost = LostReplyZooKeeper.factory();
   private final List<AutoCloseable> open = new ArrayList<>();
@@ -40,7 +40,7 @@ final class ToozLostRepliesTest {
   }
 
   private static Duration w(long millis) {
-    return ZooKeeperExtension.wait(Duration.ofMillis(millis));
+    return RingworkZooKeeper.scaled(Duration.ofMillis(millis));
   }
 
   /** A client whose handle loses the replies {@link #lost} is armed for. */

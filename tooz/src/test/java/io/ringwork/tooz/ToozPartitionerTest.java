@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.ToozRing;
+import io.ringwork.test.RingworkZooKeeper;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 final class ToozPartitionerTest {
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final List<AutoCloseable> open = new ArrayList<>();
   private final MetricRegistry metrics = new MetricRegistry();
@@ -41,7 +41,7 @@ final class ToozPartitionerTest {
   }
 
   private static Duration w(long millis) {
-    return ZooKeeperExtension.wait(Duration.ofMillis(millis));
+    return RingworkZooKeeper.scaled(Duration.ofMillis(millis));
   }
 
   private CuratorFramework client() throws InterruptedException {

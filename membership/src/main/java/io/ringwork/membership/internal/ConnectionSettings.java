@@ -81,8 +81,8 @@ public final class ConnectionSettings {
    * @throws IllegalStateException if it was already set
    */
   public void sessionTimeout(Duration timeout) {
-    requireUnset(sessionTimeout == null, "sessionTimeout");
-    this.sessionTimeout = positive(timeout, "sessionTimeout");
+    Require.unset(sessionTimeout == null, "sessionTimeout");
+    this.sessionTimeout = Require.positive(timeout, "sessionTimeout");
   }
 
   /**
@@ -92,8 +92,8 @@ public final class ConnectionSettings {
    * @throws IllegalStateException if it was already set
    */
   public void connectTimeout(Duration timeout) {
-    requireUnset(connectTimeout == null, "connectTimeout");
-    this.connectTimeout = positive(timeout, "connectTimeout");
+    Require.unset(connectTimeout == null, "connectTimeout");
+    this.connectTimeout = Require.positive(timeout, "connectTimeout");
   }
 
   /** Whether a ZooKeeper source (client, connect string or embedded server) is set. */
@@ -157,20 +157,6 @@ public final class ConnectionSettings {
   }
 
   private void requireNoSource() {
-    requireUnset(!hasSource(), "the ZooKeeper source");
-  }
-
-  private static Duration positive(Duration d, String what) {
-    Objects.requireNonNull(d, what);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(what + " must be positive, got " + d);
-    }
-    return d;
-  }
-
-  private static void requireUnset(boolean unset, String what) {
-    if (!unset) {
-      throw new IllegalStateException(what + " was already set");
-    }
+    Require.unset(!hasSource(), "the ZooKeeper source");
   }
 }

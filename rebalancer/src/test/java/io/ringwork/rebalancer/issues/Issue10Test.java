@@ -4,18 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.rebalancer.History;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.InstanceSpec;
-import org.apache.curator.test.TestingCluster;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -32,9 +30,8 @@ final class Issue10Test {
   private static final Duration SESSION = Duration.ofSeconds(3);
   private static final Duration STABLE = Duration.ofSeconds(40);
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.cluster(3);
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.ensemble(3).checkingLeaks();
 
-  private TestingCluster cluster;
   private CuratorFramework observer;
   private final List<Rebalancer> workers = new ArrayList<>();
   private final History history = new History();
@@ -50,7 +47,7 @@ final class Issue10Test {
         Rebalancer.newBuilder()
             .group("g")
             .member(Member.of(id))
-            .connectString(cluster.getConnectString())
+            .connectString(zk.connectString())
             .sessionTimeout(SESSION)
             .partitions(P)
             .settleDelay(Duration.ofMillis(50))
@@ -89,7 +86,6 @@ final class Issue10Test {
   @Test
   void sessionReplacedWhileServersKeepTheOldOne_ackFollowsTheNewSession_noOverlap()
       throws Exception {
-    cluster = zk.testingCluster();
     observer = zk.client();
     worker("a");
     worker("b");
@@ -98,17 +94,16 @@ final class Issue10Test {
     // Take the quorum away past the session timeout: the clients give their sessions up and open
     // new ones when it is back, while the re-formed ensemble keeps the old sessions for up to a
     // session timeout more.
-    List<InstanceSpec> servers = new ArrayList<>(cluster.getInstances());
-    cluster.killServer(servers.get(0));
-    cluster.killServer(servers.get(1));
+    zk.stopServer(0);
+    zk.stopServer(1);
     await()
         .atMost(STABLE)
         .until(
             () ->
                 history.events().stream().anyMatch(e -> e.startsWith("a lost"))
                     && history.events().stream().anyMatch(e -> e.startsWith("b lost")));
-    cluster.restartServer(servers.get(0));
-    cluster.restartServer(servers.get(1));
+    zk.restartServer(0);
+    zk.restartServer(1);
     awaitAllStable();
     assertAcksOwnedByCurrentSessions();
 

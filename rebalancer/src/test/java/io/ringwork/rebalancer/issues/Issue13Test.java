@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.MetricRegistry;
 import io.ringwork.membership.Membership;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.rebalancer.Grant;
 import io.ringwork.rebalancer.History;
 import io.ringwork.rebalancer.OwnershipListener;
@@ -14,6 +13,7 @@ import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.rebalancer.RebalancerHealthCheck;
 import io.ringwork.rebalancer.RebalancerMetrics;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +26,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
-import org.apache.curator.test.TestingServer;
 import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,17 +38,15 @@ final class Issue13Test {
   private static final int P = 16;
   private static final Duration STABLE = Duration.ofSeconds(20);
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
-  private TestingServer server;
   private CuratorFramework client;
   private final List<AutoCloseable> closing = new ArrayList<>();
   private final History history = new History();
 
   @BeforeEach
   void start() throws Exception {
-    server = zk.testingServer();
-    client = CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
+    client = CuratorFrameworkFactory.newClient(zk.connectString(), new RetryOneTime(100));
     client.start();
     history.watch(client, "g");
   }
@@ -68,7 +65,7 @@ final class Issue13Test {
         Rebalancer.newBuilder()
             .group("g")
             .member(Member.of(id))
-            .connectString(server.getConnectString())
+            .connectString(zk.connectString())
             .sessionTimeout(Duration.ofSeconds(4))
             .partitions(P)
             .settleDelay(Duration.ofMillis(50))
@@ -96,7 +93,7 @@ final class Issue13Test {
     assertThat(ackBefore).isNotNull();
 
     CuratorFramework service =
-        CuratorFrameworkFactory.newClient(server.getConnectString(), new RetryOneTime(100));
+        CuratorFrameworkFactory.newClient(zk.connectString(), new RetryOneTime(100));
     service.start();
     closing.add(service);
     Rebalancer duplicate =
@@ -124,7 +121,7 @@ final class Issue13Test {
         Membership.newBuilder()
             .group("g")
             .member(Member.of("j-1"))
-            .connectString(server.getConnectString())
+            .connectString(zk.connectString())
             .role(Membership.Role.OBSERVER)
             .build();
     closing.add(observer);
@@ -242,7 +239,7 @@ final class Issue13Test {
         Rebalancer.newBuilder()
             .group("g")
             .member(Member.of("a"))
-            .connectString(server.getConnectString())
+            .connectString(zk.connectString())
             .partitions(P)
             .settleDelay(Duration.ofMillis(50))
             .metrics(registry)
@@ -251,7 +248,7 @@ final class Issue13Test {
         Rebalancer.newBuilder()
             .group("g")
             .member(Member.of("b"))
-            .connectString(server.getConnectString())
+            .connectString(zk.connectString())
             .partitions(P)
             .settleDelay(Duration.ofMillis(50))
             .metrics(registry)
@@ -295,12 +292,12 @@ final class Issue13Test {
     await().atMost(STABLE).until(() -> r.state() == Rebalancer.State.STABLE);
     assertThat(check.execute().isHealthy()).isTrue();
     assertThat(check.execute().getMessage()).contains("STABLE").contains("holding 16 partitions");
-    assertThat(r.connectString()).isEqualTo(server.getConnectString());
+    assertThat(r.connectString()).isEqualTo(zk.connectString());
 
-    server.stop();
+    zk.stopServer();
     await().atMost(STABLE).until(() -> r.state() == Rebalancer.State.SUSPENDED);
     assertThat(check.execute().isHealthy()).isFalse();
-    server.restart();
+    zk.restartServer();
     await().atMost(STABLE).until(() -> r.state() == Rebalancer.State.STABLE);
     assertThat(check.execute().isHealthy()).isTrue();
     r.close();

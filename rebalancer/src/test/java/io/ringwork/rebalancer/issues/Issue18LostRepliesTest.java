@@ -9,10 +9,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringwork.membership.FaultProxy;
 import io.ringwork.membership.LostReplyZooKeeper;
 import io.ringwork.membership.LostReplyZooKeeper.Call;
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.ring.Member;
 import io.ringwork.ring.Strategy;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +38,7 @@ final class Issue18LostRepliesTest {
   private static final String ROOT = "/ringwork/g";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final LostReplyZooKeeper.Factory lost = LostReplyZooKeeper.factory();
   private final List<AutoCloseable> open = new ArrayList<>();
@@ -51,7 +51,7 @@ final class Issue18LostRepliesTest {
   }
 
   private static Duration w(long millis) {
-    return ZooKeeperExtension.wait(Duration.ofMillis(millis));
+    return RingworkZooKeeper.scaled(Duration.ofMillis(millis));
   }
 
   /** A caller's client whose handle loses or refuses what {@link #lost} is armed for. */

@@ -3,9 +3,9 @@ package io.ringwork.rebalancer.issues;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -16,7 +16,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 final class Issue23DrainTest {
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   @Test
   void drain_afterTheSessionIsLost_returnsFalseAtOnce() throws Exception {
@@ -30,11 +30,11 @@ final class Issue23DrainTest {
             .build();
     try {
       r.start();
-      assertThat(r.awaitStable(ZooKeeperExtension.wait(Duration.ofSeconds(20)))).isTrue();
+      assertThat(r.awaitStable(RingworkZooKeeper.scaled(Duration.ofSeconds(20)))).isTrue();
       zk.skipLeakCheck(); // the server goes away under the member
-      zk.testingServer().stop();
+      zk.stopServer();
       await()
-          .atMost(ZooKeeperExtension.wait(Duration.ofSeconds(30)))
+          .atMost(RingworkZooKeeper.scaled(Duration.ofSeconds(30)))
           .until(() -> r.state() == Rebalancer.State.LOST);
       long t0 = System.nanoTime();
       assertThat(r.drain(Duration.ofSeconds(60))).isFalse();

@@ -3,11 +3,11 @@ package io.ringwork.rebalancer.issues;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ringwork.membership.ZooKeeperExtension;
 import io.ringwork.rebalancer.GroupStatus;
 import io.ringwork.rebalancer.Rebalancer;
 import io.ringwork.ring.KeyRouter;
 import io.ringwork.ring.Member;
+import io.ringwork.test.RingworkZooKeeper;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +25,7 @@ final class Issue23Test {
 
   private static final Duration STABLE = Duration.ofSeconds(20);
 
-  @RegisterExtension final ZooKeeperExtension zk = ZooKeeperExtension.server();
+  @RegisterExtension final RingworkZooKeeper zk = RingworkZooKeeper.embedded().checkingLeaks();
 
   private final List<Rebalancer> workers = new ArrayList<>();
 

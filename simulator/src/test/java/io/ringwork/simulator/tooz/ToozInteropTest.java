@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ringwork.lock.LockMode;
 import io.ringwork.lock.LockState;
-import io.ringwork.membership.ZooKeeperExtension;
+import io.ringwork.test.RingworkZooKeeper;
 import io.ringwork.tooz.ToozElection;
 import io.ringwork.tooz.ToozGroup;
 import io.ringwork.tooz.ToozLock;
@@ -214,7 +214,7 @@ final class ToozInteropTest {
     java.start();
     awaitRing(py, Map.of("py-1", 1, "java-1", 1));
     long before = client.getZookeeperClient().getZooKeeper().getSessionId();
-    ZooKeeperExtension.expireSession(client);
+    RingworkZooKeeper.expire(client);
     await()
         .atMost(Duration.ofSeconds(20))
         .untilAsserted(

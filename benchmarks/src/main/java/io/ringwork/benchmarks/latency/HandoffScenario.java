@@ -1,11 +1,10 @@
-package io.ringwork.rebalancer;
+package io.ringwork.benchmarks.latency;
 
+import com.codahale.metrics.Histogram;
 import com.codahale.metrics.MetricRegistry;
+import io.ringwork.rebalancer.Rebalancer;
+import io.ringwork.rebalancer.WorkerMain;
 import io.ringwork.ring.Member;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,8 +26,9 @@ import org.apache.curator.test.TestingServer;
  *   <li>bytes written to ZooKeeper by the leader for one join at P = 65,536.
  * </ul>
  *
- * <p>Run: {@code mvn -B -q -pl rebalancer test-compile exec:java
- * -Dexec.mainClass=io.ringwork.rebalancer.HandoffScenario -Dexec.classpathScope=test}
+ * <p>Run (after {@code mvn -B -q -pl benchmarks -am package -DskipTests}): {@code java -cp
+ * benchmarks/target/benchmarks.jar io.ringwork.benchmarks.latency.HandoffScenario [ROUNDS KILLS]}
+ * (default 20 5). The worker it kills runs {@code WorkerMain} from the rebalancer's test-jar.
  */
 public final class HandoffScenario {
 
@@ -65,8 +65,8 @@ public final class HandoffScenario {
       }
       long[] kill = new long[kills];
       for (int k = 0; k < kills; k++) {
-        Process child = spawn(server.getConnectString(), "g", "victim-" + k, 4096, 2000);
-        awaitReady(child);
+        Process child = WorkerMain.spawn(server.getConnectString(), "g", "victim-" + k, 4096, 2000);
+        WorkerMain.awaitReady(child);
         awaitStable(workers);
         long t0 = System.nanoTime();
         child.destroyForcibly(); // SIGKILL
@@ -88,17 +88,13 @@ public final class HandoffScenario {
         workers.add(start(server, "big", "w" + i, 65536, metrics));
       }
       awaitStable(workers);
-      long before = metrics.histogram("ringwork.big.assignment.bytes.written").getCount();
-      long[] values =
-          metrics.histogram("ringwork.big.assignment.bytes.written").getSnapshot().getValues();
+      Written before = written(metrics);
       Rebalancer extra = start(server, "big", "joiner", 65536, metrics);
       workers.add(extra);
       awaitStable(workers);
-      long[] after =
-          metrics.histogram("ringwork.big.assignment.bytes.written").getSnapshot().getValues();
-      long total = Arrays.stream(after).sum() - Arrays.stream(values).sum();
-      long publishes =
-          metrics.histogram("ringwork.big.assignment.bytes.written").getCount() - before;
+      Written after = written(metrics);
+      long total = after.bytes() - before.bytes();
+      long publishes = after.publishes() - before.publishes();
       System.out.printf(
           Locale.ROOT,
           "%nbytes written by the leader for one join at P = 65,536 (10 -> 11 workers): %d in %d"
@@ -107,6 +103,28 @@ public final class HandoffScenario {
           publishes);
       workers.forEach(Rebalancer::close);
     }
+  }
+
+  /** What the leaders of group "big" recorded, summed over every member's histogram. */
+  private record Written(long publishes, long bytes) {}
+
+  /**
+   * Reads {@code ringwork.big.<member>.assignment.bytes.written} of every member (the metrics are
+   * per member; whoever leads records its publishes).
+   */
+  private static Written written(MetricRegistry metrics) {
+    long publishes = 0;
+    long bytes = 0;
+    for (Histogram h :
+        metrics
+            .getHistograms(
+                (name, metric) ->
+                    name.startsWith("ringwork.big.") && name.endsWith(".assignment.bytes.written"))
+            .values()) {
+      publishes += h.getCount();
+      bytes += Arrays.stream(h.getSnapshot().getValues()).sum();
+    }
+    return new Written(publishes, bytes);
   }
 
   private static void row(String what, long[] nanos) {
@@ -170,70 +188,5 @@ public final class HandoffScenario {
       Thread.onSpinWait();
     }
     throw new IllegalStateException("the killed worker's partitions were not re-owned");
-  }
-
-  static Process spawn(String connect, String group, String id, int p, long sessionMs)
-      throws Exception {
-    return spawn(connect, group, id, p, sessionMs, "balanced");
-  }
-
-  /** Starts a {@link WorkerMain} in its own JVM. */
-  static Process spawn(
-      String connect, String group, String id, int p, long sessionMs, String strategy)
-      throws Exception {
-    String java =
-        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-    return new ProcessBuilder(
-            java,
-            "-cp",
-            classPath(),
-            WorkerMain.class.getName(),
-            connect,
-            group,
-            id,
-            Integer.toString(p),
-            Long.toString(sessionMs),
-            strategy)
-        .redirectErrorStream(true)
-        .start();
-  }
-
-  /** The class path of this class, also when run by Maven's exec:java in its own loader. */
-  private static String classPath() {
-    if (HandoffScenario.class.getClassLoader() instanceof java.net.URLClassLoader loader) {
-      StringBuilder sb = new StringBuilder();
-      for (java.net.URL url : loader.getURLs()) {
-        try {
-          sb.append(new File(url.toURI())).append(File.pathSeparator);
-        } catch (java.net.URISyntaxException e) {
-          throw new IllegalStateException(e);
-        }
-      }
-      return sb.toString();
-    }
-    return System.getProperty("java.class.path");
-  }
-
-  static void awaitReady(Process child) throws Exception {
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = out.readLine()) != null) {
-      if (line.equals("READY")) {
-        Thread drainer =
-            new Thread(
-                () -> {
-                  try {
-                    out.lines().forEach(l -> {});
-                  } catch (java.io.UncheckedIOException e) {
-                    // the process was killed
-                  }
-                });
-        drainer.setDaemon(true);
-        drainer.start();
-        return;
-      }
-    }
-    throw new IllegalStateException("worker process exited before it was ready");
   }
 }

@@ -1,5 +1,6 @@
-package io.ringwork.rebalancer;
+package io.ringwork.benchmarks.scale;
 
+import io.ringwork.rebalancer.Scale;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
@@ -15,9 +16,9 @@ import org.apache.curator.test.TestingServer;
  * worker stable (p50, p99, max); and at N = 300 the time from SIGKILL of a worker in its own JVM to
  * its partitions active on the others (session timeout 10 s).
  *
- * <p>Run: {@code mvn -B -q -pl rebalancer test-compile exec:java
- * -Dexec.mainClass=io.ringwork.rebalancer.ScaleScenario -Dexec.classpathScope=test -Dexec.args="10
- * 100 300 1000"}
+ * <p>Run (after {@code mvn -B -q -pl benchmarks -am package -DskipTests}): {@code java -cp
+ * benchmarks/target/benchmarks.jar io.ringwork.benchmarks.scale.ScaleScenario 10 100 300 1000}. The
+ * group is the rebalancer test-jar's {@code Scale}, which {@code ScaleTest} bounds.
  */
 public final class ScaleScenario {
 
