@@ -28,13 +28,16 @@ final class DemoStandbyTest {
             "2s",
             "--faults",
             "join",
+            // A margin: the standby's gain is the warm-up, and with 400 ms a stall of the loaded
+            // machine (load 24) outweighed it once in 10 loop runs (standby p50 1,560 ms against
+            // 657 ms for cold owners, every standby write of one round late together).
             "--standby-warmup",
-            "400ms",
+            "2500ms",
             "--format",
             "json");
     assertThat(r.status()).as("%s %s", r.out(), r.err()).isZero();
     JsonNode standby = JSON.readTree(r.out()).path("standby");
-    assertThat(standby.path("warmupMillis").asInt()).isEqualTo(400);
+    assertThat(standby.path("warmupMillis").asInt()).isEqualTo(2500);
     JsonNode h = standby.path("handoffToFirstWriteMillis");
     int moved = StandbyTrial.PARTITIONS / 4 * standby.path("rounds").asInt();
     assertThat(h.path("coldOwner").path("count").asInt()).as("%s", standby).isEqualTo(moved);
@@ -44,7 +47,7 @@ final class DemoStandbyTest {
                 + h.path("coldOwnerWithStandbys").path("count").asInt())
         .isEqualTo(moved);
     // A cold owner writes no sooner than the warm-up after its grant, which follows the drain.
-    assertThat(h.path("coldOwner").path("p50").asDouble()).isGreaterThanOrEqualTo(400);
+    assertThat(h.path("coldOwner").path("p50").asDouble()).isGreaterThanOrEqualTo(2500);
     assertThat(h.path("standby").path("p50").asDouble())
         .as("%s", standby)
         .isLessThan(h.path("coldOwner").path("p50").asDouble());
