@@ -64,12 +64,7 @@ final class HandoffInMemoryTest {
   void leaderCrashesMidHandoff_theNextLeaderCompletesIt_withoutOverlap() {
     for (long seed = 0; seed < SEEDS; seed++) {
       Group g = new Group(seed);
-      g.join("a");
-      g.join("b");
-      g.join("c");
-      g.settle("a", "b", "c");
-      long before = g.store.assignment().version();
-      g.join("d");
+      long before = g.settledThreeThenJoin("d");
       // Mid-handoff: the leader has published the table for d and a worker other than the leader
       // acknowledged it (the leader's own acknowledgement goes with its session), but no barrier
       // names it yet.
@@ -93,12 +88,7 @@ final class HandoffInMemoryTest {
   void leadershipMovesMidHandoff_theDeposedLeaderActsLate_withoutOverlap() {
     for (long seed = 0; seed < SEEDS; seed++) {
       Group g = new Group(seed);
-      g.join("a");
-      g.join("b");
-      g.join("c");
-      g.settle("a", "b", "c");
-      long before = g.store.assignment().version();
-      g.join("d");
+      long before = g.settledThreeThenJoin("d");
       g.runUntil(() -> g.store.assignment().version() != before);
       // The leadership moves while both are alive, and the deposed leader hears of it 300 ms (of
       // the simulation's time) after the new one: meanwhile both act as leader (told at once, the
@@ -112,6 +102,20 @@ final class HandoffInMemoryTest {
 
   /** A group of simulated members over one in-memory store. */
   private static final class Group {
+    /**
+     * Starts a, b and c (a leads), lets them settle, then starts {@code joiner}; returns the
+     * version of the table in force before the join.
+     */
+    long settledThreeThenJoin(String joiner) {
+      join("a");
+      join("b");
+      join("c");
+      settle("a", "b", "c");
+      long before = store.assignment().version();
+      join(joiner);
+      return before;
+    }
+
     final long seed;
     final Simulation sim;
     final InMemoryGroupStore store = new InMemoryGroupStore();
