@@ -38,12 +38,8 @@ final class MemberTable {
   // The members whose node claims the leadership, with the node's mzxid.
   private final Map<String, Long> leaderClaims = new HashMap<>(4);
   // Corrupt nodes already logged, as path@mzxid, so that each is logged once.
-  private final Set<String> reportedCorrupt;
+  private final Set<String> reportedCorrupt = new HashSet<>();
   private boolean membersChanged;
-
-  MemberTable(Set<String> reportedCorrupt) {
-    this.reportedCorrupt = reportedCorrupt;
-  }
 
   /**
    * Takes in one node as it is now, or its deletion.

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -90,7 +89,6 @@ public final class Membership implements AutoCloseable {
   private final ExecutorService events;
   private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
   private final Lifecycle lifecycle = new Lifecycle();
-  private final Set<String> reportedCorrupt = ConcurrentHashMap.newKeySet();
   private final ListenerGuard listenerGuard;
   private final ConnectionStateListener connectionListener = (c, s) -> submit(() -> onState(s));
 
@@ -716,7 +714,7 @@ public final class Membership implements AutoCloseable {
   }
 
   // The member nodes as parsed, in view order; the event thread's only.
-  private final MemberTable table = new MemberTable(reportedCorrupt);
+  private final MemberTable table = new MemberTable();
 
   /**
    * Brings the view up to date with the member nodes: only the nodes that changed since the last

@@ -7,7 +7,6 @@ import io.ringwork.ring.Member;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,7 +35,7 @@ class MemberTableTest {
 
   @Test
   void newestLeaderClaimWinsAndAnOldFlagDoesNotOutliveItsNode() {
-    MemberTable table = new MemberTable(new HashSet<>());
+    MemberTable table = new MemberTable();
     table.apply("a", node("a", 5, member("a", 1, false), true));
     table.apply("b", node("b", 9, member("b", 1, false), true));
     assertEquals(Optional.of("b"), table.leader());
@@ -48,7 +47,7 @@ class MemberTableTest {
 
   private static void run(long seed) {
     Random random = new Random(seed);
-    MemberTable table = new MemberTable(new HashSet<>());
+    MemberTable table = new MemberTable();
     Map<String, ChildData> nodes = new HashMap<>();
     long zxid = 0;
     List<MemberInfo> shownMembers = List.of();
