@@ -1,5 +1,8 @@
 package io.ringwork.test;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.curator.test.InstanceSpec;
@@ -11,10 +14,52 @@ final class EnsembleBackend implements RingworkZooKeeper.Backend {
   private final TestingCluster cluster;
   private final List<InstanceSpec> servers;
 
+  /** Attempts at a start: another process can take a free port between choosing and binding it. */
+  private static final int STARTS = 3;
+
   EnsembleBackend(int size) throws Exception {
-    cluster = new TestingCluster(size);
+    TestingCluster started = null;
+    for (int attempt = 1; started == null; attempt++) {
+      TestingCluster candidate = new TestingCluster(specs(size));
+      try {
+        candidate.start();
+        started = candidate;
+      } catch (Exception e) {
+        candidate.close();
+        if (attempt == STARTS) {
+          throw e;
+        }
+      }
+    }
+    cluster = started;
     servers = List.copyOf(cluster.getInstances());
-    cluster.start();
+  }
+
+  /**
+   * Three distinct free ports per server (client, quorum, election). curator-test's {@code new
+   * TestingCluster(n)} picks each port by binding and closing a socket on its own, so two picks can
+   * return the same port, and the server then refuses its config ("Client and election port must be
+   * different"). Holding every socket open until all are chosen makes them distinct.
+   */
+  static List<InstanceSpec> specs(int size) throws IOException {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3 * size; i++) {
+        sockets.add(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()));
+      }
+      List<InstanceSpec> specs = new ArrayList<>();
+      for (int i = 0; i < size; i++) {
+        int client = sockets.get(3 * i).getLocalPort();
+        int quorum = sockets.get(3 * i + 1).getLocalPort();
+        int election = sockets.get(3 * i + 2).getLocalPort();
+        specs.add(new InstanceSpec(null, client, election, quorum, true, -1, -1, -1));
+      }
+      return specs;
+    } finally {
+      for (ServerSocket s : sockets) {
+        s.close();
+      }
+    }
   }
 
   @Override
