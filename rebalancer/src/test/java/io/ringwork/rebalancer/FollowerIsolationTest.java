@@ -678,6 +678,18 @@ final class FollowerIsolationTest {
       throw notFormed;
     }
 
+    /**
+     * A free port not picked before: curator-test closes each pick's socket, and Linux can hand the
+     * same port out twice in a row ("Client and election port must be different").
+     */
+    private static int freshPort(Set<Integer> picked) {
+      int port = InstanceSpec.getRandomPort();
+      while (!picked.add(port)) {
+        port = InstanceSpec.getRandomPort();
+      }
+      return port;
+    }
+
     private static Ensemble create(int syncLimit) throws Exception {
       int n = 3;
       int[] client = new int[n];
@@ -686,10 +698,9 @@ final class FollowerIsolationTest {
       int[] ids = new int[n];
       Set<Integer> picked = new HashSet<>();
       for (int i = 0; i < n; i++) {
-        client[i] = InstanceSpec.getRandomPort();
-        quorum[i] = InstanceSpec.getRandomPort();
-        election[i] = InstanceSpec.getRandomPort();
-        picked.addAll(List.of(client[i], quorum[i], election[i]));
+        client[i] = freshPort(picked);
+        quorum[i] = freshPort(picked);
+        election[i] = freshPort(picked);
         ids[i] = i + 1;
       }
       FaultProxy[][] proxies = new FaultProxy[n][n];
