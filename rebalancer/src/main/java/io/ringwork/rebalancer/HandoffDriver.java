@@ -35,6 +35,9 @@ final class HandoffDriver {
 
   private static final Logger log = LoggerFactory.getLogger(HandoffDriver.class);
 
+  /** A burst of membership changes holds a recompute back at most this many settle delays. */
+  static final int MAX_SETTLE_DELAYS = 10;
+
   private final GroupSession session;
   private final String selfId;
   private final EventLoop loop;
@@ -64,6 +67,7 @@ final class HandoffDriver {
   boolean draining;
   private long appliedIncarnation = -1;
   private ScheduledFuture<?> debounced;
+  private long burstStartNanos;
   private long viewChangedNanos = -1;
   private long installedNanos = -1;
   private List<MemberInfo> eligibleOf;
@@ -278,10 +282,23 @@ final class HandoffDriver {
       loop.schedule(() -> run(task), delay);
     }
 
+    /**
+     * Runs {@code task} once changes stop for {@code delay}, but at most {@link #MAX_SETTLE_DELAYS}
+     * delays after the first change of the burst: without the bound, changes that keep coming
+     * closer together than the join window (a rolling restart, a flapping member) would hold back
+     * every recompute, and a leaver's partitions would stay unowned until they stop. Kafka bounds
+     * its initial rebalance delay the same way (by the rebalance timeout).
+     */
     @Override
     public void debounce(Mode.Task task, Duration delay) {
+      long now = nanoTime.getAsLong();
+      if (debounced == null || debounced.isDone()) {
+        burstStartNanos = now;
+      }
       cancelDebounced();
-      debounced = loop.schedule(() -> run(task), delay);
+      long left = burstStartNanos + delay.toNanos() * MAX_SETTLE_DELAYS - now;
+      long wait = Math.max(0, Math.min(delay.toNanos(), left));
+      debounced = loop.schedule(() -> run(task), Duration.ofNanos(wait));
     }
 
     /** Runs a mode's task and applies what it put in force. */

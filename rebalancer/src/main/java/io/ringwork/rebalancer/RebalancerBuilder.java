@@ -226,7 +226,13 @@ public final class RebalancerBuilder {
     return this;
   }
 
-  /** Sets the debounce of membership changes; {@link #DEFAULT_SETTLE_DELAY} by default. */
+  /**
+   * Sets the join window, the debounce of membership changes ({@link #DEFAULT_SETTLE_DELAY} by
+   * default): changes closer together than {@code delay} make one rebalance, which starts when they
+   * have stopped for {@code delay}, but at the latest ten delays after the first of them, so that
+   * changes which never stop (a rolling restart, a flapping member) cannot hold a rebalance back
+   * for ever.
+   */
   public RebalancerBuilder settleDelay(Duration delay) {
     Require.unset(settleDelay == null, "settleDelay");
     Objects.requireNonNull(delay, "settleDelay");

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.Test;
@@ -100,6 +101,34 @@ final class HandoffInMemoryTest {
     }
   }
 
+  /**
+   * A join window does not wait for ever: views that keep reaching the leader closer together than
+   * the window (50 ms here, a view every 40 ms for 2 s) hold c's rebalance back until ten windows
+   * after the first change, not until they stop.
+   */
+  @Test
+  void viewsThatNeverStop_holdTheRebalanceBackAtMostTenWindows() {
+    for (long seed = 0; seed < SEEDS; seed++) {
+      Group g = new Group(seed);
+      g.join("a");
+      g.join("b");
+      g.settle("a", "b");
+      long before = g.store.assignment().version();
+      long joined = g.sim.now();
+      g.join("c");
+      Node leader = g.nodes.get("a");
+      for (int i = 1; i <= 50; i++) {
+        leader.thread.schedule(() -> leader.events.onView(), 40L * i, TimeUnit.MILLISECONDS);
+      }
+      g.runUntil(() -> g.store.assignment().version() != before);
+      long publishedAfter = TimeUnit.NANOSECONDS.toMillis(g.sim.now() - joined);
+      assertThat(publishedAfter)
+          .as("seed %d: ms from c's join to the table that places it", seed)
+          .isBetween(450L, 10 * 50L);
+      g.settle("a", "b", "c");
+    }
+  }
+
   /** A group of simulated members over one in-memory store. */
   private static final class Group {
     /**
@@ -177,7 +206,7 @@ final class HandoffInMemoryTest {
             deposed.events.onLeadership(false);
           },
           300,
-          java.util.concurrent.TimeUnit.MILLISECONDS);
+          TimeUnit.MILLISECONDS);
     }
 
     private void memberGone(String id) {
@@ -306,7 +335,8 @@ final class HandoffInMemoryTest {
               .group("g")
               .member(Member.of(id))
               .partitions(PARTITIONS)
-              .settleDelay(Duration.ofMillis(50));
+              .settleDelay(Duration.ofMillis(50))
+              .nanoTime(sim::now);
       Standbys standbys = new Standbys(id);
       this.driver =
           new HandoffDriver(

@@ -40,6 +40,11 @@ final class Simulation {
     return t;
   }
 
+  /** The simulated clock, in nanoseconds. */
+  long now() {
+    return now;
+  }
+
   /** The number of tasks run so far. */
   long steps() {
     return steps;
