@@ -35,6 +35,10 @@ import org.apache.curator.test.TestingServer;
  * java -cp benchmarks/target/benchmarks.jar io.ringwork.benchmarks.scale.ScaleHarness \
  *     --sizes 100,300,1000 --modes balanced,rendezvous --processes 10 --rounds 5 --out target/scale
  * </pre>
+ *
+ * <p>{@code --session-ms} sets the members' session timeout (10,000 by default) and {@code
+ * --settle-ms} their join window ({@code settleDelay}, 100 by default), {@code --partitions} the
+ * partition count (4,096) and {@code --timeout-ms} how long each wait for a stable group may take.
  */
 public final class ScaleHarness {
 
@@ -44,6 +48,7 @@ public final class ScaleHarness {
   private int rounds = 5;
   private int partitions = 4096;
   private long sessionMs = 10_000;
+  private long settleMs = 100;
   private long timeoutMs = 300_000;
   private Path out = Path.of("target", "scale");
 
@@ -79,6 +84,7 @@ public final class ScaleHarness {
           case "--rounds" -> rounds = Integer.parseInt(v);
           case "--partitions" -> partitions = Integer.parseInt(v);
           case "--session-ms" -> sessionMs = Long.parseLong(v);
+          case "--settle-ms" -> settleMs = Long.parseLong(v);
           case "--timeout-ms" -> timeoutMs = Long.parseLong(v);
           case "--out" -> out = Path.of(v);
           default -> throw new IllegalArgumentException("unknown option " + flag);
@@ -138,7 +144,9 @@ public final class ScaleHarness {
       List<Node> nodes = new ArrayList<>();
       try {
         for (int k = 0; k < processes; k++) {
-          nodes.add(Node.spawn(zk.getConnectString(), group, mode, partitions, sessionMs, k, out));
+          nodes.add(
+              Node.spawn(
+                  zk.getConnectString(), group, mode, partitions, sessionMs, settleMs, k, out));
         }
         System.err.printf(Locale.ROOT, "%s N=%d: starting in %d JVMs%n", mode, n, processes);
         Instant t0 = Instant.now();
@@ -249,7 +257,14 @@ public final class ScaleHarness {
   private record Node(Process process, PrintStream in, BufferedReader replies, int index) {
 
     static Node spawn(
-        String connect, String group, String mode, int partitions, long sessionMs, int k, Path out)
+        String connect,
+        String group,
+        String mode,
+        int partitions,
+        long sessionMs,
+        long settleMs,
+        int k,
+        Path out)
         throws IOException {
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       String tag = group + "-n" + k;
@@ -267,6 +282,7 @@ public final class ScaleHarness {
               mode,
               Integer.toString(partitions),
               Long.toString(sessionMs),
+              Long.toString(settleMs),
               "p" + k);
       pb.redirectError(out.resolve(tag + ".log").toFile());
       Process p = pb.start();

@@ -29,9 +29,9 @@ import java.util.concurrent.TimeUnit;
  *   quit                   close every member and exit          -> bye
  * </pre>
  *
- * <p>Arguments: {@code CONNECT GROUP STRATEGY PARTITIONS SESSION_MS ID_PREFIX}. Each reply line
- * starts with {@value #REPLY}, because the JVM itself may write to standard output (JFR's startup
- * line).
+ * <p>Arguments: {@code CONNECT GROUP STRATEGY PARTITIONS SESSION_MS SETTLE_MS ID_PREFIX}. Each
+ * reply line starts with {@value #REPLY}, because the JVM itself may write to standard output
+ * (JFR's startup line).
  */
 public final class ScaleNode {
 
@@ -42,6 +42,7 @@ public final class ScaleNode {
   private final String strategy;
   private final int partitions;
   private final Duration session;
+  private final Duration settle;
   private final String prefix;
   private final List<Rebalancer> members = new ArrayList<>();
   private final List<Rebalancer> joined = new ArrayList<>();
@@ -53,13 +54,15 @@ public final class ScaleNode {
     strategy = args[2];
     partitions = Integer.parseInt(args[3]);
     session = Duration.ofMillis(Long.parseLong(args[4]));
-    prefix = args[5];
+    settle = Duration.ofMillis(Long.parseLong(args[5]));
+    prefix = args[6];
   }
 
   /** Runs the node until {@code quit} or the end of its input. */
   public static void main(String[] args) throws Exception {
-    if (args.length != 6) {
-      System.err.println("usage: ScaleNode CONNECT GROUP STRATEGY PARTITIONS SESSION_MS ID_PREFIX");
+    if (args.length != 7) {
+      System.err.println(
+          "usage: ScaleNode CONNECT GROUP STRATEGY PARTITIONS SESSION_MS SETTLE_MS ID_PREFIX");
       System.exit(2);
     }
     PrintStream out = new Replies(System.out);
@@ -112,7 +115,7 @@ public final class ScaleNode {
             .connectString(connect)
             .sessionTimeout(session)
             .strategy(strategy)
-            .settleDelay(Duration.ofMillis(100))
+            .settleDelay(settle)
             .revokeDeadline(Duration.ofSeconds(5))
             .metrics(new MetricRegistry());
     b.partitions(partitions);
