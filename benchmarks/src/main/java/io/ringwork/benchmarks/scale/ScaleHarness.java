@@ -37,8 +37,9 @@ import org.apache.curator.test.TestingServer;
  * </pre>
  *
  * <p>{@code --session-ms} sets the members' session timeout (10,000 by default) and {@code
- * --settle-ms} their join window ({@code settleDelay}, 100 by default), {@code --partitions} the
- * partition count (4,096) and {@code --timeout-ms} how long each wait for a stable group may take.
+ * --settle-ms} their join window ({@code settleDelay}, 100 by default), {@code --start-threads} how
+ * many members each JVM starts at a time (8), {@code --partitions} the partition count (4,096) and
+ * {@code --timeout-ms} how long each wait for a stable group may take.
  */
 public final class ScaleHarness {
 
@@ -49,6 +50,7 @@ public final class ScaleHarness {
   private int partitions = 4096;
   private long sessionMs = 10_000;
   private long settleMs = 100;
+  private int startThreads = 8;
   private long timeoutMs = 300_000;
   private Path out = Path.of("target", "scale");
 
@@ -85,6 +87,7 @@ public final class ScaleHarness {
           case "--partitions" -> partitions = Integer.parseInt(v);
           case "--session-ms" -> sessionMs = Long.parseLong(v);
           case "--settle-ms" -> settleMs = Long.parseLong(v);
+          case "--start-threads" -> startThreads = Integer.parseInt(v);
           case "--timeout-ms" -> timeoutMs = Long.parseLong(v);
           case "--out" -> out = Path.of(v);
           default -> throw new IllegalArgumentException("unknown option " + flag);
@@ -93,9 +96,12 @@ public final class ScaleHarness {
         throw new IllegalArgumentException(flag + ": not a number: " + v);
       }
     }
-    if (processes < 1 || rounds < 1 || Arrays.stream(sizes).anyMatch(n -> n < processes)) {
+    if (processes < 1
+        || rounds < 1
+        || startThreads < 1
+        || Arrays.stream(sizes).anyMatch(n -> n < processes)) {
       throw new IllegalArgumentException(
-          "need --processes >= 1, --rounds >= 1, every size >= processes");
+          "need --processes >= 1, --rounds >= 1, --start-threads >= 1, every size >= processes");
     }
   }
 
@@ -146,7 +152,15 @@ public final class ScaleHarness {
         for (int k = 0; k < processes; k++) {
           nodes.add(
               Node.spawn(
-                  zk.getConnectString(), group, mode, partitions, sessionMs, settleMs, k, out));
+                  zk.getConnectString(),
+                  group,
+                  mode,
+                  partitions,
+                  sessionMs,
+                  settleMs,
+                  startThreads,
+                  k,
+                  out));
         }
         System.err.printf(Locale.ROOT, "%s N=%d: starting in %d JVMs%n", mode, n, processes);
         Instant t0 = Instant.now();
@@ -155,8 +169,22 @@ public final class ScaleHarness {
           nodes.get(k).send("start " + (n / processes + (k < n % processes ? 1 : 0)));
         }
         expectAll(nodes, "started");
+        long startedNanos = System.nanoTime() - start;
         awaitAll(nodes, n);
         long startNanos = System.nanoTime() - start;
+        // The server's counters start with it, so they are the start's own packets.
+        long startSent = packetsSent(zk.getPort());
+        long startReceived = mntr(zk.getPort(), "zk_packets_received");
+        System.err.printf(
+            Locale.ROOT,
+            "  start: every start() returned after %.1f s, all stable after %.1f s; server packets"
+                + " received %d (%.2f N^2), sent %d (%.2f N^2)%n",
+            startedNanos / 1e9,
+            startNanos / 1e9,
+            startReceived,
+            startReceived / ((double) n * n),
+            startSent,
+            startSent / ((double) n * n));
         phases.add(new JfrBreakdown.Phase(mode + " N=" + n + " start", t0, Instant.now()));
         long[] joins = new long[rounds];
         long[] leaves = new long[rounds];
@@ -237,6 +265,11 @@ public final class ScaleHarness {
 
   /** The server's {@code zk_packets_sent}, read with the {@code mntr} four-letter word. */
   static long packetsSent(int port) throws IOException {
+    return mntr(port, "zk_packets_sent");
+  }
+
+  /** One counter of the server's {@code mntr} answer. */
+  static long mntr(int port, String counter) throws IOException {
     try (Socket s = new Socket("127.0.0.1", port)) {
       OutputStream o = s.getOutputStream();
       o.write("mntr".getBytes(StandardCharsets.US_ASCII));
@@ -245,12 +278,12 @@ public final class ScaleHarness {
           new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         String[] kv = line.split("\t");
-        if (kv.length == 2 && kv[0].equals("zk_packets_sent")) {
+        if (kv.length == 2 && kv[0].equals(counter)) {
           return Long.parseLong(kv[1].trim());
         }
       }
     }
-    throw new IOException("mntr gave no zk_packets_sent");
+    throw new IOException("mntr gave no " + counter);
   }
 
   /** One member JVM and its command pipe. */
@@ -263,6 +296,7 @@ public final class ScaleHarness {
         int partitions,
         long sessionMs,
         long settleMs,
+        int startThreads,
         int k,
         Path out)
         throws IOException {
@@ -283,6 +317,7 @@ public final class ScaleHarness {
               Integer.toString(partitions),
               Long.toString(sessionMs),
               Long.toString(settleMs),
+              Integer.toString(startThreads),
               "p" + k);
       pb.redirectError(out.resolve(tag + ".log").toFile());
       Process p = pb.start();

@@ -29,9 +29,9 @@ import java.util.concurrent.TimeUnit;
  *   quit                   close every member and exit          -> bye
  * </pre>
  *
- * <p>Arguments: {@code CONNECT GROUP STRATEGY PARTITIONS SESSION_MS SETTLE_MS ID_PREFIX}. Each
- * reply line starts with {@value #REPLY}, because the JVM itself may write to standard output
- * (JFR's startup line).
+ * <p>Arguments: {@code CONNECT GROUP STRATEGY PARTITIONS SESSION_MS SETTLE_MS START_THREADS
+ * ID_PREFIX}. Each reply line starts with {@value #REPLY}, because the JVM itself may write to
+ * standard output (JFR's startup line).
  */
 public final class ScaleNode {
 
@@ -43,6 +43,7 @@ public final class ScaleNode {
   private final int partitions;
   private final Duration session;
   private final Duration settle;
+  private final int startThreads;
   private final String prefix;
   private final List<Rebalancer> members = new ArrayList<>();
   private final List<Rebalancer> joined = new ArrayList<>();
@@ -55,14 +56,16 @@ public final class ScaleNode {
     partitions = Integer.parseInt(args[3]);
     session = Duration.ofMillis(Long.parseLong(args[4]));
     settle = Duration.ofMillis(Long.parseLong(args[5]));
-    prefix = args[6];
+    startThreads = Integer.parseInt(args[6]);
+    prefix = args[7];
   }
 
   /** Runs the node until {@code quit} or the end of its input. */
   public static void main(String[] args) throws Exception {
-    if (args.length != 7) {
+    if (args.length != 8) {
       System.err.println(
-          "usage: ScaleNode CONNECT GROUP STRATEGY PARTITIONS SESSION_MS SETTLE_MS ID_PREFIX");
+          "usage: ScaleNode CONNECT GROUP STRATEGY PARTITIONS SESSION_MS SETTLE_MS START_THREADS"
+              + " ID_PREFIX");
       System.exit(2);
     }
     PrintStream out = new Replies(System.out);
@@ -125,7 +128,7 @@ public final class ScaleNode {
   }
 
   private void startAll(int count) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(8);
+    ExecutorService pool = Executors.newFixedThreadPool(startThreads);
     try {
       List<Future<Rebalancer>> started = new ArrayList<>();
       for (int i = 0; i < count; i++) {
