@@ -128,6 +128,11 @@ public final class ScaleHarness {
     JfrBreakdown cpu = new JfrBreakdown(phases);
     try (var files = Files.list(out)) {
       for (Path f : files.filter(p -> p.toString().endsWith(".jfr")).sorted().toList()) {
+        if (Files.size(f) == 0) {
+          // A JVM killed before it exited dumps nothing; the breakdown goes on without it.
+          System.err.println("no samples in " + f + " (its JVM was killed): left out");
+          continue;
+        }
         cpu.add(f);
       }
     }
@@ -349,7 +354,10 @@ public final class ScaleHarness {
     void quit() {
       send("quit");
       try {
-        if (!process.waitFor(2, TimeUnit.MINUTES)) {
+        // 500 members closing one after another hand over as they go: minutes at N = 1,000.
+        if (!process.waitFor(5, TimeUnit.MINUTES)) {
+          System.err.printf(
+              Locale.ROOT, "member JVM %d did not exit within 5 minutes: killed%n", index);
           process.destroyForcibly();
         }
       } catch (InterruptedException e) {
