@@ -296,8 +296,11 @@ final class HandoffDriver {
         burstStartNanos = now;
       }
       cancelDebounced();
-      long left = burstStartNanos + delay.toNanos() * MAX_SETTLE_DELAYS - now;
-      long wait = Math.max(0, Math.min(delay.toNanos(), left));
+      long window = delay.toNanos();
+      long bound =
+          window > Long.MAX_VALUE / MAX_SETTLE_DELAYS ? Long.MAX_VALUE : window * MAX_SETTLE_DELAYS;
+      long left = bound - (now - burstStartNanos);
+      long wait = Math.max(0, Math.min(window, left));
       debounced = loop.schedule(() -> run(task), Duration.ofNanos(wait));
     }
 

@@ -250,7 +250,11 @@ public final class RebalancerBuilder {
     return this;
   }
 
-  /** Sets the monotonic clock, in nanoseconds, used for timings; {@link System#nanoTime()}. */
+  /**
+   * Sets the monotonic clock, in nanoseconds, used for timings and for the bound of the join window
+   * (see {@link #settleDelay}); {@link System#nanoTime()} by default. The event loop's timers keep
+   * the system clock, so a clock that stands still removes the bound: for tests that simulate time.
+   */
   public RebalancerBuilder nanoTime(LongSupplier clock) {
     Require.unset(nanoTime == null, "nanoTime");
     this.nanoTime = Objects.requireNonNull(clock, "nanoTime");

@@ -121,6 +121,10 @@ final class HandoffInMemoryTest {
         leader.thread.schedule(() -> leader.events.onView(), 40L * i, TimeUnit.MILLISECONDS);
       }
       g.runUntil(() -> g.store.assignment().version() != before);
+      assertThat(g.store.assignment().members())
+          .extracting(Member::id)
+          .as("seed %d: the table after the join", seed)
+          .contains("c");
       long publishedAfter = TimeUnit.NANOSECONDS.toMillis(g.sim.now() - joined);
       assertThat(publishedAfter)
           .as("seed %d: ms from c's join to the table that places it", seed)

@@ -1,5 +1,6 @@
 package io.ringwork.test;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -14,7 +15,12 @@ final class EnsembleBackend implements RingworkZooKeeper.Backend {
   private final TestingCluster cluster;
   private final List<InstanceSpec> servers;
 
-  /** Attempts at a start: another process can take a free port between choosing and binding it. */
+  /**
+   * Attempts at a start, on fresh ports each. This covers a start that fails with an exception (a
+   * config the server refuses, a start that times out). It cannot cover a port another process
+   * takes between choosing and binding it: curator-test's embedded servers keep ZooKeeper's default
+   * exit handler, so a failed bind ends the JVM.
+   */
   private static final int STARTS = 3;
 
   EnsembleBackend(int size) throws Exception {
@@ -26,6 +32,10 @@ final class EnsembleBackend implements RingworkZooKeeper.Backend {
         started = candidate;
       } catch (Exception e) {
         candidate.close();
+        // close() deletes the data of the servers that started; those after the failure never did.
+        for (InstanceSpec spec : candidate.getInstances()) {
+          deleteQuietly(spec.getDataDirectory());
+        }
         if (attempt == STARTS) {
           throw e;
         }
@@ -60,6 +70,16 @@ final class EnsembleBackend implements RingworkZooKeeper.Backend {
         s.close();
       }
     }
+  }
+
+  private static void deleteQuietly(File dir) {
+    File[] children = dir.listFiles();
+    if (children != null) {
+      for (File child : children) {
+        deleteQuietly(child);
+      }
+    }
+    dir.delete();
   }
 
   @Override
