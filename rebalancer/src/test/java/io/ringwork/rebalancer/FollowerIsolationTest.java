@@ -657,7 +657,8 @@ final class FollowerIsolationTest {
 
     /**
      * Starts an ensemble and waits up to {@code timeout} for its leader, on fresh ports up to three
-     * times: a port picked free can be taken by another process before its server binds it.
+     * times when no leader forms. A port that another process takes before its server binds it is
+     * not covered: curator-test's embedded server then ends the JVM.
      */
     static Ensemble start(int syncLimit, Duration timeout) throws Exception {
       AssertionError notFormed = null;
