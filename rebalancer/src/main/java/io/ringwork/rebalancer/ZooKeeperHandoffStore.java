@@ -135,11 +135,16 @@ final class ZooKeeperHandoffStore implements HandoffStore {
     Membership.deleteWhenConnected(client, paths.ack(selfId), session, ackCzxid);
   }
 
+  /** A cache of one node that runs {@code onChange} on every change to it; not started. */
+  private CuratorCache nodeCache(String path, Runnable onChange) {
+    CuratorCache cache = CuratorCache.build(client, path, CuratorCache.Options.SINGLE_NODE_CACHE);
+    cache.listenable().addListener((type, before, after) -> onChange.run());
+    return cache;
+  }
+
   @Override
   public Watch watchBarrier(Runnable onChange) {
-    CuratorCache cache =
-        CuratorCache.build(client, paths.barrier(), CuratorCache.Options.SINGLE_NODE_CACHE);
-    cache.listenable().addListener((type, before, after) -> onChange.run());
+    CuratorCache cache = nodeCache(paths.barrier(), onChange);
     barrierCache = cache;
     cache.start();
     return () -> {
@@ -251,12 +256,13 @@ final class ZooKeeperHandoffStore implements HandoffStore {
 
   @Override
   public Watch watchAssignment(Runnable onChange) {
-    CuratorCache cache =
-        CuratorCache.build(client, paths.assignment(), CuratorCache.Options.SINGLE_NODE_CACHE);
-    cache.listenable().addListener((type, before, after) -> onChange.run());
+    CuratorCache cache = nodeCache(paths.assignment(), onChange);
     headerCache = cache;
     cache.start();
-    return cache::close;
+    return () -> {
+      cache.close();
+      headerCache = null;
+    };
   }
 
   @Override

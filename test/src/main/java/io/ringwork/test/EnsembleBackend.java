@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.curator.test.DirectoryUtils;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
 
@@ -34,7 +35,14 @@ final class EnsembleBackend implements RingworkZooKeeper.Backend {
         candidate.close();
         // close() deletes the data of the servers that started; those after the failure never did.
         for (InstanceSpec spec : candidate.getInstances()) {
-          deleteQuietly(spec.getDataDirectory());
+          File dir = spec.getDataDirectory();
+          try {
+            if (dir.exists()) {
+              DirectoryUtils.deleteRecursively(dir);
+            }
+          } catch (IOException cleanup) {
+            e.addSuppressed(cleanup);
+          }
         }
         if (attempt == STARTS) {
           throw e;
@@ -70,16 +78,6 @@ final class EnsembleBackend implements RingworkZooKeeper.Backend {
         s.close();
       }
     }
-  }
-
-  private static void deleteQuietly(File dir) {
-    File[] children = dir.listFiles();
-    if (children != null) {
-      for (File child : children) {
-        deleteQuietly(child);
-      }
-    }
-    dir.delete();
   }
 
   @Override
